@@ -1,0 +1,113 @@
+//! Consent and objection events. Nothing is overwritten: the state at any
+//! instant is reconstructed from what was consented at collection and the
+//! events since.
+
+use serde::Serialize;
+
+use crate::notice::{Notice, NoticeId};
+use crate::time::Instant;
+use crate::vocab::{TermId, Vocabulary};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", content = "purpose", rename_all = "kebab-case")]
+pub enum Preference {
+    Give(TermId),
+    Withdraw(TermId),
+    ObjectDirectMarketing,
+    WithdrawObjection,
+}
+
+impl Preference {
+    pub fn action(&self) -> &'static str {
+        match self {
+            Preference::Give(_) => "give",
+            Preference::Withdraw(_) => "withdraw",
+            Preference::ObjectDirectMarketing => "object-direct-marketing",
+            Preference::WithdrawObjection => "withdraw-objection",
+        }
+    }
+
+    pub fn purpose(&self) -> Option<TermId> {
+        match self {
+            Preference::Give(p) | Preference::Withdraw(p) => Some(*p),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PreferenceEvent {
+    pub at: Instant,
+    pub preference: Preference,
+    /// The notice version shown when the event happened (re-consent under a
+    /// new notice moves the record to it).
+    pub notice: Option<NoticeId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsentStatus {
+    Given,
+    Withdrawn,
+    Never,
+}
+
+/// One record's preferences: consents ticked at collection plus later events,
+/// sorted by time (ties keep their recorded order).
+#[derive(Debug, Clone, Copy)]
+pub struct Preferences<'a> {
+    pub collected_at: Instant,
+    pub collection_notice: &'a Notice,
+    /// Bit i: declaration i of the collection notice was consented at collection.
+    pub consented: u64,
+    pub events: &'a [PreferenceEvent],
+}
+
+impl<'a> Preferences<'a> {
+    fn events_until(&self, at: Instant) -> &'a [PreferenceEvent] {
+        let n = self.events.partition_point(|e| e.at <= at);
+        &self.events[..n]
+    }
+
+    /// Consent for `purpose` at `at`. The latest relevant event wins: a gift of
+    /// consent counts only if its purpose covers this one (explicit purposes
+    /// must be named); a withdrawal counts if its purpose is this one or broader.
+    pub fn consent(&self, vocab: &Vocabulary, purpose: TermId, at: Instant) -> ConsentStatus {
+        if at < self.collected_at {
+            return ConsentStatus::Never;
+        }
+        for e in self.events_until(at).iter().rev() {
+            match e.preference {
+                Preference::Give(p) if vocab.covers_purpose(p, purpose) => return ConsentStatus::Given,
+                Preference::Withdraw(p) if vocab.is_ancestor_or_self(p, purpose) => return ConsentStatus::Withdrawn,
+                _ => {}
+            }
+        }
+        let given = self.collection_notice.declarations.iter().enumerate().any(|(i, d)| {
+            self.consented & (1 << i) != 0 && d.purposes.iter().any(|p| vocab.covers_purpose(*p, purpose))
+        });
+        if given {
+            ConsentStatus::Given
+        } else {
+            ConsentStatus::Never
+        }
+    }
+
+    /// Whether an objection to direct marketing stands at `at`.
+    pub fn objected(&self, at: Instant) -> bool {
+        for e in self.events_until(at).iter().rev() {
+            match e.preference {
+                Preference::ObjectDirectMarketing => return true,
+                Preference::WithdrawObjection => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// The notice governing the record at `at`: the last one the person was
+    /// shown, else the one they were collected under.
+    pub fn notice_at(&self, at: Instant) -> Option<NoticeId> {
+        self.events_until(at).iter().rev().find_map(|e| e.notice)
+    }
+}
