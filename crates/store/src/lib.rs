@@ -1,1 +1,222 @@
-pub fn x(){}
+//! custody's storage: the [`Store`] trait and its embedded SQLite
+//! implementation.
+//!
+//! The trait speaks in rows, not in domain logic: the engine decides, the store
+//! keeps. Every user-facing command runs inside one [`atomic`] transaction, so
+//! a failure anywhere leaves nothing half-written.
+
+mod schema;
+mod sqlite;
+
+use std::collections::HashMap;
+
+use custody_core::Organisation;
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the database was written by a newer custody (schema {found}, this build knows {known})")]
+    NewerSchema { found: i64, known: i64 },
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Unix seconds: compact to store, exact to compare.
+pub type Seconds = i64;
+
+#[derive(Debug, Clone)]
+pub struct StoredTerm {
+    pub key: String,
+    pub kind: String,
+    pub label: String,
+    pub definition: String,
+    pub parents: Vec<String>,
+    pub org: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NoticeRow {
+    pub id: i64,
+    pub org: String,
+    pub version: String,
+    pub effective: Seconds,
+    pub content_hash: String,
+    /// The normalised source as canonical JSON.
+    pub source: String,
+    pub published_at: Seconds,
+}
+
+#[derive(Debug, Clone)]
+pub struct CollectionRow {
+    pub id: i64,
+    pub org: String,
+    pub file: String,
+    pub file_hash: String,
+    pub notice: i64,
+    pub mapping: String,
+    /// Names of the stored field columns, in the order of each record's `fields`.
+    pub columns: Vec<String>,
+    /// Data category key of each stored column.
+    pub categories: Vec<String>,
+    pub at: Seconds,
+    pub rows: i64,
+}
+
+pub struct NewRecord {
+    pub subject: String,
+    pub collected_at: Seconds,
+    pub consented: u64,
+    /// JSON array of strings aligned with the collection's columns.
+    pub fields: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PreferenceRow {
+    pub record: i64,
+    pub at: Seconds,
+    pub action: String,
+    pub purpose: Option<String>,
+    pub notice: Option<i64>,
+    pub source: String,
+}
+
+/// A record an organisation holds, with the facts of its original collection.
+pub struct HeldRecord<'a> {
+    pub id: i64,
+    pub subject: &'a str,
+    /// The collection record: `id` itself when the holder collected it.
+    pub origin: i64,
+    pub notice: i64,
+    pub collected_at: Seconds,
+    pub consented: u64,
+    pub collection: i64,
+    pub fields: &'a str,
+    /// For copies: the disclosure that delivered it.
+    pub received_via: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordRow {
+    pub id: i64,
+    pub org: String,
+    pub subject: String,
+    pub origin: Option<i64>,
+    pub notice: Option<i64>,
+    pub collection: Option<i64>,
+    pub at: Seconds,
+    pub consented: u64,
+    pub fields: Option<String>,
+    pub received_via: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DisclosureRow {
+    pub id: i64,
+    pub from_org: String,
+    pub to_org: String,
+    pub on_behalf_of: Option<String>,
+    pub at: Seconds,
+    pub purposes: Vec<String>,
+    pub categories: Vec<String>,
+    pub basis: Option<String>,
+    /// true: decided record by record by custody; false: imported history.
+    pub gated: bool,
+    pub note: Option<String>,
+    pub requested: i64,
+    pub allowed: i64,
+    pub refused: i64,
+    pub not_held: i64,
+    pub created_at: Seconds,
+}
+
+/// A stored decision; `reasons` is None for imported history (disclosed, never decided).
+#[derive(Debug, Clone, Copy)]
+pub struct DecisionRow {
+    pub disclosure: i64,
+    pub record: i64,
+    pub reasons: Option<u32>,
+}
+
+pub trait Store {
+    fn begin(&mut self) -> Result<()>;
+    fn commit(&mut self) -> Result<()>;
+    fn rollback(&mut self) -> Result<()>;
+
+    fn insert_org(&mut self, org: &Organisation) -> Result<()>;
+    fn org(&self, id: &str) -> Result<Option<Organisation>>;
+    fn orgs(&self) -> Result<Vec<Organisation>>;
+
+    fn insert_term(&mut self, term: &StoredTerm) -> Result<()>;
+    fn terms(&self) -> Result<Vec<StoredTerm>>;
+    /// None until someone changes the defaults.
+    fn explicit_purposes(&self) -> Result<Option<Vec<(String, String)>>>;
+    fn set_explicit_purposes(&mut self, list: &[(String, String)]) -> Result<()>;
+
+    fn insert_notice(&mut self, notice: &NoticeRow) -> Result<i64>;
+    fn notices(&self, org: Option<&str>) -> Result<Vec<NoticeRow>>;
+
+    fn collection_by_hash(&self, org: &str, file_hash: &str) -> Result<Option<CollectionRow>>;
+    fn insert_collection(&mut self, c: &CollectionRow) -> Result<i64>;
+    fn collections(&self, org: Option<&str>) -> Result<Vec<CollectionRow>>;
+    fn set_collection_rows(&mut self, id: i64, rows: i64) -> Result<()>;
+    /// Returns (inserted, already held). A subject the organisation already
+    /// collected is left as it was.
+    fn insert_records(
+        &mut self,
+        org: &str,
+        collection: i64,
+        notice: i64,
+        records: &mut dyn Iterator<Item = NewRecord>,
+    ) -> Result<(u64, u64)>;
+
+    /// The organisation's own collection record for a subject.
+    fn collected(&self, org: &str, subject: &str) -> Result<Option<RecordRow>>;
+    /// Every record an organisation holds for a subject (its own or copies).
+    fn held(&self, org: &str, subject: &str) -> Result<Vec<RecordRow>>;
+    fn record(&self, id: i64) -> Result<Option<RecordRow>>;
+    fn copies_of(&self, origin: i64) -> Result<Vec<RecordRow>>;
+
+    fn insert_preferences(&mut self, rows: &[PreferenceRow]) -> Result<()>;
+    fn preferences_of(&self, record: i64) -> Result<Vec<PreferenceRow>>;
+    /// Preferences of the origins of every record `org` holds, by origin, in time order.
+    fn preferences_held_by(&self, org: &str) -> Result<HashMap<i64, Vec<PreferenceRow>>>;
+
+    /// Every record `org` holds, in id order.
+    fn for_each_held(&self, org: &str, f: &mut dyn FnMut(&HeldRecord) -> Result<()>) -> Result<()>;
+
+    fn insert_disclosure(&mut self, d: &DisclosureRow) -> Result<i64>;
+    fn disclosure(&self, id: i64) -> Result<Option<DisclosureRow>>;
+    /// Disclosures made by `org` (or all, with None), oldest first.
+    fn disclosures(&self, from: Option<&str>) -> Result<Vec<DisclosureRow>>;
+    fn insert_decisions(&mut self, rows: &mut dyn Iterator<Item = DecisionRow>) -> Result<u64>;
+    fn for_each_decision(&self, disclosure: i64, f: &mut dyn FnMut(DecisionRow) -> Result<()>) -> Result<()>;
+    fn decisions_for(&self, record: i64) -> Result<Vec<DecisionRow>>;
+    /// Copies delivered to `org` by `disclosure`: (origin, subject). Existing copies are kept.
+    fn insert_copies(&mut self, org: &str, disclosure: i64, at: Seconds, copies: &[(i64, String)]) -> Result<u64>;
+}
+
+/// Run `f` in one transaction: all of it lands, or none of it.
+pub fn atomic<S, T, E>(store: &mut S, f: impl FnOnce(&mut S) -> std::result::Result<T, E>) -> std::result::Result<T, E>
+where
+    S: Store + ?Sized,
+    E: From<StoreError>,
+{
+    store.begin()?;
+    match f(store) {
+        Ok(v) => {
+            store.commit()?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = store.rollback();
+            Err(e)
+        }
+    }
+}

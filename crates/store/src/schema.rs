@@ -1,0 +1,111 @@
+//! Versioned schema migrations, applied in order; `PRAGMA user_version` holds
+//! how many have run.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the first schema
+    r#"
+CREATE TABLE orgs (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    categories TEXT NOT NULL
+);
+CREATE TABLE terms (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    label TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    parents TEXT NOT NULL,
+    org TEXT NOT NULL REFERENCES orgs(id)
+);
+CREATE TABLE explicit_purposes (
+    term TEXT PRIMARY KEY,
+    reason TEXT NOT NULL
+);
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE notices (
+    id INTEGER PRIMARY KEY,
+    org TEXT NOT NULL REFERENCES orgs(id),
+    version TEXT NOT NULL,
+    effective INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    source TEXT NOT NULL,
+    published_at INTEGER NOT NULL,
+    UNIQUE (org, version)
+);
+-- A published notice never changes.
+CREATE TRIGGER notices_immutable BEFORE UPDATE ON notices
+BEGIN SELECT RAISE(ABORT, 'a published notice is immutable'); END;
+CREATE TRIGGER notices_undeletable BEFORE DELETE ON notices
+BEGIN SELECT RAISE(ABORT, 'a published notice is immutable'); END;
+CREATE TABLE collections (
+    id INTEGER PRIMARY KEY,
+    org TEXT NOT NULL REFERENCES orgs(id),
+    file TEXT NOT NULL,
+    file_hash TEXT NOT NULL,
+    notice INTEGER NOT NULL REFERENCES notices(id),
+    mapping TEXT NOT NULL,
+    columns TEXT NOT NULL,
+    categories TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    rows INTEGER NOT NULL
+);
+CREATE INDEX collections_hash ON collections(org, file_hash);
+-- origin NULL: collected by org; otherwise a copy of the origin record,
+-- delivered by disclosure `received_via`.
+CREATE TABLE records (
+    id INTEGER PRIMARY KEY,
+    org TEXT NOT NULL REFERENCES orgs(id),
+    subject TEXT NOT NULL,
+    origin INTEGER REFERENCES records(id),
+    notice INTEGER REFERENCES notices(id),
+    collection INTEGER REFERENCES collections(id),
+    at INTEGER NOT NULL,
+    consented INTEGER NOT NULL DEFAULT 0,
+    fields TEXT,
+    received_via INTEGER REFERENCES disclosures(id)
+);
+CREATE UNIQUE INDEX records_collected ON records(org, subject) WHERE origin IS NULL;
+CREATE UNIQUE INDEX records_copies ON records(org, origin) WHERE origin IS NOT NULL;
+CREATE INDEX records_subject ON records(org, subject);
+CREATE INDEX records_origin ON records(origin) WHERE origin IS NOT NULL;
+-- Consent and objection events: appended, never updated.
+CREATE TABLE preferences (
+    id INTEGER PRIMARY KEY,
+    record INTEGER NOT NULL REFERENCES records(id),
+    at INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    purpose TEXT,
+    notice INTEGER REFERENCES notices(id),
+    source TEXT NOT NULL
+);
+CREATE INDEX preferences_record ON preferences(record, at, id);
+CREATE TRIGGER preferences_append_only BEFORE UPDATE ON preferences
+BEGIN SELECT RAISE(ABORT, 'preference events are never overwritten'); END;
+CREATE TABLE disclosures (
+    id INTEGER PRIMARY KEY,
+    from_org TEXT NOT NULL REFERENCES orgs(id),
+    to_org TEXT NOT NULL REFERENCES orgs(id),
+    on_behalf_of TEXT REFERENCES orgs(id),
+    at INTEGER NOT NULL,
+    purposes TEXT NOT NULL,
+    categories TEXT NOT NULL,
+    basis TEXT,
+    gated INTEGER NOT NULL,
+    note TEXT,
+    requested INTEGER NOT NULL,
+    allowed INTEGER NOT NULL,
+    refused INTEGER NOT NULL,
+    not_held INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+-- reasons: bit set of reason codes (0 = allowed); NULL = imported history.
+CREATE TABLE decisions (
+    disclosure INTEGER NOT NULL REFERENCES disclosures(id),
+    record INTEGER NOT NULL REFERENCES records(id),
+    reasons INTEGER,
+    PRIMARY KEY (disclosure, record)
+) WITHOUT ROWID;
+CREATE INDEX decisions_record ON decisions(record);
+"#,
+];

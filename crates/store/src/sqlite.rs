@@ -1,0 +1,628 @@
+//! The embedded store: one SQLite file, WAL, migrations on open.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use custody_core::organisation::Role;
+use custody_core::recipient::RecipientCategory;
+use custody_core::Organisation;
+
+use crate::schema::MIGRATIONS;
+use crate::*;
+
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("plain data serialises")
+}
+
+fn unjson<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{e}: {s}")))
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    pub fn in_memory() -> Result<SqliteStore> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<SqliteStore> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA cache_size = -262144;
+             PRAGMA temp_store = MEMORY;",
+        )?;
+        let mut store = SqliteStore { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::NewerSchema { found: version, known });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+}
+
+fn org_from(r: &Row) -> rusqlite::Result<(String, String, String, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+fn to_org((id, name, role, cats): (String, String, String, String)) -> Result<Organisation> {
+    let role: Role = role.parse().map_err(StoreError::Corrupt)?;
+    let categories: Vec<RecipientCategory> = unjson(&cats)?;
+    Ok(Organisation { id, name, role, categories })
+}
+
+const RECORD_COLUMNS: &str = "id, org, subject, origin, notice, collection, at, consented, fields, received_via";
+
+fn record_from(r: &Row) -> rusqlite::Result<RecordRow> {
+    Ok(RecordRow {
+        id: r.get(0)?,
+        org: r.get(1)?,
+        subject: r.get(2)?,
+        origin: r.get(3)?,
+        notice: r.get(4)?,
+        collection: r.get(5)?,
+        at: r.get(6)?,
+        consented: r.get::<_, i64>(7)? as u64,
+        fields: r.get(8)?,
+        received_via: r.get(9)?,
+    })
+}
+
+fn preference_from(r: &Row) -> rusqlite::Result<PreferenceRow> {
+    Ok(PreferenceRow {
+        record: r.get(0)?,
+        at: r.get(1)?,
+        action: r.get(2)?,
+        purpose: r.get(3)?,
+        notice: r.get(4)?,
+        source: r.get(5)?,
+    })
+}
+
+const DISCLOSURE_COLUMNS: &str = "id, from_org, to_org, on_behalf_of, at, purposes, categories, basis, gated, note, \
+     requested, allowed, refused, not_held, created_at";
+
+fn disclosure_from(r: &Row) -> rusqlite::Result<(DisclosureRow, String, String)> {
+    Ok((
+        DisclosureRow {
+            id: r.get(0)?,
+            from_org: r.get(1)?,
+            to_org: r.get(2)?,
+            on_behalf_of: r.get(3)?,
+            at: r.get(4)?,
+            purposes: vec![],
+            categories: vec![],
+            basis: r.get(7)?,
+            gated: r.get(8)?,
+            note: r.get(9)?,
+            requested: r.get(10)?,
+            allowed: r.get(11)?,
+            refused: r.get(12)?,
+            not_held: r.get(13)?,
+            created_at: r.get(14)?,
+        },
+        r.get(5)?,
+        r.get(6)?,
+    ))
+}
+
+fn to_disclosure((mut d, purposes, categories): (DisclosureRow, String, String)) -> Result<DisclosureRow> {
+    d.purposes = unjson(&purposes)?;
+    d.categories = unjson(&categories)?;
+    Ok(d)
+}
+
+fn collection_from(r: &Row) -> rusqlite::Result<(CollectionRow, String, String)> {
+    Ok((
+        CollectionRow {
+            id: r.get(0)?,
+            org: r.get(1)?,
+            file: r.get(2)?,
+            file_hash: r.get(3)?,
+            notice: r.get(4)?,
+            mapping: r.get(5)?,
+            columns: vec![],
+            categories: vec![],
+            at: r.get(8)?,
+            rows: r.get(9)?,
+        },
+        r.get(6)?,
+        r.get(7)?,
+    ))
+}
+
+fn to_collection((mut c, columns, categories): (CollectionRow, String, String)) -> Result<CollectionRow> {
+    c.columns = unjson(&columns)?;
+    c.categories = unjson(&categories)?;
+    Ok(c)
+}
+
+const COLLECTION_COLUMNS: &str = "id, org, file, file_hash, notice, mapping, columns, categories, at, rows";
+
+impl Store for SqliteStore {
+    fn begin(&mut self) -> Result<()> {
+        // IMMEDIATE: take the write lock now, so reads and writes of one
+        // command see one state.
+        Ok(self.conn.execute_batch("BEGIN IMMEDIATE")?)
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        Ok(self.conn.execute_batch("COMMIT")?)
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        Ok(self.conn.execute_batch("ROLLBACK")?)
+    }
+
+    fn insert_org(&mut self, org: &Organisation) -> Result<()> {
+        let n = self.conn.execute(
+            "INSERT INTO orgs (id, name, role, categories) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            params![org.id, org.name, org.role.as_str(), json(&org.categories)],
+        )?;
+        if n == 0 {
+            return Err(StoreError::Conflict(format!("organisation `{}` already exists", org.id)));
+        }
+        Ok(())
+    }
+
+    fn org(&self, id: &str) -> Result<Option<Organisation>> {
+        self.conn
+            .query_row("SELECT id, name, role, categories FROM orgs WHERE id = ?1", [id], org_from)
+            .optional()?
+            .map(to_org)
+            .transpose()
+    }
+
+    fn orgs(&self) -> Result<Vec<Organisation>> {
+        let mut stmt = self.conn.prepare("SELECT id, name, role, categories FROM orgs ORDER BY id")?;
+        let rows = stmt.query_map([], org_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(to_org).collect()
+    }
+
+    fn insert_term(&mut self, t: &StoredTerm) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO terms (key, kind, label, definition, parents, org) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![t.key, t.kind, t.label, t.definition, json(&t.parents), t.org],
+        )?;
+        Ok(())
+    }
+
+    fn terms(&self) -> Result<Vec<StoredTerm>> {
+        let mut stmt = self.conn.prepare("SELECT key, kind, label, definition, parents, org FROM terms ORDER BY rowid")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, String>(4)?, r.get(5)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(key, kind, label, definition, parents, org)| {
+                Ok(StoredTerm { key, kind, label, definition, parents: unjson(&parents)?, org })
+            })
+            .collect()
+    }
+
+    fn explicit_purposes(&self) -> Result<Option<Vec<(String, String)>>> {
+        let set: Option<String> =
+            self.conn.query_row("SELECT value FROM settings WHERE key = 'explicit'", [], |r| r.get(0)).optional()?;
+        if set.is_none() {
+            return Ok(None);
+        }
+        let mut stmt = self.conn.prepare("SELECT term, reason FROM explicit_purposes ORDER BY term")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Some(rows))
+    }
+
+    fn set_explicit_purposes(&mut self, list: &[(String, String)]) -> Result<()> {
+        self.conn.execute("DELETE FROM explicit_purposes", [])?;
+        for (term, reason) in list {
+            self.conn.execute("INSERT INTO explicit_purposes (term, reason) VALUES (?1, ?2)", params![term, reason])?;
+        }
+        self.conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('explicit', 'custom')", [])?;
+        Ok(())
+    }
+
+    fn insert_notice(&mut self, n: &NoticeRow) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO notices (org, version, effective, content_hash, source, published_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![n.org, n.version, n.effective, n.content_hash, n.source, n.published_at],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn notices(&self, org: Option<&str>) -> Result<Vec<NoticeRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, org, version, effective, content_hash, source, published_at FROM notices
+             WHERE ?1 IS NULL OR org = ?1 ORDER BY org, effective, id",
+        )?;
+        let rows = stmt
+            .query_map([org], |r| {
+                Ok(NoticeRow {
+                    id: r.get(0)?,
+                    org: r.get(1)?,
+                    version: r.get(2)?,
+                    effective: r.get(3)?,
+                    content_hash: r.get(4)?,
+                    source: r.get(5)?,
+                    published_at: r.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn collection_by_hash(&self, org: &str, file_hash: &str) -> Result<Option<CollectionRow>> {
+        self.conn
+            .query_row(
+                &format!("SELECT {COLLECTION_COLUMNS} FROM collections WHERE org = ?1 AND file_hash = ?2"),
+                [org, file_hash],
+                collection_from,
+            )
+            .optional()?
+            .map(to_collection)
+            .transpose()
+    }
+
+    fn insert_collection(&mut self, c: &CollectionRow) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO collections (org, file, file_hash, notice, mapping, columns, categories, at, rows)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![c.org, c.file, c.file_hash, c.notice, c.mapping, json(&c.columns), json(&c.categories), c.at, c.rows],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn collections(&self, org: Option<&str>) -> Result<Vec<CollectionRow>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLLECTION_COLUMNS} FROM collections WHERE ?1 IS NULL OR org = ?1 ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([org], collection_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(to_collection).collect()
+    }
+
+    fn set_collection_rows(&mut self, id: i64, rows: i64) -> Result<()> {
+        self.conn.execute("UPDATE collections SET rows = ?2 WHERE id = ?1", params![id, rows])?;
+        Ok(())
+    }
+
+    fn insert_records(
+        &mut self,
+        org: &str,
+        collection: i64,
+        notice: i64,
+        records: &mut dyn Iterator<Item = NewRecord>,
+    ) -> Result<(u64, u64)> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO records (org, subject, notice, collection, at, consented, fields)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+        )?;
+        let (mut inserted, mut already) = (0, 0);
+        for r in records {
+            let n = stmt.execute(params![org, r.subject, notice, collection, r.collected_at, r.consented as i64, r.fields])?;
+            if n == 1 {
+                inserted += 1
+            } else {
+                already += 1
+            }
+        }
+        Ok((inserted, already))
+    }
+
+    fn collected(&self, org: &str, subject: &str) -> Result<Option<RecordRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {RECORD_COLUMNS} FROM records WHERE org = ?1 AND subject = ?2 AND origin IS NULL"),
+                [org, subject],
+                record_from,
+            )
+            .optional()?)
+    }
+
+    fn held(&self, org: &str, subject: &str) -> Result<Vec<RecordRow>> {
+        let mut stmt =
+            self.conn.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE org = ?1 AND subject = ?2 ORDER BY id"))?;
+        let rows = stmt.query_map([org, subject], record_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn record(&self, id: i64) -> Result<Option<RecordRow>> {
+        Ok(self
+            .conn
+            .query_row(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"), [id], record_from)
+            .optional()?)
+    }
+
+    fn copies_of(&self, origin: i64) -> Result<Vec<RecordRow>> {
+        let mut stmt =
+            self.conn.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE origin = ?1 ORDER BY id"))?;
+        let rows = stmt.query_map([origin], record_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn insert_preferences(&mut self, rows: &[PreferenceRow]) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO preferences (record, at, action, purpose, notice, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for p in rows {
+            stmt.execute(params![p.record, p.at, p.action, p.purpose, p.notice, p.source])?;
+        }
+        Ok(())
+    }
+
+    fn preferences_of(&self, record: i64) -> Result<Vec<PreferenceRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT record, at, action, purpose, notice, source FROM preferences WHERE record = ?1 ORDER BY at, id",
+        )?;
+        let rows = stmt.query_map([record], preference_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn preferences_held_by(&self, org: &str) -> Result<HashMap<i64, Vec<PreferenceRow>>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT p.record, p.at, p.action, p.purpose, p.notice, p.source FROM preferences p
+             WHERE p.record IN (SELECT IFNULL(origin, id) FROM records WHERE org = ?1)
+             ORDER BY p.record, p.at, p.id",
+        )?;
+        let mut map: HashMap<i64, Vec<PreferenceRow>> = HashMap::new();
+        for row in stmt.query_map([org], preference_from)? {
+            let row = row?;
+            map.entry(row.record).or_default().push(row);
+        }
+        Ok(map)
+    }
+
+    fn for_each_held(&self, org: &str, f: &mut dyn FnMut(&HeldRecord) -> Result<()>) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.subject, o.id, o.notice, o.at, o.consented, o.collection, o.fields, r.received_via
+             FROM records r JOIN records o ON o.id = IFNULL(r.origin, r.id)
+             WHERE r.org = ?1 ORDER BY r.id",
+        )?;
+        let mut rows = stmt.query([org])?;
+        while let Some(r) = rows.next()? {
+            let held = HeldRecord {
+                id: r.get(0)?,
+                subject: r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?,
+                origin: r.get(2)?,
+                notice: r.get(3)?,
+                collected_at: r.get(4)?,
+                consented: r.get::<_, i64>(5)? as u64,
+                collection: r.get(6)?,
+                fields: r.get_ref(7)?.as_str_or_null().map_err(rusqlite::Error::from)?.unwrap_or("[]"),
+                received_via: r.get(8)?,
+            };
+            f(&held)?;
+        }
+        Ok(())
+    }
+
+    fn insert_disclosure(&mut self, d: &DisclosureRow) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO disclosures (from_org, to_org, on_behalf_of, at, purposes, categories, basis, gated, note,
+                                      requested, allowed, refused, not_held, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                d.from_org,
+                d.to_org,
+                d.on_behalf_of,
+                d.at,
+                json(&d.purposes),
+                json(&d.categories),
+                d.basis,
+                d.gated,
+                d.note,
+                d.requested,
+                d.allowed,
+                d.refused,
+                d.not_held,
+                d.created_at
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn disclosure(&self, id: i64) -> Result<Option<DisclosureRow>> {
+        self.conn
+            .query_row(&format!("SELECT {DISCLOSURE_COLUMNS} FROM disclosures WHERE id = ?1"), [id], disclosure_from)
+            .optional()?
+            .map(to_disclosure)
+            .transpose()
+    }
+
+    fn disclosures(&self, from: Option<&str>) -> Result<Vec<DisclosureRow>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {DISCLOSURE_COLUMNS} FROM disclosures WHERE ?1 IS NULL OR from_org = ?1 ORDER BY at, id"
+        ))?;
+        let rows = stmt.query_map([from], disclosure_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(to_disclosure).collect()
+    }
+
+    fn insert_decisions(&mut self, rows: &mut dyn Iterator<Item = DecisionRow>) -> Result<u64> {
+        let mut stmt =
+            self.conn.prepare_cached("INSERT INTO decisions (disclosure, record, reasons) VALUES (?1, ?2, ?3)")?;
+        let mut n = 0;
+        for d in rows {
+            stmt.execute(params![d.disclosure, d.record, d.reasons])?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn for_each_decision(&self, disclosure: i64, f: &mut dyn FnMut(DecisionRow) -> Result<()>) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT disclosure, record, reasons FROM decisions WHERE disclosure = ?1 ORDER BY record")?;
+        let mut rows = stmt.query([disclosure])?;
+        while let Some(r) = rows.next()? {
+            f(DecisionRow { disclosure: r.get(0)?, record: r.get(1)?, reasons: r.get(2)? })?;
+        }
+        Ok(())
+    }
+
+    fn decisions_for(&self, record: i64) -> Result<Vec<DecisionRow>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT disclosure, record, reasons FROM decisions WHERE record = ?1 ORDER BY disclosure")?;
+        let rows = stmt
+            .query_map([record], |r| Ok(DecisionRow { disclosure: r.get(0)?, record: r.get(1)?, reasons: r.get(2)? }))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn insert_copies(&mut self, org: &str, disclosure: i64, at: Seconds, copies: &[(i64, String)]) -> Result<u64> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO records (org, subject, origin, at, received_via) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT DO NOTHING",
+        )?;
+        let mut n = 0;
+        for (origin, subject) in copies {
+            n += stmt.execute(params![org, subject, origin, at, disclosure])? as u64;
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(id: &str) -> Organisation {
+        Organisation { id: id.into(), name: id.into(), role: Role::Controller, categories: vec![] }
+    }
+
+    #[test]
+    fn migrates_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let mut s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        s.insert_org(&org("a")).unwrap();
+        drop(s);
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.orgs().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        drop(SqliteStore::open(&path).unwrap());
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(SqliteStore::open(&path), Err(StoreError::NewerSchema { found: 99, .. })));
+    }
+
+    #[test]
+    fn duplicate_org_is_a_conflict() {
+        let mut s = SqliteStore::in_memory().unwrap();
+        s.insert_org(&org("a")).unwrap();
+        assert!(matches!(s.insert_org(&org("a")), Err(StoreError::Conflict(_))));
+    }
+
+    #[test]
+    fn notices_are_immutable_and_preferences_append_only() {
+        let mut s = SqliteStore::in_memory().unwrap();
+        s.insert_org(&org("a")).unwrap();
+        let row = NoticeRow {
+            id: 0,
+            org: "a".into(),
+            version: "1".into(),
+            effective: 0,
+            content_hash: "h".into(),
+            source: "{}".into(),
+            published_at: 0,
+        };
+        let id = s.insert_notice(&row).unwrap();
+        assert!(s.conn.execute("UPDATE notices SET source = 'x' WHERE id = ?1", [id]).is_err());
+        assert!(s.conn.execute("DELETE FROM notices", []).is_err());
+        assert!(s.insert_notice(&row).is_err(), "same label twice");
+    }
+
+    #[test]
+    fn a_failed_transaction_leaves_nothing() {
+        let mut s = SqliteStore::in_memory().unwrap();
+        let r: std::result::Result<(), StoreError> = atomic(&mut s, |s| {
+            s.insert_org(&org("a"))?;
+            s.insert_org(&org("a"))
+        });
+        assert!(r.is_err());
+        assert!(s.orgs().unwrap().is_empty());
+    }
+
+    #[test]
+    fn records_do_not_duplicate_and_copies_keep_their_origin() {
+        let mut s = SqliteStore::in_memory().unwrap();
+        s.insert_org(&org("a")).unwrap();
+        s.insert_org(&org("b")).unwrap();
+        let nid = s
+            .insert_notice(&NoticeRow {
+                id: 0,
+                org: "a".into(),
+                version: "1".into(),
+                effective: 0,
+                content_hash: "h".into(),
+                source: "{}".into(),
+                published_at: 0,
+            })
+            .unwrap();
+        let c = s
+            .insert_collection(&CollectionRow {
+                id: 0,
+                org: "a".into(),
+                file: "f".into(),
+                file_hash: "x".into(),
+                notice: nid,
+                mapping: "{}".into(),
+                columns: vec!["name".into()],
+                categories: vec!["pd:Name".into()],
+                at: 0,
+                rows: 0,
+            })
+            .unwrap();
+        let mk = || {
+            (0..3).map(|i| NewRecord { subject: format!("s{i}"), collected_at: 10, consented: 1, fields: "[\"n\"]".into() })
+        };
+        assert_eq!(s.insert_records("a", c, nid, &mut mk()).unwrap(), (3, 0));
+        assert_eq!(s.insert_records("a", c, nid, &mut mk()).unwrap(), (0, 3));
+        let origin = s.collected("a", "s1").unwrap().unwrap().id;
+        let d = s
+            .insert_disclosure(&DisclosureRow { from_org: "a".into(), to_org: "b".into(), ..Default::default() })
+            .unwrap();
+        assert_eq!(s.insert_copies("b", d, 20, &[(origin, "s1".into())]).unwrap(), 1);
+        assert_eq!(s.insert_copies("b", d, 20, &[(origin, "s1".into())]).unwrap(), 0);
+        let mut seen = vec![];
+        s.for_each_held("b", &mut |h| {
+            seen.push((h.subject.to_string(), h.origin, h.collected_at, h.fields.to_string(), h.received_via));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, vec![("s1".to_string(), origin, 10, "[\"n\"]".to_string(), Some(d))]);
+        assert_eq!(s.copies_of(origin).unwrap().len(), 1);
+    }
+}
