@@ -1,0 +1,186 @@
+//! Retrospective audit: re-evaluate every recorded disclosure of an
+//! organisation's collected data (by it, and by everyone downstream) against
+//! the notices and consents in force at the time, and count who was wronged.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use custody_core::decision::{decide, Context};
+use custody_core::reason::{Reason, ReasonSet};
+use custody_core::time::format_instant;
+use custody_store::Store;
+use serde::Serialize;
+
+use crate::disclosure::{reason_counts, request_for, ReasonCount};
+use crate::holdings::Holdings;
+use crate::{instant, Engine, Error, Progress, Result};
+
+#[derive(Debug, Serialize)]
+pub struct Audit {
+    pub org: String,
+    pub disclosures: Vec<AuditedDisclosure>,
+    /// Distinct people whose data left in any disclosure.
+    pub people_disclosed: u64,
+    /// Distinct people disclosed at least once when the rules forbade it.
+    pub people_wronged: u64,
+    /// Distinct people wronged, per reason.
+    pub reasons: Vec<ReasonCount>,
+    /// Who passed this organisation's data to whom.
+    pub flows: Vec<Flow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuditedDisclosure {
+    pub disclosure: i64,
+    pub at: String,
+    pub from: String,
+    pub to: String,
+    pub on_behalf_of: Option<String>,
+    pub purposes: Vec<String>,
+    /// false: imported history that custody never checked.
+    pub gated: bool,
+    pub disclosed: u64,
+    pub refused_at_gate: u64,
+    pub violations: u64,
+    /// Records disclosed in violation, per reason.
+    pub reasons: Vec<ReasonCount>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Flow {
+    pub from: String,
+    pub to: String,
+    pub records: u64,
+    pub violations: u64,
+}
+
+struct Facts {
+    origin: i64,
+    notice: i64,
+    collected_at: i64,
+    consented: u64,
+    received_via: Option<i64>,
+}
+
+impl<S: Store> Engine<S> {
+    pub fn audit(&self, org: &str, progress: &dyn Progress) -> Result<Audit> {
+        self.org(org)?;
+        let mut own: HashSet<i64> = HashSet::new();
+        self.store.for_each_held(org, &mut |h| {
+            if h.origin == h.id {
+                own.insert(h.id);
+            }
+            Ok(())
+        })?;
+        let orgs = |id: &str| self.store.org(id)?.ok_or_else(|| Error::NotFound(format!("no organisation `{id}`")));
+        let mut holders: HashMap<String, (Holdings, HashMap<i64, Facts>)> = HashMap::new();
+        let mut per_person: HashMap<i64, ReasonSet> = HashMap::new();
+        let mut disclosed_people: HashSet<i64> = HashSet::new();
+        let mut flows: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+        let mut audited = Vec::new();
+        for d in self.store.disclosures(None)? {
+            if !holders.contains_key(&d.from_org) {
+                let h = Holdings::load(&self.store, &self.vocab, &d.from_org)?;
+                let mut facts = HashMap::new();
+                self.store.for_each_held(&d.from_org, &mut |r| {
+                    facts.insert(
+                        r.id,
+                        Facts {
+                            origin: r.origin,
+                            notice: r.notice,
+                            collected_at: r.collected_at,
+                            consented: r.consented,
+                            received_via: r.received_via,
+                        },
+                    );
+                    Ok(())
+                })?;
+                holders.insert(d.from_org.clone(), (h, facts));
+            }
+            let (holdings, facts) = &holders[&d.from_org];
+            let ctx = Context::new(&self.vocab, &holdings.notices);
+            let request = request_for(&self.vocab, &orgs, &d)?;
+            let mut entry = AuditedDisclosure {
+                disclosure: d.id,
+                at: format_instant(&instant(d.at)),
+                from: d.from_org.clone(),
+                to: d.to_org.clone(),
+                on_behalf_of: d.on_behalf_of.clone(),
+                purposes: d.purposes.clone(),
+                gated: d.gated,
+                disclosed: 0,
+                refused_at_gate: 0,
+                violations: 0,
+                reasons: vec![],
+            };
+            let mut counts: BTreeMap<Reason, u64> = BTreeMap::new();
+            progress.start(&format!("auditing disclosure {}", d.id), Some(d.requested as u64));
+            let mut seen = 0u64;
+            self.store.for_each_decision(d.id, &mut |row| {
+                seen += 1;
+                if seen % 65536 == 0 {
+                    progress.advance(65536);
+                }
+                let Some(f) = facts.get(&row.record) else { return Ok(()) };
+                if !own.contains(&f.origin) {
+                    return Ok(());
+                }
+                if row.reasons.is_some_and(|r| r != 0) {
+                    entry.refused_at_gate += 1;
+                    return Ok(());
+                }
+                entry.disclosed += 1;
+                disclosed_people.insert(f.origin);
+                let held = custody_store::HeldRecord {
+                    id: row.record,
+                    subject: "",
+                    origin: f.origin,
+                    notice: f.notice,
+                    collected_at: f.collected_at,
+                    consented: f.consented,
+                    collection: 0,
+                    fields: "",
+                    received_via: f.received_via,
+                };
+                let record_facts = holdings.facts(&held).map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+                let decision = decide(&ctx, &request, &record_facts);
+                if !decision.allowed() {
+                    entry.violations += 1;
+                    for r in decision.reasons.iter() {
+                        *counts.entry(r).or_default() += 1;
+                    }
+                    let p = per_person.entry(f.origin).or_default();
+                    *p = p.union(decision.reasons);
+                }
+                Ok(())
+            })?;
+            progress.finish();
+            if entry.disclosed + entry.refused_at_gate == 0 {
+                continue; // nothing of this organisation's data in it
+            }
+            entry.reasons = reason_counts(&counts);
+            if entry.disclosed > 0 {
+                let flow = flows.entry((d.from_org.clone(), d.to_org.clone())).or_default();
+                flow.0 += entry.disclosed;
+                flow.1 += entry.violations;
+            }
+            audited.push(entry);
+        }
+        let mut by_reason: BTreeMap<Reason, u64> = BTreeMap::new();
+        for set in per_person.values() {
+            for r in set.iter() {
+                *by_reason.entry(r).or_default() += 1;
+            }
+        }
+        Ok(Audit {
+            org: org.into(),
+            disclosures: audited,
+            people_disclosed: disclosed_people.len() as u64,
+            people_wronged: per_person.len() as u64,
+            reasons: reason_counts(&by_reason),
+            flows: flows
+                .into_iter()
+                .map(|((from, to), (records, violations))| Flow { from, to, records, violations })
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,334 @@
+//! The disclosure gate: decide every record of a requested disclosure, send
+//! the allowed ones out (only the columns of the requested categories), return
+//! the refused ones with their reasons, and keep the request, every decision
+//! and the recipient's copies with their provenance.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use custody_core::basis::LegalBasis;
+use custody_core::decision::{decide, Context, Decision, Request};
+use custody_core::reason::{Reason, ReasonSet};
+use custody_core::time::{format_instant, Instant};
+use custody_core::vocab::{TermId, TermKind, Vocabulary};
+use custody_core::Organisation;
+use custody_store::{atomic, CollectionRow, DecisionRow, DisclosureRow, Store};
+use serde::Serialize;
+
+use crate::holdings::Holdings;
+use crate::{instant, seconds, Engine, Error, Progress, Result};
+
+#[derive(Debug, Clone)]
+pub enum Selection {
+    All,
+    /// A CSV file whose `subject` column (or first column) lists the subjects.
+    Subjects(PathBuf),
+}
+
+impl Selection {
+    pub fn parse(s: &str) -> Selection {
+        if s == "all" {
+            Selection::All
+        } else {
+            Selection::Subjects(PathBuf::from(s))
+        }
+    }
+
+    /// The subjects listed, or None for all.
+    pub fn subjects(&self) -> Result<Option<HashSet<String>>> {
+        let Selection::Subjects(path) = self else { return Ok(None) };
+        let mut reader = csv::Reader::from_path(path).map_err(|e| Error::csv(path, e))?;
+        let header = reader.headers().map_err(|e| Error::csv(path, e))?;
+        let col = header.iter().position(|h| h == "subject").unwrap_or(0);
+        let mut set = HashSet::new();
+        for rec in reader.records() {
+            let rec = rec.map_err(|e| Error::csv(path, e))?;
+            let s = rec.get(col).unwrap_or("").trim();
+            if !s.is_empty() {
+                set.insert(s.to_string());
+            }
+        }
+        Ok(Some(set))
+    }
+}
+
+pub struct ShareSpec<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+    pub on_behalf_of: Option<&'a str>,
+    pub purposes: &'a [String],
+    pub categories: &'a [String],
+    pub basis: Option<&'a str>,
+    pub records: Selection,
+    /// When the disclosure happens; default now.
+    pub at: Option<Instant>,
+    pub out: &'a Path,
+    pub refused: &'a Path,
+    pub report: Option<&'a Path>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReasonCount {
+    pub id: &'static str,
+    pub message: &'static str,
+    pub provisions: &'static [&'static str],
+    pub records: u64,
+}
+
+pub fn reason_counts(counts: &BTreeMap<Reason, u64>) -> Vec<ReasonCount> {
+    counts
+        .iter()
+        .map(|(r, n)| ReasonCount { id: r.id(), message: r.message(), provisions: r.provisions(), records: *n })
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShareReport {
+    pub disclosure: i64,
+    pub from: String,
+    pub to: String,
+    pub on_behalf_of: Option<String>,
+    pub at: String,
+    pub purposes: Vec<String>,
+    pub categories: Vec<String>,
+    pub basis: Option<String>,
+    pub requested: u64,
+    pub allowed: u64,
+    pub refused: u64,
+    pub not_held: u64,
+    pub reasons: Vec<ReasonCount>,
+    pub columns_sent: Vec<String>,
+    pub out: String,
+    pub refused_file: String,
+}
+
+/// The request a disclosure row describes, resolved.
+pub(crate) fn request_for(
+    vocab: &Vocabulary,
+    orgs: &dyn Fn(&str) -> Result<Organisation>,
+    d: &DisclosureRow,
+) -> Result<Request> {
+    let terms = |keys: &[String], kind| {
+        keys.iter().map(|k| vocab.resolve(kind, k).map_err(Error::from)).collect::<Result<Vec<TermId>>>()
+    };
+    Ok(Request {
+        purposes: terms(&d.purposes, TermKind::Purpose)?,
+        categories: terms(&d.categories, TermKind::DataCategory)?,
+        recipient: orgs(&d.to_org)?,
+        on_behalf_of: d.on_behalf_of.as_deref().map(orgs).transpose()?,
+        basis: d.basis.as_deref().map(|b| b.parse::<LegalBasis>().map_err(Error::Invalid)).transpose()?,
+        at: instant(d.at),
+    })
+}
+
+/// Which stored columns of each collection a disclosure of `categories` sends.
+pub(crate) struct Projection {
+    pub header: Vec<String>,
+    /// collection -> for each header column, the index into the record's fields.
+    by_collection: HashMap<i64, Vec<Option<usize>>>,
+}
+
+impl Projection {
+    pub fn new(vocab: &Vocabulary, collections: &[CollectionRow], categories: &[TermId]) -> Projection {
+        let mut header: Vec<String> = Vec::new();
+        for c in collections {
+            for (col, cat) in c.columns.iter().zip(&c.categories) {
+                let Some(cat) = vocab.get(cat) else { continue };
+                if categories.iter().any(|r| vocab.covers_category(*r, cat)) && !header.contains(col) {
+                    header.push(col.clone());
+                }
+            }
+        }
+        let by_collection = collections
+            .iter()
+            .map(|c| {
+                let idx = header
+                    .iter()
+                    .map(|h| {
+                        c.columns.iter().zip(&c.categories).position(|(col, cat)| {
+                            col == h
+                                && vocab.get(cat).is_some_and(|cat| categories.iter().any(|r| vocab.covers_category(*r, cat)))
+                        })
+                    })
+                    .collect();
+                (c.id, idx)
+            })
+            .collect();
+        Projection { header, by_collection }
+    }
+
+    pub fn row<'a>(&self, collection: i64, fields: &'a [String]) -> Vec<&'a str> {
+        match self.by_collection.get(&collection) {
+            Some(idx) => idx.iter().map(|i| i.and_then(|i| fields.get(i)).map(String::as_str).unwrap_or("")).collect(),
+            None => vec![""; self.header.len()],
+        }
+    }
+}
+
+/// An output file that appears only when complete.
+pub(crate) struct Output {
+    path: PathBuf,
+    tmp: tempfile::NamedTempFile,
+}
+
+impl Output {
+    pub fn create(path: &Path) -> Result<Output> {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let tmp = tempfile::Builder::new()
+            .prefix(".custody-")
+            .tempfile_in(dir)
+            .map_err(|e| Error::io(path, e))?;
+        Ok(Output { path: path.to_path_buf(), tmp })
+    }
+
+    pub fn csv(&self) -> Result<csv::Writer<std::io::BufWriter<std::fs::File>>> {
+        let f = self.tmp.reopen().map_err(|e| Error::io(&self.path, e))?;
+        Ok(csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, f)))
+    }
+
+    pub fn persist(self) -> Result<()> {
+        self.tmp.persist(&self.path).map_err(|e| Error::io(&self.path, e.error))?;
+        Ok(())
+    }
+}
+
+impl<S: Store> Engine<S> {
+    pub fn share(&mut self, spec: &ShareSpec, progress: &dyn Progress) -> Result<ShareReport> {
+        let from = self.org(spec.from)?;
+        let to = self.org(spec.to)?;
+        if from.id == to.id {
+            return Err(Error::Invalid("a disclosure goes to another organisation".into()));
+        }
+        let on_behalf_of = spec.on_behalf_of.map(|o| self.org(o)).transpose()?;
+        if spec.purposes.is_empty() {
+            return Err(Error::Invalid("name at least one --purpose".into()));
+        }
+        if spec.categories.is_empty() {
+            return Err(Error::Invalid("name the data categories to disclose with --categories".into()));
+        }
+        let vocab = &self.vocab;
+        let keys = |names: &[String], kind| -> Result<Vec<String>> {
+            names.iter().map(|n| Ok(vocab.term(vocab.resolve(kind, n)?).key.clone())).collect()
+        };
+        let basis = spec.basis.map(|b| b.parse::<LegalBasis>().map_err(Error::Invalid)).transpose()?;
+        let at = spec.at.unwrap_or_else(chrono::Utc::now);
+        let mut row = DisclosureRow {
+            from_org: from.id.clone(),
+            to_org: to.id.clone(),
+            on_behalf_of: on_behalf_of.as_ref().map(|o| o.id.clone()),
+            at: seconds(at),
+            purposes: keys(spec.purposes, TermKind::Purpose)?,
+            categories: keys(spec.categories, TermKind::DataCategory)?,
+            basis: basis.map(|b| b.to_string()),
+            gated: true,
+            created_at: seconds(chrono::Utc::now()),
+            ..Default::default()
+        };
+        let mut selected = spec.records.subjects()?;
+        let out = Output::create(spec.out)?;
+        let refused_out = Output::create(spec.refused)?;
+        let orgs = |id: &str| self.store.org(id)?.ok_or_else(|| Error::NotFound(format!("no organisation `{id}`")));
+        let request = request_for(vocab, &orgs, &row)?;
+
+        let holdings = Holdings::load(&self.store, vocab, &from.id)?;
+        let ctx = Context::new(vocab, &holdings.notices);
+        let projection = Projection::new(vocab, &self.store.collections(None)?, &request.categories);
+        let mut allowed_w = out.csv()?;
+        let mut refused_w = refused_out.csv()?;
+        let mut head = vec!["subject".to_string()];
+        head.extend(projection.header.iter().cloned());
+        allowed_w.write_record(&head).map_err(|e| Error::csv(spec.out, e))?;
+        refused_w.write_record(["subject", "reasons"]).map_err(|e| Error::csv(spec.refused, e))?;
+
+        let mut decisions: Vec<(i64, ReasonSet)> = Vec::new();
+        let mut copies: Vec<(i64, String)> = Vec::new();
+        let mut counts: BTreeMap<Reason, u64> = BTreeMap::new();
+        let (mut allowed, mut refused) = (0u64, 0u64);
+        progress.start("deciding", None);
+        self.store.for_each_held(&from.id, &mut |h| {
+            if let Some(sel) = &mut selected {
+                if !sel.remove(h.subject) {
+                    return Ok(());
+                }
+            }
+            let facts = holdings.facts(h).map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+            let Decision { reasons } = decide(&ctx, &request, &facts);
+            decisions.push((h.id, reasons));
+            if reasons.is_empty() {
+                allowed += 1;
+                let fields: Vec<String> = serde_json::from_str(h.fields)
+                    .map_err(|e| custody_store::StoreError::Corrupt(format!("record {}: {e}", h.id)))?;
+                let mut rec = vec![h.subject];
+                rec.extend(projection.row(h.collection, &fields));
+                allowed_w.write_record(&rec).map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+                copies.push((h.origin, h.subject.to_string()));
+            } else {
+                refused += 1;
+                for r in reasons.iter() {
+                    *counts.entry(r).or_default() += 1;
+                }
+                refused_w
+                    .write_record([h.subject, &reasons.to_ids()])
+                    .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+            }
+            if decisions.len() % 65536 == 0 {
+                progress.advance(65536);
+            }
+            Ok(())
+        })?;
+        let mut not_held: Vec<String> = selected.map(|s| s.into_iter().collect()).unwrap_or_default();
+        not_held.sort();
+        for s in &not_held {
+            refused_w.write_record([s.as_str(), Reason::NotHeld.id()]).map_err(|e| Error::csv(spec.refused, e))?;
+        }
+        if !not_held.is_empty() {
+            counts.insert(Reason::NotHeld, not_held.len() as u64);
+        }
+        progress.finish();
+        allowed_w.flush().map_err(|e| Error::io(spec.out, e))?;
+        refused_w.flush().map_err(|e| Error::io(spec.refused, e))?;
+        drop((allowed_w, refused_w));
+
+        row.requested = (decisions.len() + not_held.len()) as i64;
+        row.allowed = allowed as i64;
+        row.refused = refused as i64 + not_held.len() as i64;
+        row.not_held = not_held.len() as i64;
+        progress.start("recording", None);
+        let id = atomic(&mut self.store, |s| {
+            let id = s.insert_disclosure(&row)?;
+            s.insert_decisions(&mut decisions.iter().map(|(record, r)| DecisionRow {
+                disclosure: id,
+                record: *record,
+                reasons: Some(r.0),
+            }))?;
+            s.insert_copies(&to.id, id, row.at, &copies)?;
+            Ok::<_, Error>(id)
+        })?;
+        progress.finish();
+        out.persist()?;
+        refused_out.persist()?;
+        let report = ShareReport {
+            disclosure: id,
+            from: from.id,
+            to: to.id,
+            on_behalf_of: row.on_behalf_of,
+            at: format_instant(&at),
+            purposes: row.purposes,
+            categories: row.categories,
+            basis: row.basis,
+            requested: row.requested as u64,
+            allowed,
+            refused: row.refused as u64,
+            not_held: not_held.len() as u64,
+            reasons: reason_counts(&counts),
+            columns_sent: projection.header,
+            out: spec.out.display().to_string(),
+            refused_file: spec.refused.display().to_string(),
+        };
+        if let Some(path) = spec.report {
+            let json = serde_json::to_vec_pretty(&report).expect("report serialises");
+            std::fs::write(path, json).map_err(|e| Error::io(path, e))?;
+        }
+        Ok(report)
+    }
+}

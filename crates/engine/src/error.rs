@@ -1,0 +1,50 @@
+//! The engine's errors: typed, each saying where the bad input is.
+
+use custody_core::mapping::MappingError;
+use custody_core::notice::NoticeError;
+use custody_core::vocab::VocabError;
+use custody_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Vocab(#[from] VocabError),
+    #[error(transparent)]
+    Notice(#[from] NoticeError),
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+    /// A bad value in an input file: file, line (1-based, header is line 1), field.
+    #[error("{file}:{line}: {field}: {message}")]
+    Input { file: String, line: u64, field: String, message: String },
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> Error {
+        Error::Io { path: path.display().to_string(), source }
+    }
+
+    pub fn csv(path: &std::path::Path, e: csv::Error) -> Error {
+        let line = e.position().map(|p| p.line()).unwrap_or(0);
+        match e.into_kind() {
+            csv::ErrorKind::Io(source) => Error::io(path, source),
+            other => Error::Input {
+                file: path.display().to_string(),
+                line,
+                field: "-".into(),
+                message: format!("{other:?}"),
+            },
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Disclosures that happened without the gate (as in 2017), recorded so that
+//! they can be audited and traced. Nothing is decided here.
+
+use std::path::Path;
+
+use custody_core::time::parse_instant;
+use custody_core::vocab::TermKind;
+use custody_store::{atomic, DecisionRow, DisclosureRow, Store};
+use serde::{Deserialize, Serialize};
+
+use crate::disclosure::Selection;
+use crate::{seconds, Engine, Error, Result};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryFile {
+    disclosure: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryEntry {
+    to: String,
+    #[serde(default)]
+    on_behalf_of: Option<String>,
+    at: String,
+    purposes: Vec<String>,
+    categories: Vec<String>,
+    #[serde(default)]
+    basis: Option<String>,
+    /// "all", or a CSV of subjects relative to the history file.
+    records: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Imported {
+    pub disclosure: i64,
+    pub to: String,
+    pub at: String,
+    pub records: u64,
+    pub not_held: u64,
+}
+
+impl<S: Store> Engine<S> {
+    pub fn import_history(&mut self, org: &str, path: &Path) -> Result<Vec<Imported>> {
+        self.org(org)?;
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let parsed: HistoryFile =
+            toml::from_str(&text).map_err(|e| Error::Invalid(format!("{file}: {e}")))?;
+        let vocab = &self.vocab;
+        let mut plans = Vec::new();
+        for (i, e) in parsed.disclosure.iter().enumerate() {
+            let field = |name: &str, message: String| Error::Invalid(format!("{file}: disclosure[{i}].{name}: {message}"));
+            let to = self.org(&e.to).map_err(|err| field("to", err.to_string()))?;
+            if let Some(o) = &e.on_behalf_of {
+                self.org(o).map_err(|err| field("on_behalf_of", err.to_string()))?;
+            }
+            let at = parse_instant(&e.at).map_err(|err| field("at", err.to_string()))?;
+            let keys = |names: &[String], kind, name: &str| -> Result<Vec<String>> {
+                names
+                    .iter()
+                    .map(|n| Ok(vocab.term(vocab.resolve(kind, n).map_err(|err| field(name, err.to_string()))?).key.clone()))
+                    .collect()
+            };
+            if let Some(b) = &e.basis {
+                b.parse::<custody_core::basis::LegalBasis>().map_err(|m| field("basis", m))?;
+            }
+            let selection = match e.records.as_str() {
+                "all" => Selection::All,
+                rel => Selection::Subjects(path.parent().unwrap_or(Path::new(".")).join(rel)),
+            };
+            plans.push((
+                DisclosureRow {
+                    from_org: org.into(),
+                    to_org: to.id,
+                    on_behalf_of: e.on_behalf_of.clone(),
+                    at: seconds(at),
+                    purposes: keys(&e.purposes, TermKind::Purpose, "purposes")?,
+                    categories: keys(&e.categories, TermKind::DataCategory, "categories")?,
+                    basis: e.basis.clone(),
+                    gated: false,
+                    note: e.note.clone(),
+                    created_at: seconds(chrono::Utc::now()),
+                    ..Default::default()
+                },
+                selection,
+                e.at.clone(),
+            ));
+        }
+        atomic(&mut self.store, |s| {
+            let mut out = Vec::new();
+            for (mut row, selection, at) in plans {
+                let mut selected = selection.subjects()?;
+                let mut records = Vec::new();
+                s.for_each_held(org, &mut |h| {
+                    if h.collected_at <= row.at && selected.as_mut().is_none_or(|sel| sel.remove(h.subject)) {
+                        records.push((h.id, h.origin, h.subject.to_string()));
+                    }
+                    Ok(())
+                })?;
+                let not_held = selected.map(|s| s.len()).unwrap_or(0) as i64;
+                row.requested = records.len() as i64 + not_held;
+                row.allowed = records.len() as i64;
+                row.not_held = not_held;
+                let id = s.insert_disclosure(&row)?;
+                s.insert_decisions(&mut records.iter().map(|(r, _, _)| DecisionRow { disclosure: id, record: *r, reasons: None }))?;
+                let copies: Vec<(i64, String)> = records.iter().map(|(_, o, subj)| (*o, subj.clone())).collect();
+                s.insert_copies(&row.to_org, id, row.at, &copies)?;
+                out.push(Imported { disclosure: id, to: row.to_org.clone(), at, records: records.len() as u64, not_held: not_held as u64 });
+            }
+            Ok::<_, Error>(out)
+        })
+    }
+}

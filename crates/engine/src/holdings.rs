@@ -1,0 +1,87 @@
+//! What an organisation holds and under what terms: the notices, preference
+//! events and receipt terms the evaluator needs for each of its records,
+//! loaded once per command.
+
+use std::collections::HashMap;
+
+use custody_core::decision::{Received, RecordFacts};
+use custody_core::notice::{Notice, NoticeId, NoticeSource};
+use custody_core::preference::{Preference, PreferenceEvent};
+use custody_core::vocab::{TermId, TermKind, Vocabulary};
+use custody_store::{HeldRecord, NoticeRow, PreferenceRow, Store, StoreError};
+
+use crate::{instant, Error, Result};
+
+pub fn notice_from_row(vocab: &Vocabulary, row: &NoticeRow) -> Result<Notice> {
+    let source: NoticeSource =
+        serde_json::from_str(&row.source).map_err(|e| StoreError::Corrupt(format!("notice {}: {e}", row.id)))?;
+    let mut n = source.resolve(&format!("notice {} {}", row.org, row.version), &row.org, vocab)?;
+    n.id = row.id;
+    Ok(n)
+}
+
+pub fn all_notices<S: Store + ?Sized>(store: &S, vocab: &Vocabulary) -> Result<HashMap<NoticeId, Notice>> {
+    store.notices(None)?.iter().map(|r| Ok((r.id, notice_from_row(vocab, r)?))).collect()
+}
+
+pub fn key_to_term(vocab: &Vocabulary, kind: TermKind, key: &str) -> Result<TermId> {
+    Ok(vocab.resolve(kind, key)?)
+}
+
+pub fn preference_event(vocab: &Vocabulary, row: &PreferenceRow) -> Result<PreferenceEvent> {
+    let purpose = || -> Result<TermId> {
+        let key = row.purpose.as_deref().ok_or_else(|| StoreError::Corrupt(format!("{} without purpose", row.action)))?;
+        key_to_term(vocab, TermKind::Purpose, key)
+    };
+    let preference = match row.action.as_str() {
+        "give" => Preference::Give(purpose()?),
+        "withdraw" => Preference::Withdraw(purpose()?),
+        "object-direct-marketing" => Preference::ObjectDirectMarketing,
+        "withdraw-objection" => Preference::WithdrawObjection,
+        other => return Err(StoreError::Corrupt(format!("unknown preference action `{other}`")).into()),
+    };
+    Ok(PreferenceEvent { at: instant(row.at), preference, notice: row.notice })
+}
+
+pub struct Holdings {
+    pub notices: HashMap<NoticeId, Notice>,
+    events: HashMap<i64, Vec<PreferenceEvent>>,
+    received: HashMap<i64, Received>,
+}
+
+impl Holdings {
+    pub fn load<S: Store + ?Sized>(store: &S, vocab: &Vocabulary, org: &str) -> Result<Holdings> {
+        let notices = all_notices(store, vocab)?;
+        let mut events = HashMap::new();
+        for (record, rows) in store.preferences_held_by(org)? {
+            let evs = rows.iter().map(|r| preference_event(vocab, r)).collect::<Result<Vec<_>>>()?;
+            events.insert(record, evs);
+        }
+        let mut received = HashMap::new();
+        for d in store.disclosures(None)?.into_iter().filter(|d| d.to_org == org) {
+            let terms = |keys: &[String], kind| keys.iter().map(|k| key_to_term(vocab, kind, k)).collect::<Result<Vec<_>>>();
+            received.insert(
+                d.id,
+                Received {
+                    from: d.from_org.clone(),
+                    purposes: terms(&d.purposes, TermKind::Purpose)?,
+                    categories: terms(&d.categories, TermKind::DataCategory)?,
+                },
+            );
+        }
+        Ok(Holdings { notices, events, received })
+    }
+
+    pub fn facts<'a>(&'a self, h: &HeldRecord) -> Result<RecordFacts<'a>> {
+        if !self.notices.contains_key(&h.notice) {
+            return Err(Error::Invalid(format!("record {} refers to unknown notice {}", h.id, h.notice)));
+        }
+        Ok(RecordFacts {
+            collected_at: instant(h.collected_at),
+            notice: h.notice,
+            consented: h.consented,
+            events: self.events.get(&h.origin).map(Vec::as_slice).unwrap_or(&[]),
+            received: h.received_via.and_then(|d| self.received.get(&d)),
+        })
+    }
+}

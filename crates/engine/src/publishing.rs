@@ -1,0 +1,79 @@
+//! Publishing notices. A published version never changes: publishing the same
+//! label again is a no-op with the same content and an error with other content.
+
+use std::path::Path;
+
+use custody_core::notice::{parse_source, Notice, NoticeDiff};
+use custody_store::{atomic, NoticeRow, Store};
+
+use crate::holdings::notice_from_row;
+use crate::{seconds, Engine, Error, Result};
+
+#[derive(Debug)]
+pub struct Published {
+    pub notice: Notice,
+    /// The same content was already published under this label.
+    pub unchanged: bool,
+}
+
+impl<S: Store> Engine<S> {
+    pub fn publish_notice(&mut self, org: &str, path: &Path) -> Result<Published> {
+        self.org(org)?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let file = path.display().to_string();
+        let source = parse_source(&file, &text)?;
+        let mut notice = source.resolve(&file, org, &self.vocab)?;
+        if let Some(existing) = self.notice(org, Some(&notice.version)).ok() {
+            if existing.content_hash == notice.content_hash {
+                return Ok(Published { notice: existing, unchanged: true });
+            }
+            return Err(Error::Conflict(format!(
+                "{file}: {org} already published version `{}` with other content (sha256 {}); \
+                 a published notice never changes: publish the new text under a new version label",
+                notice.version, existing.content_hash
+            )));
+        }
+        let row = NoticeRow {
+            id: 0,
+            org: org.into(),
+            version: notice.version.clone(),
+            effective: seconds(notice.effective),
+            content_hash: notice.content_hash.clone(),
+            source: serde_json::to_string(&notice.source).expect("notice serialises"),
+            published_at: seconds(chrono::Utc::now()),
+        };
+        notice.id = atomic(&mut self.store, |s| s.insert_notice(&row))?;
+        Ok(Published { notice, unchanged: false })
+    }
+
+    /// Every version an organisation published, oldest first.
+    pub fn notices(&self, org: &str) -> Result<Vec<Notice>> {
+        self.org(org)?;
+        self.store.notices(Some(org))?.iter().map(|r| notice_from_row(&self.vocab, r)).collect()
+    }
+
+    /// One version, or the latest (by effective date) when `version` is None.
+    pub fn notice(&self, org: &str, version: Option<&str>) -> Result<Notice> {
+        let all = self.notices(org)?;
+        let found = match version {
+            Some(v) => all.iter().find(|n| n.version == v),
+            None => all.iter().max_by_key(|n| (n.effective, n.id)),
+        };
+        found.cloned().ok_or_else(|| {
+            let versions: Vec<&str> = all.iter().map(|n| n.version.as_str()).collect();
+            Error::NotFound(match version {
+                Some(v) => format!(
+                    "{org} has no notice version `{v}` (published: {})",
+                    if versions.is_empty() { "none".into() } else { versions.join(", ") }
+                ),
+                None => format!("{org} has published no notice; publish one with `custody notice publish`"),
+            })
+        })
+    }
+
+    pub fn diff_notices(&self, org: &str, from: &str, to: &str) -> Result<NoticeDiff> {
+        let a = self.notice(org, Some(from))?;
+        let b = self.notice(org, Some(to))?;
+        Ok(NoticeDiff::between(&a.source, &b.source))
+    }
+}
