@@ -1,1 +1,213 @@
-fn main(){}
+//! `custody`: the command-line front end. Parses arguments, calls the engine,
+//! prints results for people (aligned tables) or scripts (`--json`).
+
+mod args;
+mod demo;
+mod output;
+mod progress;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use custody_core::organisation::Organisation;
+use custody_core::recipient::RecipientCategory;
+use custody_core::time::parse_instant;
+use custody_core::vocab::TermKind;
+use custody_engine::collection::CollectSpec;
+use custody_engine::disclosure::{Selection, ShareSpec};
+use custody_engine::preferences::Change;
+use custody_engine::Engine;
+use custody_store::SqliteStore;
+
+use args::*;
+use progress::Bar;
+
+fn open(db: &Path) -> Result<Engine<SqliteStore>> {
+    let store = SqliteStore::open(db).with_context(|| format!("opening the database {}", db.display()))?;
+    Ok(Engine::open(store)?)
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let db = cli.db;
+    match cli.command {
+        Command::Demo(a) => demo::run(&a, cli.db_given.then_some(db.as_path())),
+        Command::Reasons { json } => {
+            output::reasons(json);
+            Ok(())
+        }
+        Command::Org(OrgCommand::Add { id, name, role, category }) => {
+            let mut engine = open(&db)?;
+            let categories = if category.is_empty() {
+                role.default_categories()
+            } else {
+                category.iter().map(|c| RecipientCategory::parse(c)).collect::<Result<Vec<_>, _>>().map_err(anyhow::Error::msg)?
+            };
+            let org = Organisation { id, name, role, categories };
+            engine.add_org(&org)?;
+            println!("added {} ({}, {})", org.id, org.name, org.role.as_str());
+            Ok(())
+        }
+        Command::Org(OrgCommand::List { json }) => {
+            let engine = open(&db)?;
+            output::orgs(&custody_store::Store::orgs(&engine.store)?, json);
+            Ok(())
+        }
+        Command::Vocab(VocabCommand::Show { term, kind, json }) => {
+            let engine = open(&db)?;
+            let id = match kind {
+                Some(k) => engine.vocab.resolve(k, &term)?,
+                None => TermKind::ALL
+                    .iter()
+                    .find_map(|k| engine.vocab.resolve(*k, &term).ok())
+                    .map_or_else(|| engine.vocab.resolve(TermKind::Purpose, &term), Ok)?,
+            };
+            output::term(&engine.vocab, id, json);
+            Ok(())
+        }
+        Command::Vocab(VocabCommand::Add { org, key, kind, parent, label, definition }) => {
+            let mut engine = open(&db)?;
+            engine.add_term(&org, &key, kind, &label, definition.as_deref().unwrap_or(""), &parent)?;
+            println!("added {key} under {}", parent.join(", "));
+            Ok(())
+        }
+        Command::Vocab(VocabCommand::Explicit { set, json }) => {
+            let mut engine = open(&db)?;
+            if let Some(file) = set {
+                let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                let list = engine.vocab.parse_explicit(&file.display().to_string(), &text)?;
+                let pairs = list.iter().map(|e| (engine.vocab.term(e.term).key.clone(), e.reason.clone())).collect();
+                engine.set_explicit(pairs)?;
+            }
+            output::explicit(&engine.vocab, json);
+            Ok(())
+        }
+        Command::Notice(NoticeCommand::Publish { org, file }) => {
+            let mut engine = open(&db)?;
+            let p = engine.publish_notice(&org, &file)?;
+            if p.unchanged {
+                println!("{org} {} was already published with this content (sha256 {})", p.notice.version, p.notice.content_hash);
+            } else {
+                println!(
+                    "published {org} notice {} (effective {}, {} declarations, sha256 {})",
+                    p.notice.version,
+                    p.notice.effective_text(),
+                    p.notice.declarations.len(),
+                    p.notice.content_hash
+                );
+            }
+            Ok(())
+        }
+        Command::Notice(NoticeCommand::Show { org, version, json }) => {
+            let engine = open(&db)?;
+            let n = engine.notice(&org, version.as_deref())?;
+            output::notice(&engine.vocab, &n, json);
+            Ok(())
+        }
+        Command::Notice(NoticeCommand::List { org, json }) => {
+            let engine = open(&db)?;
+            output::notice_list(&engine.notices(&org)?, json);
+            Ok(())
+        }
+        Command::Notice(NoticeCommand::Diff { org, from, to, json }) => {
+            let engine = open(&db)?;
+            output::diff(&engine.diff_notices(&org, &from, &to)?, json);
+            Ok(())
+        }
+        Command::Collect(a) => {
+            let mut engine = open(&db)?;
+            let rejects = a.skip_bad.then(|| a.rejects.clone().unwrap_or_else(|| a.records.with_extension("rejects.csv")));
+            let spec = CollectSpec {
+                org: &a.org,
+                records: &a.records,
+                mapping: a.mapping.as_deref(),
+                notice: &a.notice,
+                collected_at: a.collected_at.as_deref().map(parse_instant).transpose()?,
+                rejects: rejects.as_deref(),
+            };
+            let c = engine.collect(&spec, &Bar::bytes())?;
+            output::collected(&c, rejects.as_deref(), a.json);
+            Ok(())
+        }
+        Command::Consent(a) => consent(&db, a),
+        Command::Share(a) => {
+            let mut engine = open(&db)?;
+            let purposes: Vec<String> = a.purpose.iter().flat_map(|p| split_list(p)).collect();
+            let categories: Vec<String> = a.categories.iter().flat_map(|p| split_list(p)).collect();
+            let spec = ShareSpec {
+                from: &a.from,
+                to: &a.to,
+                on_behalf_of: a.on_behalf_of.as_deref(),
+                purposes: &purposes,
+                categories: &categories,
+                basis: a.basis.as_deref(),
+                records: Selection::parse(&a.records),
+                at: a.at.as_deref().map(parse_instant).transpose()?,
+                out: &a.out,
+                refused: &a.refused,
+                report: a.report.as_deref(),
+            };
+            let r = engine.share(&spec, &Bar::records())?;
+            output::share(&r, a.json);
+            Ok(())
+        }
+        Command::Trace { org, subject, json } => {
+            let engine = open(&db)?;
+            output::trace(&engine.trace(&org, &subject)?, json);
+            Ok(())
+        }
+        Command::History(HistoryCommand::Import { org, file, json }) => {
+            let mut engine = open(&db)?;
+            output::imported(&engine.import_history(&org, &file)?, json);
+            Ok(())
+        }
+        Command::Audit { org, json } => {
+            let engine = open(&db)?;
+            output::audit(&engine.audit(&org, &Bar::records())?, json);
+            Ok(())
+        }
+    }
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+}
+
+fn consent(db: &PathBuf, a: ConsentArgs) -> Result<()> {
+    let mut engine = open(db)?;
+    let at = match &a.at {
+        Some(t) => parse_instant(t)?,
+        None => chrono::Utc::now(),
+    };
+    if let Some(file) = &a.file {
+        if a.subject.is_some() {
+            bail!("give either a subject or --file, not both");
+        }
+        let n = engine.import_preferences(&a.org, file, at)?;
+        println!("recorded {n} preference events for {}", a.org);
+        return Ok(());
+    }
+    let Some(subject) = &a.subject else { bail!("name a subject, or give --file with many") };
+    let change = if let Some(p) = &a.withdraw {
+        Change::Withdraw(p.clone())
+    } else if let Some(p) = &a.give {
+        Change::Give(p.clone())
+    } else if a.object_direct_marketing {
+        Change::ObjectDirectMarketing
+    } else if a.withdraw_objection {
+        Change::WithdrawObjection
+    } else {
+        bail!("say what changed: --withdraw PURPOSE, --give PURPOSE, --object-direct-marketing or --withdraw-objection")
+    };
+    engine.record_preference(&a.org, subject, &change, at, a.notice.as_deref())?;
+    println!("recorded for {subject} at {}: {change:?}", custody_core::time::format_instant(&at));
+    Ok(())
+}

@@ -145,12 +145,22 @@ pub fn decide(ctx: &Context, req: &Request, facts: &RecordFacts) -> Decision {
         match best {
             Some(f) => reasons = reasons.union(f),
             None => {
+                // A broader declaration that would cover the purpose but for the
+                // explicit rule: say so, and what else would fail under it, so
+                // the whole picture shows (recipient, consent, children...).
                 let broader = notice
                     .declarations
                     .iter()
-                    .flat_map(|d| d.purposes.iter())
-                    .any(|p| ctx.vocab.is_ancestor_or_self(*p, purpose));
-                reasons.insert(if broader { Reason::PurposeNotNamed } else { Reason::PurposeNotDeclared });
+                    .filter(|d| d.purposes.iter().any(|p| ctx.vocab.is_ancestor_or_self(*p, purpose)))
+                    .map(|d| failures(ctx, req, &prefs, d, purpose))
+                    .min_by_key(|f| (f.len(), f.0));
+                match broader {
+                    Some(f) => {
+                        reasons.insert(Reason::PurposeNotNamed);
+                        reasons = reasons.union(f);
+                    }
+                    None => reasons.insert(Reason::PurposeNotDeclared),
+                }
             }
         }
     }

@@ -91,8 +91,10 @@ fn the_2017_disclosure_is_refused_for_a_consenting_mother() {
     let mut req = f.request(&["PoliticalCampaign"], &["Name", "PhysicalAddress", "custody:ChildBirthDate"], org("experian", Role::Broker));
     req.on_behalf_of = Some(org("labour", Role::Campaign));
     let d = f.decide(&req, 0b11, &[]);
-    // "marketing" does not cover political campaigning, whatever was ticked
-    assert_eq!(ids(d), "purpose-not-named-explicitly");
+    // "marketing" does not cover political campaigning, whatever was ticked;
+    // under the marketing declaration Labour is not named either, and consent
+    // to marketing is no consent to political campaigning
+    assert_eq!(ids(d), "purpose-not-named-explicitly;recipient-not-named;no-consent");
 }
 
 #[test]
