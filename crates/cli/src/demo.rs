@@ -1,1 +1,222 @@
-pub fn run(_a: &crate::args::DemoArgs, _db: Option<&std::path::Path>) -> anyhow::Result<()> { Ok(()) }
+//! `custody demo`: the 2017 Emma's Diary case, rebuilt from scratch and told
+//! step by step through the same engine calls the other commands make.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, ensure, Context, Result};
+use custody_core::organisation::{Organisation, Role};
+use custody_core::time::parse_instant;
+use custody_engine::collection::CollectSpec;
+use custody_engine::disclosure::{Selection, ShareSpec};
+use custody_engine::synth::Synth;
+use custody_engine::Engine;
+use custody_store::SqliteStore;
+
+use crate::args::DemoArgs;
+use crate::output::{self, num};
+use crate::progress::Bar;
+
+const ASSETS: &[(&str, &str)] = &[
+    ("notice-2017.toml", include_str!("../../../examples/emmas-diary/notice-2017.toml")),
+    ("notice-2018-05.toml", include_str!("../../../examples/emmas-diary/notice-2018-05.toml")),
+    ("signups.mapping.toml", include_str!("../../../examples/emmas-diary/signups.mapping.toml")),
+    ("history-emmas-diary.toml", include_str!("../../../examples/emmas-diary/history-emmas-diary.toml")),
+    ("history-experian.toml", include_str!("../../../examples/emmas-diary/history-experian.toml")),
+];
+
+const SHARED: [&str; 5] =
+    ["Name", "PhysicalAddress", "PostalCode", "custody:ChildBirthDate", "custody:ChildrenUnder5InHousehold"];
+
+fn step(n: u32, title: &str) {
+    println!("\n== {n}. {title}");
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
+    let started = Instant::now();
+    std::fs::create_dir_all(&a.dir).with_context(|| format!("creating {}", a.dir.display()))?;
+    let dir = &a.dir;
+    let db: PathBuf = match db {
+        Some(p) if p.exists() => bail!(
+            "{} already exists; the demo builds its case from scratch: remove it or pick another --db",
+            p.display()
+        ),
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = dir.join("custody.db");
+            for suffix in ["", "-wal", "-shm"] {
+                let f = PathBuf::from(format!("{}{suffix}", p.display()));
+                if f.exists() {
+                    std::fs::remove_file(&f).with_context(|| format!("removing the previous demo's {}", f.display()))?;
+                }
+            }
+            p
+        }
+    };
+    for (name, text) in ASSETS {
+        std::fs::write(dir.join(name), text).with_context(|| format!("writing {}", dir.join(name).display()))?;
+    }
+    let synth = Synth::new(a.subjects, a.seed);
+    let create = |name: &str| -> Result<BufWriter<File>> {
+        let p = dir.join(name);
+        Ok(BufWriter::new(File::create(&p).with_context(|| format!("creating {}", p.display()))?))
+    };
+    let summary = synth.write_signups(create("signups.csv")?)?;
+    synth.write_preferences(create("preferences-2017.csv")?)?;
+    let reconsents = synth.write_reconsents(create("reconsents-2018.csv")?)?;
+
+    let mut engine = Engine::open(SqliteStore::open(&db)?)?;
+    println!("custody demo: the Emma's Diary case (ICO, 2018), {} synthetic mothers, seed {}", num(a.subjects), a.seed);
+    println!("database {}  files {}", db.display(), dir.display());
+
+    step(1, "Three organisations, and the regulator");
+    for (id, name, role) in [
+        ("emmas-diary", "Lifecycle Marketing (Mother and Baby) Ltd, trading as Emma's Diary", Role::Controller),
+        ("experian", "Experian Marketing Services", Role::Broker),
+        ("labour", "The Labour Party", Role::Campaign),
+        ("ico", "Information Commissioner's Office", Role::Regulator),
+    ] {
+        engine.add_org(&Organisation { id: id.into(), name: name.into(), role, categories: role.default_categories() })?;
+    }
+    output::orgs(&custody_store::Store::orgs(&engine.store)?, false);
+
+    step(2, "What mothers were told: Emma's Diary's privacy notice");
+    let n = engine.publish_notice("emmas-diary", &dir.join("notice-2017.toml"))?.notice;
+    output::notice(&engine.vocab, &n, false);
+    println!("It says marketing by selected companies. It never says political parties.");
+
+    step(3, "Sign-ups collected under that notice");
+    let t = Instant::now();
+    let c = engine.collect(
+        &CollectSpec {
+            org: "emmas-diary",
+            records: &dir.join("signups.csv"),
+            mapping: None,
+            notice: &n.version,
+            collected_at: None,
+            rejects: None,
+        },
+        &Bar::bytes(),
+    )?;
+    println!(
+        "{} mothers collected in {:.1}s: {} expectant, {} with a child under 5; {} ticked the partners box",
+        num(c.inserted),
+        t.elapsed().as_secs_f64(),
+        num(summary.expectant),
+        num(summary.with_child_under5),
+        num(summary.consent_partners)
+    );
+    let events = engine.import_preferences("emmas-diary", &dir.join("preferences-2017.csv"), chrono::Utc::now())?;
+    println!(
+        "{} preference events before May 2017: {} withdrew partner consent, {} objected to direct marketing",
+        num(events),
+        num(summary.withdrew_partners),
+        num(summary.objected_dm)
+    );
+
+    step(4, "May 2017: Emma's Diary asks custody before selling the list to Experian for Labour");
+    let t = Instant::now();
+    let gate = engine.share(
+        &ShareSpec {
+            from: "emmas-diary",
+            to: "experian",
+            on_behalf_of: Some("labour"),
+            purposes: &strings(&["PoliticalCampaign"]),
+            categories: &strings(&SHARED),
+            basis: None,
+            records: Selection::All,
+            at: Some(parse_instant("2017-05-10")?),
+            out: &dir.join("2017-gate-allowed.csv"),
+            refused: &dir.join("2017-gate-refused.csv"),
+            report: Some(&dir.join("2017-gate-report.json")),
+        },
+        &Bar::records(),
+    )?;
+    output::share(&gate, false);
+    println!("decided {} records in {:.1}s", num(gate.requested), t.elapsed().as_secs_f64());
+    ensure!(gate.allowed == 0, "the 2017 disclosure should be refused for every record");
+
+    step(5, "What actually happened: the sale went ahead without the gate");
+    output::imported(&engine.import_history("emmas-diary", &dir.join("history-emmas-diary.toml"))?, false);
+
+    step(6, "Experian asks custody before passing the list on to Labour");
+    let onward = engine.share(
+        &ShareSpec {
+            from: "experian",
+            to: "labour",
+            on_behalf_of: None,
+            purposes: &strings(&["PoliticalCampaign"]),
+            categories: &strings(&SHARED),
+            basis: None,
+            records: Selection::All,
+            at: Some(parse_instant("2017-05-20")?),
+            out: &dir.join("2017-onward-allowed.csv"),
+            refused: &dir.join("2017-onward-refused.csv"),
+            report: None,
+        },
+        &Bar::records(),
+    )?;
+    output::share(&onward, false);
+    println!("Checked against what the mothers were told by Emma's Diary, not Experian's own terms.");
+    ensure!(onward.allowed == 0, "the onward disclosure should be refused for every record");
+    output::imported(&engine.import_history("experian", &dir.join("history-experian.toml"))?, false);
+
+    step(7, "The regulator's audit of what happened in 2017");
+    let t = Instant::now();
+    let audit = engine.audit("emmas-diary", &Bar::records())?;
+    output::audit(&audit, false);
+    println!("audited in {:.1}s", t.elapsed().as_secs_f64());
+
+    step(8, "The lawful alternative: a notice that says so, and fresh consent");
+    let n2 = engine.publish_notice("emmas-diary", &dir.join("notice-2018-05.toml"))?.notice;
+    output::diff(&engine.diff_notices("emmas-diary", &n.version, &n2.version)?, false);
+    let given = engine.import_preferences("emmas-diary", &dir.join("reconsents-2018.csv"), chrono::Utc::now())?;
+    println!("{} mothers said yes to political campaigns under notice {}", num(given), n2.version);
+    let lawful = engine.share(
+        &ShareSpec {
+            from: "emmas-diary",
+            to: "labour",
+            on_behalf_of: None,
+            purposes: &strings(&["PoliticalCampaign"]),
+            categories: &strings(&["Name", "PhysicalAddress", "PostalCode"]),
+            basis: Some("consent"),
+            records: Selection::All,
+            at: Some(parse_instant("2018-10-01")?),
+            out: &dir.join("2018-allowed.csv"),
+            refused: &dir.join("2018-refused.csv"),
+            report: None,
+        },
+        &Bar::records(),
+    )?;
+    output::share(&lawful, false);
+    ensure!(
+        lawful.allowed == reconsents,
+        "exactly the re-consented mothers should flow ({} allowed, {} re-consented)",
+        lawful.allowed,
+        reconsents
+    );
+    println!("exactly the {} re-consented mothers flow, and only their name and postal address.", num(lawful.allowed));
+
+    let mother = (0..a.subjects).map(|i| synth.mother(i)).find(|m| m.reconsents_political.is_some());
+    if let Some(m) = &mother {
+        step(9, &format!("Where did {}'s data go?", m.first_name));
+        output::trace(&engine.trace("emmas-diary", &m.id)?, false);
+    }
+
+    println!("\ndone in {:.1}s. Try next:", started.elapsed().as_secs_f64());
+    let dbs = db.display();
+    let subject = mother.map(|m| m.id).unwrap_or_else(|| "ED00000001".into());
+    println!("  custody --db {dbs} trace emmas-diary {subject}");
+    println!("  custody --db {dbs} audit emmas-diary --json");
+    println!("  custody --db {dbs} vocab show PoliticalCampaign");
+    println!("  custody --db {dbs} notice diff emmas-diary 2017 2018-05");
+    println!("  custody --db {dbs} consent emmas-diary {subject} --withdraw PoliticalCampaign");
+    println!("  custody reasons");
+    Ok(())
+}

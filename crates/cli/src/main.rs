@@ -9,7 +9,6 @@ mod progress;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use clap::Parser;
 use custody_core::organisation::Organisation;
 use custody_core::recipient::RecipientCategory;
 use custody_core::time::parse_instant;

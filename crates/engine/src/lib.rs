@@ -3,7 +3,6 @@
 
 pub mod audit;
 pub mod collection;
-pub mod demo;
 pub mod disclosure;
 pub mod error;
 pub mod history;
