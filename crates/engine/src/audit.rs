@@ -2,7 +2,9 @@
 //! organisation's collected data (by it, and by everyone downstream) against
 //! the notices and consents in force at the time, and count who was wronged.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use custody_core::decision::{decide, Context};
 use custody_core::reason::{Reason, ReasonSet};
@@ -53,50 +55,35 @@ pub struct Flow {
     pub violations: u64,
 }
 
-struct Facts {
-    origin: i64,
-    notice: i64,
-    collected_at: i64,
-    consented: u64,
-    received_via: Option<i64>,
-}
 
 impl<S: Store> Engine<S> {
     pub fn audit(&self, org: &str, progress: &dyn Progress) -> Result<Audit> {
         self.org(org)?;
-        let mut own: HashSet<i64> = HashSet::new();
+        // Record ids are dense: a bit per id says whether it is one of `org`'s
+        // own collection records.
+        let mut own: Vec<u64> = Vec::new();
         self.store.for_each_held(org, &mut |h| {
             if h.origin == h.id {
-                own.insert(h.id);
+                let i = h.id as usize;
+                if own.len() <= i / 64 {
+                    own.resize(i / 64 + 1, 0);
+                }
+                own[i / 64] |= 1 << (i % 64);
             }
             Ok(())
         })?;
+        let is_own = |id: i64| own.get(id as usize / 64).is_some_and(|w| w & (1 << (id as usize % 64)) != 0);
         let orgs = |id: &str| self.store.org(id)?.ok_or_else(|| Error::NotFound(format!("no organisation `{id}`")));
-        let mut holders: HashMap<String, (Holdings, HashMap<i64, Facts>)> = HashMap::new();
-        let mut per_person: HashMap<i64, ReasonSet> = HashMap::new();
-        let mut disclosed_people: HashSet<i64> = HashSet::new();
+        let mut holders: HashMap<String, Holdings> = HashMap::default();
+        let mut per_person: HashMap<i64, ReasonSet> = HashMap::default();
+        let mut disclosed_people: HashSet<i64> = HashSet::default();
         let mut flows: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
         let mut audited = Vec::new();
         for d in self.store.disclosures(None)? {
             if !holders.contains_key(&d.from_org) {
-                let h = Holdings::load(&self.store, &self.vocab, &d.from_org)?;
-                let mut facts = HashMap::new();
-                self.store.for_each_held(&d.from_org, &mut |r| {
-                    facts.insert(
-                        r.id,
-                        Facts {
-                            origin: r.origin,
-                            notice: r.notice,
-                            collected_at: r.collected_at,
-                            consented: r.consented,
-                            received_via: r.received_via,
-                        },
-                    );
-                    Ok(())
-                })?;
-                holders.insert(d.from_org.clone(), (h, facts));
+                holders.insert(d.from_org.clone(), Holdings::load(&self.store, &self.vocab, &d.from_org)?);
             }
-            let (holdings, facts) = &holders[&d.from_org];
+            let holdings = &holders[&d.from_org];
             let ctx = Context::new(&self.vocab, &holdings.notices);
             let request = request_for(&self.vocab, &orgs, &d)?;
             let mut entry = AuditedDisclosure {
@@ -113,42 +100,39 @@ impl<S: Store> Engine<S> {
                 reasons: vec![],
             };
             let mut counts: BTreeMap<Reason, u64> = BTreeMap::new();
-            progress.start(&format!("auditing disclosure {}", d.id), Some(d.requested as u64));
-            let mut seen = 0u64;
+            // Decisions and held records both come in record order: merge them.
+            let mut rows = Vec::with_capacity(d.requested.max(0) as usize);
             self.store.for_each_decision(d.id, &mut |row| {
-                seen += 1;
-                if seen % 65536 == 0 {
-                    progress.advance(65536);
+                rows.push(row);
+                Ok(())
+            })?;
+            progress.start(&format!("auditing disclosure {}", d.id), Some(rows.len() as u64));
+            let mut next = 0usize;
+            self.store.for_each_held(&d.from_org, &mut |h| {
+                while next < rows.len() && rows[next].record < h.id {
+                    next += 1;
                 }
-                let Some(f) = facts.get(&row.record) else { return Ok(()) };
-                if !own.contains(&f.origin) {
+                if next >= rows.len() || rows[next].record != h.id || !is_own(h.origin) {
                     return Ok(());
+                }
+                let row = rows[next];
+                if next % 65536 == 0 {
+                    progress.advance(65536);
                 }
                 if row.reasons.is_some_and(|r| r != 0) {
                     entry.refused_at_gate += 1;
                     return Ok(());
                 }
                 entry.disclosed += 1;
-                disclosed_people.insert(f.origin);
-                let held = custody_store::HeldRecord {
-                    id: row.record,
-                    subject: "",
-                    origin: f.origin,
-                    notice: f.notice,
-                    collected_at: f.collected_at,
-                    consented: f.consented,
-                    collection: 0,
-                    fields: "",
-                    received_via: f.received_via,
-                };
-                let record_facts = holdings.facts(&held).map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
-                let decision = decide(&ctx, &request, &record_facts);
+                disclosed_people.insert(h.origin);
+                let facts = holdings.facts(h).map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+                let decision = decide(&ctx, &request, &facts);
                 if !decision.allowed() {
                     entry.violations += 1;
                     for r in decision.reasons.iter() {
                         *counts.entry(r).or_default() += 1;
                     }
-                    let p = per_person.entry(f.origin).or_default();
+                    let p = per_person.entry(h.origin).or_default();
                     *p = p.union(decision.reasons);
                 }
                 Ok(())

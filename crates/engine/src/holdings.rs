@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use custody_core::decision::{Received, RecordFacts};
 use custody_core::notice::{Notice, NoticeId, NoticeSource};
 use custody_core::preference::{Preference, PreferenceEvent};
@@ -45,19 +47,19 @@ pub fn preference_event(vocab: &Vocabulary, row: &PreferenceRow) -> Result<Prefe
 
 pub struct Holdings {
     pub notices: HashMap<NoticeId, Notice>,
-    events: HashMap<i64, Vec<PreferenceEvent>>,
-    received: HashMap<i64, Received>,
+    events: FxHashMap<i64, Vec<PreferenceEvent>>,
+    received: FxHashMap<i64, Received>,
 }
 
 impl Holdings {
     pub fn load<S: Store + ?Sized>(store: &S, vocab: &Vocabulary, org: &str) -> Result<Holdings> {
         let notices = all_notices(store, vocab)?;
-        let mut events = HashMap::new();
+        let mut events = FxHashMap::default();
         for (record, rows) in store.preferences_held_by(org)? {
             let evs = rows.iter().map(|r| preference_event(vocab, r)).collect::<Result<Vec<_>>>()?;
             events.insert(record, evs);
         }
-        let mut received = HashMap::new();
+        let mut received = FxHashMap::default();
         for d in store.disclosures(None)?.into_iter().filter(|d| d.to_org == org) {
             let terms = |keys: &[String], kind| keys.iter().map(|k| key_to_term(vocab, kind, k)).collect::<Result<Vec<_>>>();
             received.insert(

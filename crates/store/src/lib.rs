@@ -185,7 +185,8 @@ pub trait Store {
 
     fn insert_preferences(&mut self, rows: &[PreferenceRow]) -> Result<()>;
     fn preferences_of(&self, record: i64) -> Result<Vec<PreferenceRow>>;
-    /// Preferences of the origins of every record `org` holds, by origin, in time order.
+    /// Preference events by record, in time order: at least those of the
+    /// origins of every record `org` holds (an implementation may return more).
     fn preferences_held_by(&self, org: &str) -> Result<HashMap<i64, Vec<PreferenceRow>>>;
 
     /// Every record `org` holds, in id order.

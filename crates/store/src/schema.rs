@@ -68,6 +68,8 @@ CREATE TABLE records (
 CREATE UNIQUE INDEX records_collected ON records(org, subject) WHERE origin IS NULL;
 CREATE UNIQUE INDEX records_copies ON records(org, origin) WHERE origin IS NOT NULL;
 CREATE INDEX records_subject ON records(org, subject);
+-- every record an organisation holds, in id order, without a sort
+CREATE INDEX records_org ON records(org);
 CREATE INDEX records_origin ON records(origin) WHERE origin IS NOT NULL;
 -- Consent and objection events: appended, never updated.
 CREATE TABLE preferences (

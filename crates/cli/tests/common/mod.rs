@@ -1,0 +1,185 @@
+//! Shared helpers for the `custody` CLI integration tests: a sandbox (temp
+//! dir + database) and the small Emma's Diary case most tests start from.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::assert::Assert;
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// A file from examples/emmas-diary.
+pub fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/emmas-diary").join(name)
+}
+
+pub fn example_text(name: &str) -> String {
+    std::fs::read_to_string(example(name)).unwrap_or_else(|e| panic!("reading example {name}: {e}"))
+}
+
+/// Six mothers. M02 ticked nothing; everyone else ticked both boxes.
+/// (The base case also has M03 withdraw DirectMarketing and M04 object.)
+pub const SIGNUPS_CSV: &str = "\
+member_id,signed_up,first_name,last_name,email,address,postcode,child_dob,consent_offers,consent_partners
+M01,2017-02-01,Ann,Ames,ann@example.org,1 Ash Rd,AB1 1AA,2016-12-01,yes,yes
+M02,2017-02-02,Bea,Bell,bea@example.org,2 Birch Rd,AB1 2BB,2016-11-02,no,no
+M03,2017-02-03,Cat,Cole,cat@example.org,3 Cedar Rd,AB1 3CC,2016-10-03,yes,yes
+M04,2017-02-04,Dee,Dunn,dee@example.org,4 Elm Rd,AB1 4DD,2016-09-04,yes,yes
+M05,2017-02-05,Eve,Ede,eve@example.org,5 Fir Rd,AB1 5EE,2016-08-05,true,true
+M06,2017-02-06,Fay,Fox,fay@example.org,6 Oak Rd,AB1 6FF,2016-07-06,y,1
+";
+
+pub const MOTHERS: usize = 6;
+
+pub const MAPPING_TOML: &str = r#"
+subject = "member_id"
+collected_at = "signed_up"
+
+[columns]
+first_name = "pd:Name"
+last_name = "pd:Name"
+email = "pd:EmailAddress"
+address = "pd:PhysicalAddress"
+postcode = "pd:PostalCode"
+child_dob = "custody:ChildBirthDate"
+
+[consents]
+offers = "consent_offers"
+partners = "consent_partners"
+"#;
+
+pub struct Sandbox {
+    pub dir: TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.path("c.db")
+    }
+
+    /// `custody --db <dir>/c.db`, run inside the sandbox directory.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("custody").expect("custody binary");
+        c.env_remove("CUSTODY_DB").current_dir(self.dir.path()).arg("--db").arg(self.db());
+        c
+    }
+
+    pub fn custody(&self, args: &[&str]) -> Assert {
+        self.cmd().args(args).assert()
+    }
+
+    /// Run, require exit 0, return stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().expect("run custody");
+        assert!(
+            out.status.success(),
+            "custody {args:?} failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// Run, require exit code 1 (a product error, not a usage error), return stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().expect("run custody");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "custody {args:?} should fail with exit 1\nstdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stderr).expect("utf-8 stderr")
+    }
+
+    /// Run with the given args (which should include --json), parse stdout.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.ok(args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("custody {args:?}: not JSON ({e}):\n{out}"))
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, text).unwrap_or_else(|e| panic!("writing {}: {e}", p.display()));
+        p
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        let p = self.path(name);
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.path(name).exists()
+    }
+
+    /// Copy an example file into the sandbox under the same name.
+    pub fn copy_example(&self, name: &str) -> PathBuf {
+        self.write(name, &example_text(name))
+    }
+
+    /// Rows of a CSV file in the sandbox (header included), split on commas
+    /// (the test data has no quoted commas except in error columns).
+    pub fn csv_rows(&self, name: &str) -> Vec<String> {
+        self.read(name).lines().map(str::to_string).collect()
+    }
+
+    /// Three organisations: emmas-diary (controller), experian (broker), labour (campaign).
+    pub fn orgs(&self) {
+        self.ok(&["org", "add", "emmas-diary", "--name", "Emma's Diary", "--role", "controller"]);
+        self.ok(&["org", "add", "experian", "--name", "Experian Marketing Services", "--role", "broker"]);
+        self.ok(&["org", "add", "labour", "--name", "The Labour Party", "--role", "campaign"]);
+    }
+
+    /// Orgs, the 2017 notice, and the six mothers collected (no later events).
+    pub fn collected() -> Sandbox {
+        let s = Sandbox::new();
+        s.orgs();
+        s.copy_example("notice-2017.toml");
+        s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
+        s.write("signups.csv", SIGNUPS_CSV);
+        s.write("signups.mapping.toml", MAPPING_TOML);
+        s.ok(&["collect", "emmas-diary", "signups.csv", "--notice", "2017", "--mapping", "signups.mapping.toml"]);
+        s
+    }
+
+    /// The base case: collected, then M03 withdraws DirectMarketing and M04
+    /// objects to direct marketing, both on 2017-03-01.
+    pub fn emmas_case() -> Sandbox {
+        let s = Sandbox::collected();
+        s.ok(&["consent", "emmas-diary", "M03", "--withdraw", "DirectMarketing", "--at", "2017-03-01"]);
+        s.ok(&["consent", "emmas-diary", "M04", "--object-direct-marketing", "--at", "2017-03-01"]);
+        s
+    }
+
+    /// `share` with the standard output names out.csv / refused.csv.
+    pub fn share(&self, extra: &[&str]) -> Assert {
+        let mut args = vec!["share", "emmas-diary", "--out", "out.csv", "--refused", "refused.csv"];
+        args.extend_from_slice(extra);
+        self.custody(&args)
+    }
+}
+
+/// (subject, reasons) rows of a refused.csv.
+pub fn refused_rows(text: &str) -> Vec<(String, String)> {
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("subject,reasons"), "refused file header:\n{text}");
+    let mut rows: Vec<(String, String)> = lines
+        .map(|l| {
+            let (s, r) = l.split_once(',').unwrap_or((l, ""));
+            (s.to_string(), r.to_string())
+        })
+        .collect();
+    rows.sort();
+    rows
+}
