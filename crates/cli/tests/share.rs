@@ -203,7 +203,6 @@ fn missing_required_flags_are_usage_errors() {
 }
 
 #[test]
-#[ignore = "bug: when --report cannot be written, share exits 1 but out.csv/refused.csv are already written and the disclosure is recorded"]
 fn failed_report_leaves_no_outputs_and_records_nothing() {
     let s = Sandbox::emmas_case();
     let err = s.fails(&["share", "emmas-diary", "--to", "experian", "--purpose", "DirectMarketing", "--categories", "Name",
@@ -215,7 +214,6 @@ fn failed_report_leaves_no_outputs_and_records_nothing() {
 }
 
 #[test]
-#[ignore = "bug: consent to the own-offers declaration (no recipients) lets data go to a broker under the partners declaration the person did not tick"]
 fn consent_to_own_offers_does_not_cover_third_party_declaration() {
     let s = Sandbox::new();
     s.orgs();
@@ -235,7 +233,6 @@ fn consent_to_own_offers_does_not_cover_third_party_declaration() {
 }
 
 #[test]
-#[ignore = "bug: file errors print the OS error twice (`x.csv: No such file or directory (os error 2): No such file or directory (os error 2)`)"]
 fn missing_file_error_is_said_once() {
     let s = Sandbox::emmas_case();
     let err = s.fails(&["share", "emmas-diary", "--to", "experian", "--purpose", "DirectMarketing", "--categories", "Name",

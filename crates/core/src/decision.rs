@@ -184,7 +184,7 @@ fn failures(ctx: &Context, req: &Request, prefs: &Preferences, d: &Declaration, 
         f.insert(Reason::BasisMismatch);
     }
     // Consent is read lazily: it is the one check that walks events.
-    let consent = || prefs.consent(vocab, purpose, req.at);
+    let consent = || prefs.consent(vocab, &d.id, purpose, req.at);
     if d.basis == LegalBasis::Consent {
         match consent() {
             ConsentStatus::Given => {}

@@ -69,10 +69,13 @@ impl<'a> Preferences<'a> {
         &self.events[..n]
     }
 
-    /// Consent for `purpose` at `at`. The latest relevant event wins: a gift of
-    /// consent counts only if its purpose covers this one (explicit purposes
-    /// must be named); a withdrawal counts if its purpose is this one or broader.
-    pub fn consent(&self, vocab: &Vocabulary, purpose: TermId, at: Instant) -> ConsentStatus {
+    /// Consent for `purpose` under the declaration `declaration` (its id) at
+    /// `at`. The latest relevant event wins: a gift of consent counts only if
+    /// its purpose covers this one (explicit purposes must be named); a
+    /// withdrawal counts if its purpose is this one or broader. Failing events,
+    /// the box ticked at collection counts, but only for the declaration it was
+    /// ticked for: consent to a club's own offers is no consent to its partners'.
+    pub fn consent(&self, vocab: &Vocabulary, declaration: &str, purpose: TermId, at: Instant) -> ConsentStatus {
         if at < self.collected_at {
             return ConsentStatus::Never;
         }
@@ -84,7 +87,9 @@ impl<'a> Preferences<'a> {
             }
         }
         let given = self.collection_notice.declarations.iter().enumerate().any(|(i, d)| {
-            self.consented & (1 << i) != 0 && d.purposes.iter().any(|p| vocab.covers_purpose(*p, purpose))
+            d.id == declaration
+                && self.consented & (1 << i) != 0
+                && d.purposes.iter().any(|p| vocab.covers_purpose(*p, purpose))
         });
         if given {
             ConsentStatus::Given

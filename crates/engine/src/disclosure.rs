@@ -186,6 +186,10 @@ impl Output {
         Ok(csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, f)))
     }
 
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
     pub fn persist(self) -> Result<()> {
         self.tmp.persist(&self.path).map_err(|e| Error::io(&self.path, e.error))?;
         Ok(())
@@ -293,6 +297,9 @@ impl<S: Store> Engine<S> {
         row.allowed = allowed as i64;
         row.refused = refused as i64 + not_held.len() as i64;
         row.not_held = not_held.len() as i64;
+        // Every file is complete in its temporary place before anything is
+        // recorded; they appear together once the store has committed.
+        let report_out = spec.report.map(Output::create).transpose()?;
         progress.start("recording", None);
         let id = atomic(&mut self.store, |s| {
             let id = s.insert_disclosure(&row)?;
@@ -305,8 +312,6 @@ impl<S: Store> Engine<S> {
             Ok::<_, Error>(id)
         })?;
         progress.finish();
-        out.persist()?;
-        refused_out.persist()?;
         let report = ShareReport {
             disclosure: id,
             from: from.id,
@@ -325,9 +330,12 @@ impl<S: Store> Engine<S> {
             out: spec.out.display().to_string(),
             refused_file: spec.refused.display().to_string(),
         };
-        if let Some(path) = spec.report {
+        out.persist()?;
+        refused_out.persist()?;
+        if let (Some(path), Some(o)) = (spec.report, report_out) {
             let json = serde_json::to_vec_pretty(&report).expect("report serialises");
-            std::fs::write(path, json).map_err(|e| Error::io(path, e))?;
+            std::fs::write(o.path(), json).map_err(|e| Error::io(path, e))?;
+            o.persist()?;
         }
         Ok(report)
     }

@@ -18,7 +18,7 @@ pub enum Error {
     /// A bad value in an input file: file, line (1-based, header is line 1), field.
     #[error("{file}:{line}: {field}: {message}")]
     Input { file: String, line: u64, field: String, message: String },
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io { path: String, source: std::io::Error },
     #[error("{0}")]
     Invalid(String),
