@@ -46,7 +46,7 @@ impl<S: Store> Engine<S> {
         subject: &str,
         change: &Change,
         at: Instant,
-        notice: Option<&str>,
+        notice: Option<i64>,
         source: &str,
     ) -> std::result::Result<PreferenceRow, (String, String)> {
         let record = self
@@ -66,10 +66,6 @@ impl<S: Store> Engine<S> {
             Change::ObjectDirectMarketing => ("object-direct-marketing", None),
             Change::WithdrawObjection => ("withdraw-objection", None),
         };
-        let notice = match notice.filter(|n| !n.trim().is_empty()) {
-            Some(v) => Some(self.notice(org, Some(v.trim())).map_err(|e| ("notice".to_string(), e.to_string()))?.id),
-            None => None,
-        };
         if seconds(at) < record.at {
             return Err(("at".into(), format!("{} is before the record was collected", at.date_naive())));
         }
@@ -85,6 +81,7 @@ impl<S: Store> Engine<S> {
         notice: Option<&str>,
     ) -> Result<()> {
         self.org(org)?;
+        let notice = notice.map(|v| self.notice(org, Some(v))).transpose()?.map(|n| n.id);
         let row = self
             .preference_row(org, subject, change, at, notice, "cli")
             .map_err(|(field, message)| Error::Invalid(format!("{field}: {message}")))?;
@@ -113,6 +110,9 @@ impl<S: Store> Engine<S> {
             message: "the file needs an `action` column".into(),
         })?;
         let (purpose_col, at_col, notice_col) = (col("purpose"), col("at"), col("notice"));
+        // Notice labels resolve once, not once per row.
+        let versions: std::collections::HashMap<String, i64> =
+            self.notices(org)?.into_iter().map(|n| (n.version, n.id)).collect();
         let mut rows = Vec::new();
         for (i, rec) in reader.records().enumerate() {
             let rec = rec.map_err(|e| Error::csv(path, e))?;
@@ -124,7 +124,14 @@ impl<S: Store> Engine<S> {
                 "" => default_at,
                 s => parse_instant(s).map_err(|e| fail(("at".into(), e.to_string())))?,
             };
-            let notice = notice_col.map(|c| rec.get(c).unwrap_or(""));
+            let notice = match notice_col.map(|c| rec.get(c).unwrap_or("").trim()).filter(|v| !v.is_empty()) {
+                Some(v) => Some(*versions.get(v).ok_or_else(|| {
+                    let mut known: Vec<&str> = versions.keys().map(String::as_str).collect();
+                    known.sort();
+                    fail(("notice".into(), format!("{org} has no notice version `{v}` (published: {})", known.join(", "))))
+                })?),
+                None => None,
+            };
             rows.push(self.preference_row(org, get(Some(subject_col)).trim(), &change, at, notice, &file).map_err(fail)?);
         }
         // Keep each record's events in time order as they are stored.
