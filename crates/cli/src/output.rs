@@ -143,8 +143,7 @@ pub fn notice(vocab: &Vocabulary, n: &Notice, as_json: bool) {
     let mut t = table(&["declaration", "purposes", "data categories", "basis", "recipients", "retention"]);
     for (d, s) in n.declarations.iter().zip(&n.source.declarations) {
         let keys = |ids: &[TermId]| ids.iter().map(|i| vocab.term(*i).key.clone()).collect::<Vec<_>>().join("\n");
-        let mut recipients: Vec<String> = d.recipient_orgs.clone();
-        recipients.extend(d.recipient_categories.iter().map(|c| c.to_string()));
+        let recipients = d.recipients();
         let mut basis = d.basis.to_string();
         if let Some(c) = d.special_condition {
             basis.push_str(&format!("\n+ {}", c.provision()));

@@ -229,6 +229,15 @@ impl NoticeSource {
     }
 }
 
+impl Declaration {
+    /// Named organisations, then recipient categories, as people read them.
+    pub fn recipients(&self) -> Vec<String> {
+        let mut r = self.recipient_orgs.clone();
+        r.extend(self.recipient_categories.iter().map(|c| c.to_string()));
+        r
+    }
+}
+
 impl Notice {
     pub fn declaration_index(&self, id: &str) -> Option<usize> {
         self.declarations.iter().position(|d| d.id == id)

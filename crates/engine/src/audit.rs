@@ -12,9 +12,9 @@ use custody_core::time::format_instant;
 use custody_store::Store;
 use serde::Serialize;
 
-use crate::disclosure::{reason_counts, request_for, ReasonCount};
+use crate::disclosure::{reason_counts, ReasonCount};
 use crate::holdings::Holdings;
-use crate::{instant, Engine, Error, Progress, Result};
+use crate::{instant, Engine, Progress, Result};
 
 #[derive(Debug, Serialize)]
 pub struct Audit {
@@ -73,7 +73,6 @@ impl<S: Store> Engine<S> {
             Ok(())
         })?;
         let is_own = |id: i64| own.get(id as usize / 64).is_some_and(|w| w & (1 << (id as usize % 64)) != 0);
-        let orgs = |id: &str| self.store.org(id)?.ok_or_else(|| Error::NotFound(format!("no organisation `{id}`")));
         let mut holders: HashMap<String, Holdings> = HashMap::default();
         let mut per_person: HashMap<i64, ReasonSet> = HashMap::default();
         let mut disclosed_people: HashSet<i64> = HashSet::default();
@@ -85,7 +84,7 @@ impl<S: Store> Engine<S> {
             }
             let holdings = &holders[&d.from_org];
             let ctx = Context::new(&self.vocab, &holdings.notices);
-            let request = request_for(&self.vocab, &orgs, &d)?;
+            let request = self.request_for(&d)?;
             let mut entry = AuditedDisclosure {
                 disclosure: d.id,
                 at: format_instant(&instant(d.at)),

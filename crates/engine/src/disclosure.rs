@@ -11,7 +11,6 @@ use custody_core::decision::{decide, Context, Decision, Request};
 use custody_core::reason::{Reason, ReasonSet};
 use custody_core::time::{format_instant, Instant};
 use custody_core::vocab::{TermId, TermKind, Vocabulary};
-use custody_core::Organisation;
 use custody_store::{atomic, CollectionRow, DecisionRow, DisclosureRow, Store};
 use serde::Serialize;
 
@@ -102,23 +101,21 @@ pub struct ShareReport {
     pub refused_file: String,
 }
 
-/// The request a disclosure row describes, resolved.
-pub(crate) fn request_for(
-    vocab: &Vocabulary,
-    orgs: &dyn Fn(&str) -> Result<Organisation>,
-    d: &DisclosureRow,
-) -> Result<Request> {
-    let terms = |keys: &[String], kind| {
-        keys.iter().map(|k| vocab.resolve(kind, k).map_err(Error::from)).collect::<Result<Vec<TermId>>>()
-    };
-    Ok(Request {
-        purposes: terms(&d.purposes, TermKind::Purpose)?,
-        categories: terms(&d.categories, TermKind::DataCategory)?,
-        recipient: orgs(&d.to_org)?,
-        on_behalf_of: d.on_behalf_of.as_deref().map(orgs).transpose()?,
-        basis: d.basis.as_deref().map(|b| b.parse::<LegalBasis>().map_err(Error::Invalid)).transpose()?,
-        at: instant(d.at),
-    })
+impl<S: Store> Engine<S> {
+    /// The request a stored disclosure describes, resolved.
+    pub(crate) fn request_for(&self, d: &DisclosureRow) -> Result<Request> {
+        let terms = |keys: &[String], kind| {
+            keys.iter().map(|k| self.vocab.resolve(kind, k).map_err(Error::from)).collect::<Result<Vec<TermId>>>()
+        };
+        Ok(Request {
+            purposes: terms(&d.purposes, TermKind::Purpose)?,
+            categories: terms(&d.categories, TermKind::DataCategory)?,
+            recipient: self.org(&d.to_org)?,
+            on_behalf_of: d.on_behalf_of.as_deref().map(|o| self.org(o)).transpose()?,
+            basis: d.basis.as_deref().map(|b| b.parse::<LegalBasis>().map_err(Error::Invalid)).transpose()?,
+            at: instant(d.at),
+        })
+    }
 }
 
 /// Which stored columns of each collection a disclosure of `categories` sends.
@@ -130,28 +127,34 @@ pub(crate) struct Projection {
 
 impl Projection {
     pub fn new(vocab: &Vocabulary, collections: &[CollectionRow], categories: &[TermId]) -> Projection {
-        let mut header: Vec<String> = Vec::new();
-        for c in collections {
-            for (col, cat) in c.columns.iter().zip(&c.categories) {
-                let Some(cat) = vocab.get(cat) else { continue };
-                if categories.iter().any(|r| vocab.covers_category(*r, cat)) && !header.contains(col) {
-                    header.push(col.clone());
-                }
-            }
-        }
-        let by_collection = collections
+        // Per collection, the (column, field index) pairs the request covers.
+        let included: Vec<(i64, Vec<(&String, usize)>)> = collections
             .iter()
             .map(|c| {
-                let idx = header
+                let cols = c
+                    .columns
                     .iter()
-                    .map(|h| {
-                        c.columns.iter().zip(&c.categories).position(|(col, cat)| {
-                            col == h
-                                && vocab.get(cat).is_some_and(|cat| categories.iter().any(|r| vocab.covers_category(*r, cat)))
-                        })
+                    .zip(&c.categories)
+                    .enumerate()
+                    .filter(|(_, (_, cat))| {
+                        vocab.get(cat).is_some_and(|cat| categories.iter().any(|r| vocab.covers_category(*r, cat)))
                     })
+                    .map(|(i, (col, _))| (col, i))
                     .collect();
-                (c.id, idx)
+                (c.id, cols)
+            })
+            .collect();
+        let mut header: Vec<String> = Vec::new();
+        for (col, _) in included.iter().flat_map(|(_, cols)| cols) {
+            if !header.contains(col) {
+                header.push((*col).clone());
+            }
+        }
+        let by_collection = included
+            .iter()
+            .map(|(id, cols)| {
+                let idx = header.iter().map(|h| cols.iter().find(|(c, _)| *c == h).map(|(_, i)| *i)).collect();
+                (*id, idx)
             })
             .collect();
         Projection { header, by_collection }
@@ -231,8 +234,7 @@ impl<S: Store> Engine<S> {
         let mut selected = spec.records.subjects()?;
         let out = Output::create(spec.out)?;
         let refused_out = Output::create(spec.refused)?;
-        let orgs = |id: &str| self.store.org(id)?.ok_or_else(|| Error::NotFound(format!("no organisation `{id}`")));
-        let request = request_for(vocab, &orgs, &row)?;
+        let request = self.request_for(&row)?;
 
         let holdings = Holdings::load(&self.store, vocab, &from.id)?;
         let ctx = Context::new(vocab, &holdings.notices);

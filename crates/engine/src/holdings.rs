@@ -26,14 +26,10 @@ pub fn all_notices<S: Store + ?Sized>(store: &S, vocab: &Vocabulary) -> Result<H
     store.notices(None)?.iter().map(|r| Ok((r.id, notice_from_row(vocab, r)?))).collect()
 }
 
-pub fn key_to_term(vocab: &Vocabulary, kind: TermKind, key: &str) -> Result<TermId> {
-    Ok(vocab.resolve(kind, key)?)
-}
-
 pub fn preference_event(vocab: &Vocabulary, row: &PreferenceRow) -> Result<PreferenceEvent> {
     let purpose = || -> Result<TermId> {
         let key = row.purpose.as_deref().ok_or_else(|| StoreError::Corrupt(format!("{} without purpose", row.action)))?;
-        key_to_term(vocab, TermKind::Purpose, key)
+        Ok(vocab.resolve(TermKind::Purpose, key)?)
     };
     let preference = match row.action.as_str() {
         "give" => Preference::Give(purpose()?),
@@ -61,7 +57,7 @@ impl Holdings {
         }
         let mut received = FxHashMap::default();
         for d in store.disclosures(None)?.into_iter().filter(|d| d.to_org == org) {
-            let terms = |keys: &[String], kind| keys.iter().map(|k| key_to_term(vocab, kind, k)).collect::<Result<Vec<_>>>();
+            let terms = |keys: &[String], kind| keys.iter().map(|k| Ok(vocab.resolve(kind, k)?)).collect::<Result<Vec<_>>>();
             received.insert(
                 d.id,
                 Received {

@@ -23,7 +23,12 @@ impl<S: Store> Engine<S> {
         let file = path.display().to_string();
         let source = parse_source(&file, &text)?;
         let mut notice = source.resolve(&file, org, &self.vocab)?;
-        if let Some(existing) = self.notice(org, Some(&notice.version)).ok() {
+        let existing = match self.notice(org, Some(&notice.version)) {
+            Ok(n) => Some(n),
+            Err(Error::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(existing) = existing {
             if existing.content_hash == notice.content_hash {
                 return Ok(Published { notice: existing, unchanged: true });
             }

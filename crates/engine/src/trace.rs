@@ -76,10 +76,9 @@ impl<S: Store> Engine<S> {
         let label = |d: &custody_core::Declaration| {
             let purposes: Vec<&str> = d.purposes.iter().map(|p| self.vocab.term(*p).key.as_str()).collect();
             let mut s = format!("{}: {} ({})", d.id, purposes.join(", "), d.basis);
-            if !d.recipient_orgs.is_empty() || !d.recipient_categories.is_empty() {
-                let mut r: Vec<String> = d.recipient_orgs.clone();
-                r.extend(d.recipient_categories.iter().map(|c| c.to_string()));
-                s.push_str(&format!(" to {}", r.join(", ")));
+            let recipients = d.recipients();
+            if !recipients.is_empty() {
+                s.push_str(&format!(" to {}", recipients.join(", ")));
             }
             s
         };
