@@ -26,6 +26,9 @@ pub struct Cli {
     /// The database file (created if missing)
     #[arg(long, global = true, env = "CUSTODY_DB", default_value = "custody.db")]
     pub db: PathBuf,
+    /// The key that signs the log's checkpoints [default: the database path with extension .key]
+    #[arg(long, global = true, env = "CUSTODY_SIGNING_KEY", value_name = "FILE")]
+    pub signing_key: Option<PathBuf>,
     #[arg(skip)]
     pub db_given: bool,
     #[command(subcommand)]
@@ -35,8 +38,11 @@ pub struct Cli {
 impl Cli {
     pub fn parse() -> Cli {
         let matches = <Cli as clap::CommandFactory>::command().get_matches();
-        let given = matches.value_source("db").is_some_and(|s| s != clap::parser::ValueSource::DefaultValue);
-        let mut cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let given = matches
+            .value_source("db")
+            .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue);
+        let mut cli =
+            <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         cli.db_given = given;
         cli
     }
@@ -82,6 +88,106 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Create the database and the log's signing key, naming the log
+    #[command(
+        long_about = "Create the database and the key that signs the log's checkpoints, and sign the \
+first (empty) checkpoint.\n\n\
+The origin is the log's name: the first line of every checkpoint and the name in its verifier key. \
+Use a name you control, such as a domain and path (example.org/custody). The key file is created \
+readable by its owner only; keep it safe and never share it: whoever holds it can sign checkpoints \
+for this log. Commands that find no key create one with the origin localhost/custody."
+    )]
+    Init {
+        /// The log's origin line, e.g. emmasdiary.co.uk/custody
+        #[arg(long, default_value = custody_engine::signing_key::DEFAULT_ORIGIN)]
+        origin: String,
+    },
+    /// The transparency log: checkpoints, the verifier key, proofs, export
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Write a receipt (C2SP tlog-proof) for every log entry about a person
+    #[command(
+        long_about = "Write a receipt for every log entry about a person: their collection, each \
+consent or objection, every decision on a disclosure of their record and every imported disclosure of it, \
+downstream too.\n\n\
+Each receipt is a C2SP tlog-proof@v1 file: the entry's exact bytes (its `extra` line), its index, the \
+Merkle inclusion proof and the signed checkpoint. The entry names the person only by a keyed commitment. \
+Anyone can check a receipt offline with `custody verify-receipt FILE --key VKEY` and the log's verifier key \
+(`custody log key`)."
+    )]
+    Receipt {
+        /// The organisation holding the record (the collector or a later holder)
+        org: String,
+        /// The person's identifier at that organisation
+        subject: String,
+        /// Where to write the receipts (created if missing)
+        #[arg(long, default_value = "receipts")]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a receipt offline: no database needed, only the log's verifier key
+    VerifyReceipt {
+        /// A .tlog-proof file written by `custody receipt`
+        file: PathBuf,
+        /// The log's verifier key (`<origin>+<id>+<key>`), or a file holding it
+        #[arg(long)]
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum LogCommand {
+    /// Print the latest signed checkpoint (C2SP tlog-checkpoint)
+    Checkpoint,
+    /// Print the verifier key of the log, `<origin>+<key id>+<key>`
+    Key,
+    /// Print the proof that the log extends an older checkpoint (base64 hashes, one per line)
+    #[command(
+        long_about = "Print the RFC 6962 consistency proof from an older checkpoint of this log to the \
+latest one: base64 hashes, one per line. A regulator who kept an old checkpoint checks with it that the \
+log was only ever appended to. The proof is checked before it is printed; if the log does not extend the \
+old checkpoint, this fails."
+    )]
+    Consistency {
+        /// A checkpoint of this log kept earlier (the output of `custody log checkpoint`)
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Recompute the whole tree from the stored entries and check everything
+    #[command(
+        long_about = "Recompute the whole Merkle tree from the stored entries and check it against \
+the hashes stored for them, every signed checkpoint, an old checkpoint given with --from, and the state \
+the entries describe (one entry for every organisation, notice, record, preference event, disclosure \
+and decision). Fails loudly, naming the first bad entry, if any row was edited, deleted or reordered."
+    )]
+    Verify {
+        /// Also prove the log consistent with this checkpoint, kept earlier
+        #[arg(long)]
+        from: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the log as C2SP tlog-tiles, for any tiles client to mirror and audit
+    Export {
+        /// The directory to write `checkpoint`, `tile/<L>/<N>` and `tile/entries/<N>` into
+        dir: PathBuf,
+    },
+    /// Show entries, decoded (no personal data: subjects appear as commitments)
+    Show {
+        /// The first entry to show
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// How many entries to show
+        #[arg(long, default_value_t = 20)]
+        limit: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the inclusion proof of one entry in the latest checkpoint
+    Prove { index: u64 },
 }
 
 #[derive(Args)]
@@ -207,8 +313,10 @@ pub struct CollectArgs {
 }
 
 #[derive(Args)]
-#[command(after_help = "Bulk file columns: subject,action,purpose,at[,notice]; action is give, withdraw, \
-object-direct-marketing or withdraw-objection.")]
+#[command(
+    after_help = "Bulk file columns: subject,action,purpose,at[,notice]; action is give, withdraw, \
+object-direct-marketing or withdraw-objection."
+)]
 pub struct ConsentArgs {
     pub org: String,
     pub subject: Option<String>,

@@ -11,8 +11,9 @@ use custody_core::organisation::{Organisation, Role};
 use custody_core::time::parse_instant;
 use custody_engine::collection::CollectSpec;
 use custody_engine::disclosure::{Selection, ShareSpec};
+use custody_engine::receipt::{describe, verify_receipt};
 use custody_engine::synth::Synth;
-use custody_engine::Engine;
+use custody_engine::{signing_key, Engine};
 use custody_store::SqliteStore;
 
 use crate::args::DemoArgs;
@@ -20,15 +21,37 @@ use crate::output::{self, num};
 use crate::progress::Bar;
 
 const ASSETS: &[(&str, &str)] = &[
-    ("notice-2017.toml", include_str!("../../../examples/emmas-diary/notice-2017.toml")),
-    ("notice-2018-05.toml", include_str!("../../../examples/emmas-diary/notice-2018-05.toml")),
-    ("signups.mapping.toml", include_str!("../../../examples/emmas-diary/signups.mapping.toml")),
-    ("history-emmas-diary.toml", include_str!("../../../examples/emmas-diary/history-emmas-diary.toml")),
-    ("history-experian.toml", include_str!("../../../examples/emmas-diary/history-experian.toml")),
+    (
+        "notice-2017.toml",
+        include_str!("../../../examples/emmas-diary/notice-2017.toml"),
+    ),
+    (
+        "notice-2018-05.toml",
+        include_str!("../../../examples/emmas-diary/notice-2018-05.toml"),
+    ),
+    (
+        "signups.mapping.toml",
+        include_str!("../../../examples/emmas-diary/signups.mapping.toml"),
+    ),
+    (
+        "history-emmas-diary.toml",
+        include_str!("../../../examples/emmas-diary/history-emmas-diary.toml"),
+    ),
+    (
+        "history-experian.toml",
+        include_str!("../../../examples/emmas-diary/history-experian.toml"),
+    ),
 ];
 
-const SHARED: [&str; 5] =
-    ["Name", "PhysicalAddress", "PostalCode", "custody:ChildBirthDate", "custody:ChildrenUnder5InHousehold"];
+const DEMO_ORIGIN: &str = "demo.custody.invalid/emmas-diary";
+
+const SHARED: [&str; 5] = [
+    "Name",
+    "PhysicalAddress",
+    "PostalCode",
+    "custody:ChildBirthDate",
+    "custody:ChildrenUnder5InHousehold",
+];
 
 fn step(n: u32, title: &str) {
     println!("\n== {n}. {title}");
@@ -50,8 +73,7 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
         Some(p) => p.to_path_buf(),
         None => {
             let p = dir.join("custody.db");
-            for suffix in ["", "-wal", "-shm"] {
-                let f = PathBuf::from(format!("{}{suffix}", p.display()));
+            for f in ["", "-wal", "-shm"].map(|suffix| PathBuf::from(format!("{}{suffix}", p.display()))).into_iter().chain([p.with_extension("key")]) {
                 if f.exists() {
                     std::fs::remove_file(&f).with_context(|| format!("removing the previous demo's {}", f.display()))?;
                 }
@@ -60,34 +82,58 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
         }
     };
     for (name, text) in ASSETS {
-        std::fs::write(dir.join(name), text).with_context(|| format!("writing {}", dir.join(name).display()))?;
+        std::fs::write(dir.join(name), text)
+            .with_context(|| format!("writing {}", dir.join(name).display()))?;
     }
     let synth = Synth::new(a.subjects, a.seed);
     let create = |name: &str| -> Result<BufWriter<File>> {
         let p = dir.join(name);
-        Ok(BufWriter::new(File::create(&p).with_context(|| format!("creating {}", p.display()))?))
+        Ok(BufWriter::new(
+            File::create(&p).with_context(|| format!("creating {}", p.display()))?,
+        ))
     };
     let summary = synth.write_signups(create("signups.csv")?)?;
     synth.write_preferences(create("preferences-2017.csv")?)?;
     let reconsents = synth.write_reconsents(create("reconsents-2018.csv")?)?;
 
-    let mut engine = Engine::open(SqliteStore::open(&db)?)?;
-    println!("custody demo: the Emma's Diary case (ICO, 2018), {} synthetic mothers, seed {}", num(a.subjects), a.seed);
+    let key = db.with_extension("key");
+    if key.exists() {
+        bail!("{} already exists; the demo makes a new log with a new key: remove it or pick another --db", key.display());
+    }
+    let signer = signing_key::create(&key, DEMO_ORIGIN)?;
+    let mut engine = Engine::open(SqliteStore::open(&db)?, signer)?;
+    engine.init_log()?;
+    println!(
+        "custody demo: the Emma's Diary case (ICO, 2018), {} synthetic mothers, seed {}",
+        num(a.subjects),
+        a.seed
+    );
     println!("database {}  files {}", db.display(), dir.display());
 
     step(1, "Three organisations, and the regulator");
     for (id, name, role) in [
-        ("emmas-diary", "Lifecycle Marketing (Mother and Baby) Ltd, trading as Emma's Diary", Role::Controller),
+        (
+            "emmas-diary",
+            "Lifecycle Marketing (Mother and Baby) Ltd, trading as Emma's Diary",
+            Role::Controller,
+        ),
         ("experian", "Experian Marketing Services", Role::Broker),
         ("labour", "The Labour Party", Role::Campaign),
         ("ico", "Information Commissioner's Office", Role::Regulator),
     ] {
-        engine.add_org(&Organisation { id: id.into(), name: name.into(), role, categories: role.default_categories() })?;
+        engine.add_org(&Organisation {
+            id: id.into(),
+            name: name.into(),
+            role,
+            categories: role.default_categories(),
+        })?;
     }
     output::orgs(&custody_store::Store::orgs(&engine.store)?, false);
 
     step(2, "What mothers were told: Emma's Diary's privacy notice");
-    let n = engine.publish_notice("emmas-diary", &dir.join("notice-2017.toml"))?.notice;
+    let n = engine
+        .publish_notice("emmas-diary", &dir.join("notice-2017.toml"))?
+        .notice;
     output::notice(&engine.vocab, &n, false);
     println!("It says marketing by selected companies. It never says political parties.");
 
@@ -112,7 +158,11 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
         num(summary.with_child_under5),
         num(summary.consent_partners)
     );
-    let events = engine.import_preferences("emmas-diary", &dir.join("preferences-2017.csv"), chrono::Utc::now())?;
+    let events = engine.import_preferences(
+        "emmas-diary",
+        &dir.join("preferences-2017.csv"),
+        chrono::Utc::now(),
+    )?;
     println!(
         "{} preference events before May 2017: {} withdrew partner consent, {} objected to direct marketing",
         num(events),
@@ -120,7 +170,10 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
         num(summary.objected_dm)
     );
 
-    step(4, "May 2017: Emma's Diary asks custody before selling the list to Experian for Labour");
+    step(
+        4,
+        "May 2017: Emma's Diary asks custody before selling the list to Experian for Labour",
+    );
     let t = Instant::now();
     let gate = engine.share(
         &ShareSpec {
@@ -139,13 +192,29 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
         &Bar::records(),
     )?;
     output::share(&gate, false);
-    println!("decided {} records in {:.1}s", num(gate.requested), t.elapsed().as_secs_f64());
-    ensure!(gate.allowed == 0, "the 2017 disclosure should be refused for every record");
+    println!(
+        "decided {} records in {:.1}s",
+        num(gate.requested),
+        t.elapsed().as_secs_f64()
+    );
+    ensure!(
+        gate.allowed == 0,
+        "the 2017 disclosure should be refused for every record"
+    );
 
-    step(5, "What actually happened: the sale went ahead without the gate");
-    output::imported(&engine.import_history("emmas-diary", &dir.join("history-emmas-diary.toml"))?, false);
+    step(
+        5,
+        "What actually happened: the sale went ahead without the gate",
+    );
+    output::imported(
+        &engine.import_history("emmas-diary", &dir.join("history-emmas-diary.toml"))?,
+        false,
+    );
 
-    step(6, "Experian asks custody before passing the list on to Labour");
+    step(
+        6,
+        "Experian asks custody before passing the list on to Labour",
+    );
     let onward = engine.share(
         &ShareSpec {
             from: "experian",
@@ -163,9 +232,17 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
         &Bar::records(),
     )?;
     output::share(&onward, false);
-    println!("Checked against what the mothers were told by Emma's Diary, not Experian's own terms.");
-    ensure!(onward.allowed == 0, "the onward disclosure should be refused for every record");
-    output::imported(&engine.import_history("experian", &dir.join("history-experian.toml"))?, false);
+    println!(
+        "Checked against what the mothers were told by Emma's Diary, not Experian's own terms."
+    );
+    ensure!(
+        onward.allowed == 0,
+        "the onward disclosure should be refused for every record"
+    );
+    output::imported(
+        &engine.import_history("experian", &dir.join("history-experian.toml"))?,
+        false,
+    );
 
     step(7, "The regulator's audit of what happened in 2017");
     let t = Instant::now();
@@ -173,11 +250,27 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
     output::audit(&audit, false);
     println!("audited in {:.1}s", t.elapsed().as_secs_f64());
 
-    step(8, "The lawful alternative: a notice that says so, and fresh consent");
-    let n2 = engine.publish_notice("emmas-diary", &dir.join("notice-2018-05.toml"))?.notice;
-    output::diff(&engine.diff_notices("emmas-diary", &n.version, &n2.version)?, false);
-    let given = engine.import_preferences("emmas-diary", &dir.join("reconsents-2018.csv"), chrono::Utc::now())?;
-    println!("{} mothers said yes to political campaigns under notice {}", num(given), n2.version);
+    step(
+        8,
+        "The lawful alternative: a notice that says so, and fresh consent",
+    );
+    let n2 = engine
+        .publish_notice("emmas-diary", &dir.join("notice-2018-05.toml"))?
+        .notice;
+    output::diff(
+        &engine.diff_notices("emmas-diary", &n.version, &n2.version)?,
+        false,
+    );
+    let given = engine.import_preferences(
+        "emmas-diary",
+        &dir.join("reconsents-2018.csv"),
+        chrono::Utc::now(),
+    )?;
+    println!(
+        "{} mothers said yes to political campaigns under notice {}",
+        num(given),
+        n2.version
+    );
     let lawful = engine.share(
         &ShareSpec {
             from: "emmas-diary",
@@ -201,22 +294,73 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
         lawful.allowed,
         reconsents
     );
-    println!("exactly the {} re-consented mothers flow, and only their name and postal address.", num(lawful.allowed));
+    println!(
+        "exactly the {} re-consented mothers flow, and only their name and postal address.",
+        num(lawful.allowed)
+    );
 
-    let mother = (0..a.subjects).map(|i| synth.mother(i)).find(|m| m.reconsents_political.is_some());
+    let mother = (0..a.subjects)
+        .map(|i| synth.mother(i))
+        .find(|m| m.reconsents_political.is_some());
     if let Some(m) = &mother {
         step(9, &format!("Where did {}'s data go?", m.first_name));
         output::trace(&engine.trace("emmas-diary", &m.id)?, false);
     }
 
-    println!("\ndone in {:.1}s. Try next:", started.elapsed().as_secs_f64());
-    let dbs = db.display();
     let subject = mother.map(|m| m.id).unwrap_or_else(|| "ED00000001".into());
+    step(
+        10,
+        "Her receipts: proof from the transparency log, checked offline",
+    );
+    let (checkpoint, _) = engine.latest()?;
+    println!(
+        "The log holds {} entries (every organisation, notice, record, consent, disclosure and decision above), \
+         under a checkpoint signed by {}.",
+        num(checkpoint.size),
+        engine.verifier_key()
+    );
+    let receipts_dir = dir.join("receipts");
+    let receipts = engine.receipts("emmas-diary", &subject, &receipts_dir)?;
+    let verifier = engine.verifier();
+    for r in &receipts {
+        let text = std::fs::read_to_string(&r.file)
+            .with_context(|| format!("reading {}", r.file.display()))?;
+        let v = verify_receipt(&text, &verifier)
+            .with_context(|| format!("verifying {}", r.file.display()))?;
+        println!(
+            "  verified entry {:>9}: {}",
+            num(v.index),
+            describe(&v.entry)
+        );
+    }
+    ensure!(
+        receipts.iter().any(|r| r.kind == "disclosed"),
+        "her receipts should include the 2017 sale"
+    );
+    println!(
+        "{} receipts in {}; each names her only by a keyed commitment.",
+        receipts.len(),
+        receipts_dir.display()
+    );
+
+    println!(
+        "\ndone in {:.1}s. Try next:",
+        started.elapsed().as_secs_f64()
+    );
+    let dbs = db.display();
     println!("  custody --db {dbs} trace emmas-diary {subject}");
     println!("  custody --db {dbs} audit emmas-diary --json");
     println!("  custody --db {dbs} vocab show PoliticalCampaign");
     println!("  custody --db {dbs} notice diff emmas-diary 2017 2018-05");
     println!("  custody --db {dbs} consent emmas-diary {subject} --withdraw PoliticalCampaign");
+    println!("  custody --db {dbs} log verify");
+    if let Some(r) = receipts.first() {
+        println!(
+            "  custody verify-receipt {} --key '{}'",
+            r.file.display(),
+            engine.verifier_key()
+        );
+    }
     println!("  custody reasons");
     Ok(())
 }

@@ -3,10 +3,11 @@
 
 mod args;
 mod demo;
+mod log;
 mod output;
 mod progress;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use custody_core::organisation::Organisation;
@@ -16,15 +17,52 @@ use custody_core::vocab::TermKind;
 use custody_engine::collection::CollectSpec;
 use custody_engine::disclosure::{Selection, ShareSpec};
 use custody_engine::preferences::Change;
-use custody_engine::Engine;
+use custody_engine::{signing_key, Engine};
 use custody_store::SqliteStore;
+use custody_store::Store;
 
 use args::*;
 use progress::Bar;
 
-fn open(db: &Path) -> Result<Engine<SqliteStore>> {
-    let store = SqliteStore::open(db).with_context(|| format!("opening the database {}", db.display()))?;
-    Ok(Engine::open(store)?)
+/// Where the database and the log's signing key are.
+struct Paths {
+    db: PathBuf,
+    key: PathBuf,
+}
+
+impl Paths {
+    fn open(&self) -> Result<Engine<SqliteStore>> {
+        self.open_with(None)
+    }
+
+    /// Opens the database with its signing key, creating the key (for
+    /// `origin`, or the default) when the log has none yet.
+    fn open_with(&self, origin: Option<&str>) -> Result<Engine<SqliteStore>> {
+        let (db, key) = (&self.db, &self.key);
+        let store = SqliteStore::open(db)
+            .with_context(|| format!("opening the database {}", db.display()))?;
+        let signer = if key.exists() {
+            signing_key::load(key)?
+        } else {
+            if store.latest_checkpoint()?.is_some() {
+                bail!(
+                    "the log in {} was signed with a key that is not at {}: give its path with --signing-key",
+                    db.display(),
+                    key.display()
+                );
+            }
+            let origin = match origin {
+                Some(o) => o.to_string(),
+                None => store
+                    .setting("log.origin")?
+                    .unwrap_or_else(|| signing_key::DEFAULT_ORIGIN.to_string()),
+            };
+            let signer = signing_key::create(key, &origin)?;
+            eprintln!("created the log's signing key {} for origin {origin} (readable by you only; keep it safe)", key.display());
+            signer
+        };
+        Ok(Engine::open(store, signer)?)
+    }
 }
 
 fn main() {
@@ -36,6 +74,13 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let paths = Paths {
+        key: cli
+            .signing_key
+            .clone()
+            .unwrap_or_else(|| cli.db.with_extension("key")),
+        db: cli.db.clone(),
+    };
     let db = cli.db;
     match cli.command {
         Command::Demo(a) => demo::run(&a, cli.db_given.then_some(db.as_path())),
@@ -43,25 +88,48 @@ fn run(cli: Cli) -> Result<()> {
             output::reasons(json);
             Ok(())
         }
-        Command::Org(OrgCommand::Add { id, name, role, category }) => {
-            let mut engine = open(&db)?;
+        Command::Init { origin } => log::init(&paths, &origin),
+        Command::Log(c) => log::run(&paths, c),
+        Command::Receipt {
+            org,
+            subject,
+            out,
+            json,
+        } => log::receipt(&paths, &org, &subject, &out, json),
+        Command::VerifyReceipt { file, key, json } => log::verify(&file, &key, json),
+        Command::Org(OrgCommand::Add {
+            id,
+            name,
+            role,
+            category,
+        }) => {
+            let mut engine = paths.open()?;
             let categories = if category.is_empty() {
                 role.default_categories()
             } else {
-                category.iter().map(|c| RecipientCategory::parse(c)).collect::<Result<Vec<_>, _>>().map_err(anyhow::Error::msg)?
+                category
+                    .iter()
+                    .map(|c| RecipientCategory::parse(c))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(anyhow::Error::msg)?
             };
-            let org = Organisation { id, name, role, categories };
+            let org = Organisation {
+                id,
+                name,
+                role,
+                categories,
+            };
             engine.add_org(&org)?;
             println!("added {} ({}, {})", org.id, org.name, org.role.as_str());
             Ok(())
         }
         Command::Org(OrgCommand::List { json }) => {
-            let engine = open(&db)?;
+            let engine = paths.open()?;
             output::orgs(&custody_store::Store::orgs(&engine.store)?, json);
             Ok(())
         }
         Command::Vocab(VocabCommand::Show { term, kind, json }) => {
-            let engine = open(&db)?;
+            let engine = paths.open()?;
             let id = match kind {
                 Some(k) => engine.vocab.resolve(k, &term)?,
                 None => TermKind::ALL
@@ -72,28 +140,51 @@ fn run(cli: Cli) -> Result<()> {
             output::term(&engine.vocab, id, json);
             Ok(())
         }
-        Command::Vocab(VocabCommand::Add { org, key, kind, parent, label, definition }) => {
-            let mut engine = open(&db)?;
-            engine.add_term(&org, &key, kind, &label, definition.as_deref().unwrap_or(""), &parent)?;
+        Command::Vocab(VocabCommand::Add {
+            org,
+            key,
+            kind,
+            parent,
+            label,
+            definition,
+        }) => {
+            let mut engine = paths.open()?;
+            engine.add_term(
+                &org,
+                &key,
+                kind,
+                &label,
+                definition.as_deref().unwrap_or(""),
+                &parent,
+            )?;
             println!("added {key} under {}", parent.join(", "));
             Ok(())
         }
         Command::Vocab(VocabCommand::Explicit { set, json }) => {
-            let mut engine = open(&db)?;
+            let mut engine = paths.open()?;
             if let Some(file) = set {
-                let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-                let list = engine.vocab.parse_explicit(&file.display().to_string(), &text)?;
-                let pairs = list.iter().map(|e| (engine.vocab.term(e.term).key.clone(), e.reason.clone())).collect();
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?;
+                let list = engine
+                    .vocab
+                    .parse_explicit(&file.display().to_string(), &text)?;
+                let pairs = list
+                    .iter()
+                    .map(|e| (engine.vocab.term(e.term).key.clone(), e.reason.clone()))
+                    .collect();
                 engine.set_explicit(pairs)?;
             }
             output::explicit(&engine.vocab, json);
             Ok(())
         }
         Command::Notice(NoticeCommand::Publish { org, file }) => {
-            let mut engine = open(&db)?;
+            let mut engine = paths.open()?;
             let p = engine.publish_notice(&org, &file)?;
             if p.unchanged {
-                println!("{org} {} was already published with this content (sha256 {})", p.notice.version, p.notice.content_hash);
+                println!(
+                    "{org} {} was already published with this content (sha256 {})",
+                    p.notice.version, p.notice.content_hash
+                );
             } else {
                 println!(
                     "published {org} notice {} (effective {}, {} declarations, sha256 {})",
@@ -106,24 +197,33 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Notice(NoticeCommand::Show { org, version, json }) => {
-            let engine = open(&db)?;
+            let engine = paths.open()?;
             let n = engine.notice(&org, version.as_deref())?;
             output::notice(&engine.vocab, &n, json);
             Ok(())
         }
         Command::Notice(NoticeCommand::List { org, json }) => {
-            let engine = open(&db)?;
+            let engine = paths.open()?;
             output::notice_list(&engine.notices(&org)?, json);
             Ok(())
         }
-        Command::Notice(NoticeCommand::Diff { org, from, to, json }) => {
-            let engine = open(&db)?;
+        Command::Notice(NoticeCommand::Diff {
+            org,
+            from,
+            to,
+            json,
+        }) => {
+            let engine = paths.open()?;
             output::diff(&engine.diff_notices(&org, &from, &to)?, json);
             Ok(())
         }
         Command::Collect(a) => {
-            let mut engine = open(&db)?;
-            let rejects = a.skip_bad.then(|| a.rejects.clone().unwrap_or_else(|| a.records.with_extension("rejects.csv")));
+            let mut engine = paths.open()?;
+            let rejects = a.skip_bad.then(|| {
+                a.rejects
+                    .clone()
+                    .unwrap_or_else(|| a.records.with_extension("rejects.csv"))
+            });
             let spec = CollectSpec {
                 org: &a.org,
                 records: &a.records,
@@ -136,9 +236,9 @@ fn run(cli: Cli) -> Result<()> {
             output::collected(&c, rejects.as_deref(), a.json);
             Ok(())
         }
-        Command::Consent(a) => consent(&db, a),
+        Command::Consent(a) => consent(&paths, a),
         Command::Share(a) => {
-            let mut engine = open(&db)?;
+            let mut engine = paths.open()?;
             let purposes: Vec<String> = a.purpose.iter().flat_map(|p| split_list(p)).collect();
             let categories: Vec<String> = a.categories.iter().flat_map(|p| split_list(p)).collect();
             let spec = ShareSpec {
@@ -159,17 +259,17 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Trace { org, subject, json } => {
-            let engine = open(&db)?;
+            let engine = paths.open()?;
             output::trace(&engine.trace(&org, &subject)?, json);
             Ok(())
         }
         Command::History(HistoryCommand::Import { org, file, json }) => {
-            let mut engine = open(&db)?;
+            let mut engine = paths.open()?;
             output::imported(&engine.import_history(&org, &file)?, json);
             Ok(())
         }
         Command::Audit { org, json } => {
-            let engine = open(&db)?;
+            let engine = paths.open()?;
             output::audit(&engine.audit(&org, &Bar::records())?, json);
             Ok(())
         }
@@ -177,11 +277,15 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn split_list(s: &str) -> Vec<String> {
-    s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+    s.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
 }
 
-fn consent(db: &PathBuf, a: ConsentArgs) -> Result<()> {
-    let mut engine = open(db)?;
+fn consent(paths: &Paths, a: ConsentArgs) -> Result<()> {
+    let mut engine = paths.open()?;
     let at = match &a.at {
         Some(t) => parse_instant(t)?,
         None => chrono::Utc::now(),
@@ -194,7 +298,9 @@ fn consent(db: &PathBuf, a: ConsentArgs) -> Result<()> {
         println!("recorded {n} preference events for {}", a.org);
         return Ok(());
     }
-    let Some(subject) = &a.subject else { bail!("name a subject, or give --file with many") };
+    let Some(subject) = &a.subject else {
+        bail!("name a subject, or give --file with many")
+    };
     let change = if let Some(p) = &a.withdraw {
         Change::Withdraw(p.clone())
     } else if let Some(p) = &a.give {
@@ -207,6 +313,9 @@ fn consent(db: &PathBuf, a: ConsentArgs) -> Result<()> {
         bail!("say what changed: --withdraw PURPOSE, --give PURPOSE, --object-direct-marketing or --withdraw-objection")
     };
     engine.record_preference(&a.org, subject, &change, at, a.notice.as_deref())?;
-    println!("recorded for {subject} at {}: {change:?}", custody_core::time::format_instant(&at));
+    println!(
+        "recorded for {subject} at {}: {change:?}",
+        custody_core::time::format_instant(&at)
+    );
     Ok(())
 }

@@ -15,13 +15,17 @@ use custody_engine::trace::Trace;
 use serde::Serialize;
 use serde_json::json;
 
-fn print_json<T: Serialize + ?Sized>(v: &T) {
-    println!("{}", serde_json::to_string_pretty(v).expect("output serialises"));
+pub fn print_json<T: Serialize + ?Sized>(v: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("output serialises")
+    );
 }
 
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_preset(presets::NOTHING).set_content_arrangement(ContentArrangement::Dynamic);
+    t.load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic);
     t.set_header(header.iter().map(|h| Cell::new(h.to_uppercase())));
     t
 }
@@ -52,7 +56,11 @@ pub fn reasons(as_json: bool) {
     }
     let mut t = table(&["reason", "message", "provisions"]);
     for r in Reason::ALL {
-        t.add_row(vec![r.id().to_string(), r.message().to_string(), r.provisions().join("; ")]);
+        t.add_row(vec![
+            r.id().to_string(),
+            r.message().to_string(),
+            r.provisions().join("; "),
+        ]);
     }
     println!("{t}");
 }
@@ -64,18 +72,30 @@ pub fn orgs(orgs: &[Organisation], as_json: bool) {
     let mut t = table(&["id", "name", "role", "recipient categories"]);
     for o in orgs {
         let cats: Vec<&str> = o.categories.iter().map(|c| c.as_str()).collect();
-        t.add_row(vec![o.id.clone(), o.name.clone(), o.role.as_str().into(), cats.join(", ")]);
+        t.add_row(vec![
+            o.id.clone(),
+            o.name.clone(),
+            o.role.as_str().into(),
+            cats.join(", "),
+        ]);
     }
     println!("{t}");
 }
 
 pub fn term(vocab: &Vocabulary, id: TermId, as_json: bool) {
     let t = vocab.term(id);
-    let keys = |ids: Vec<TermId>| ids.into_iter().map(|i| vocab.term(i).key.clone()).collect::<Vec<_>>();
+    let keys = |ids: Vec<TermId>| {
+        ids.into_iter()
+            .map(|i| vocab.term(i).key.clone())
+            .collect::<Vec<_>>()
+    };
     let parents = keys(t.parents.clone());
     let ancestors = keys(vocab.ancestors(id));
     let descendants = keys(vocab.descendants(id));
-    let explicit = vocab.explicit_purposes().iter().find(|e| vocab.is_ancestor_or_self(e.term, id));
+    let explicit = vocab
+        .explicit_purposes()
+        .iter()
+        .find(|e| vocab.is_ancestor_or_self(e.term, id));
     if as_json {
         return print_json(&json!({
             "key": t.key, "kind": t.kind, "label": t.label, "definition": t.definition, "iri": t.iri,
@@ -102,18 +122,49 @@ pub fn term(vocab: &Vocabulary, id: TermId, as_json: bool) {
         println!("  flags: {}", flags.join(", "));
     }
     if let Some(e) = explicit {
-        println!("  must be named explicitly (under {}): {}", vocab.term(e.term).key, e.reason);
+        println!(
+            "  must be named explicitly (under {}): {}",
+            vocab.term(e.term).key,
+            e.reason
+        );
     }
-    println!("  parents:     {}", if parents.is_empty() { "-".into() } else { parents.join(", ") });
-    println!("  ancestors:   {}", if ancestors.is_empty() { "-".into() } else { ancestors.join(", ") });
-    println!("  descendants: {}", if descendants.is_empty() { "-".into() } else { descendants.join(", ") });
+    println!(
+        "  parents:     {}",
+        if parents.is_empty() {
+            "-".into()
+        } else {
+            parents.join(", ")
+        }
+    );
+    println!(
+        "  ancestors:   {}",
+        if ancestors.is_empty() {
+            "-".into()
+        } else {
+            ancestors.join(", ")
+        }
+    );
+    println!(
+        "  descendants: {}",
+        if descendants.is_empty() {
+            "-".into()
+        } else {
+            descendants.join(", ")
+        }
+    );
 }
 
 pub fn explicit(vocab: &Vocabulary, as_json: bool) {
-    let rows: Vec<_> =
-        vocab.explicit_purposes().iter().map(|e| (vocab.term(e.term).key.clone(), e.reason.clone())).collect();
+    let rows: Vec<_> = vocab
+        .explicit_purposes()
+        .iter()
+        .map(|e| (vocab.term(e.term).key.clone(), e.reason.clone()))
+        .collect();
     if as_json {
-        let v: Vec<_> = rows.iter().map(|(k, r)| json!({"term": k, "reason": r})).collect();
+        let v: Vec<_> = rows
+            .iter()
+            .map(|(k, r)| json!({"term": k, "reason": r}))
+            .collect();
         return print_json(&v);
     }
     let mut t = table(&["purpose (and everything under it)", "why it must be named"]);
@@ -130,7 +181,13 @@ pub fn notice(vocab: &Vocabulary, n: &Notice, as_json: bool) {
             "content_hash": n.content_hash, "notice": n.source,
         }));
     }
-    println!("{} notice {}  effective {}  sha256 {}", n.org, n.version, n.effective_text(), n.content_hash);
+    println!(
+        "{} notice {}  effective {}  sha256 {}",
+        n.org,
+        n.version,
+        n.effective_text(),
+        n.content_hash
+    );
     if let Some(t) = &n.source.title {
         println!("{t}");
     }
@@ -140,9 +197,21 @@ pub fn notice(vocab: &Vocabulary, n: &Notice, as_json: bool) {
     if let Some(text) = &n.source.text {
         println!("\n  \"{}\"\n", text.trim());
     }
-    let mut t = table(&["declaration", "purposes", "data categories", "basis", "recipients", "retention"]);
+    let mut t = table(&[
+        "declaration",
+        "purposes",
+        "data categories",
+        "basis",
+        "recipients",
+        "retention",
+    ]);
     for (d, s) in n.declarations.iter().zip(&n.source.declarations) {
-        let keys = |ids: &[TermId]| ids.iter().map(|i| vocab.term(*i).key.clone()).collect::<Vec<_>>().join("\n");
+        let keys = |ids: &[TermId]| {
+            ids.iter()
+                .map(|i| vocab.term(*i).key.clone())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
         let recipients = d.recipients();
         let mut basis = d.basis.to_string();
         if let Some(c) = d.special_condition {
@@ -153,7 +222,11 @@ pub fn notice(vocab: &Vocabulary, n: &Notice, as_json: bool) {
             keys(&d.purposes),
             keys(&d.categories),
             basis,
-            if recipients.is_empty() { "-".into() } else { recipients.join("\n") },
+            if recipients.is_empty() {
+                "-".into()
+            } else {
+                recipients.join("\n")
+            },
             s.retention.clone().unwrap_or_else(|| "-".into()),
         ]);
     }
@@ -170,7 +243,12 @@ pub fn notice_list(ns: &[Notice], as_json: bool) {
     }
     let mut t = table(&["version", "effective", "declarations", "sha256"]);
     for n in ns {
-        t.add_row(vec![n.version.clone(), n.effective_text(), n.declarations.len().to_string(), n.content_hash[..16].to_string()]);
+        t.add_row(vec![
+            n.version.clone(),
+            n.effective_text(),
+            n.declarations.len().to_string(),
+            n.content_hash[..16].to_string(),
+        ]);
     }
     println!("{t}");
 }
@@ -223,7 +301,11 @@ pub fn collected(c: &Collected, rejects: Option<&Path>, as_json: bool) {
 fn reason_table(reasons: &[ReasonCount], unit: &str) -> Table {
     let mut t = table(&[unit, "reason", "provisions"]);
     for r in reasons {
-        t.add_row(vec![right(num(r.records)), Cell::new(r.id), Cell::new(r.provisions.join("; "))]);
+        t.add_row(vec![
+            right(num(r.records)),
+            Cell::new(r.id),
+            Cell::new(r.provisions.join("; ")),
+        ]);
     }
     t
 }
@@ -237,7 +319,10 @@ pub fn share(r: &ShareReport, as_json: bool) {
         r.disclosure,
         r.from,
         r.to,
-        r.on_behalf_of.as_ref().map(|o| format!(" on behalf of {o}")).unwrap_or_default(),
+        r.on_behalf_of
+            .as_ref()
+            .map(|o| format!(" on behalf of {o}"))
+            .unwrap_or_default(),
         r.purposes.join(", "),
         r.categories.join(", ")
     );
@@ -246,12 +331,20 @@ pub fn share(r: &ShareReport, as_json: bool) {
         num(r.requested),
         num(r.allowed),
         num(r.refused),
-        if r.not_held > 0 { format!(" (not held: {})", num(r.not_held)) } else { String::new() }
+        if r.not_held > 0 {
+            format!(" (not held: {})", num(r.not_held))
+        } else {
+            String::new()
+        }
     );
     if !r.reasons.is_empty() {
         println!("{}", reason_table(&r.reasons, "records"));
     }
-    println!("  allowed -> {} (columns: subject, {})", r.out, r.columns_sent.join(", "));
+    println!(
+        "  allowed -> {} (columns: subject, {})",
+        r.out,
+        r.columns_sent.join(", ")
+    );
     println!("  refused -> {}", r.refused_file);
 }
 
@@ -259,19 +352,34 @@ pub fn trace(t: &Trace, as_json: bool) {
     if as_json {
         return print_json(t);
     }
-    println!("{} collected by {} on {} under notice {} (effective {})", t.subject, t.collected_by, t.collected_at, t.notice.version, t.notice.effective);
+    println!(
+        "{} collected by {} on {} under notice {} (effective {})",
+        t.subject, t.collected_by, t.collected_at, t.notice.version, t.notice.effective
+    );
     if let Some(text) = &t.notice.text {
         println!("  the notice said: \"{}\"", text.trim());
     }
     for d in &t.notice.declarations {
         println!("    {d}");
     }
-    println!("  consented at collection: {}", if t.consented.is_empty() { "nothing".into() } else { t.consented.join(", ") });
+    println!(
+        "  consented at collection: {}",
+        if t.consented.is_empty() {
+            "nothing".into()
+        } else {
+            t.consented.join(", ")
+        }
+    );
     if !t.preferences.is_empty() {
         println!("\npreferences");
         let mut tb = table(&["when", "action", "purpose", "notice"]);
         for p in &t.preferences {
-            tb.add_row(vec![p.at.clone(), p.action.clone(), p.purpose.clone().unwrap_or_default(), p.notice.clone().unwrap_or_default()]);
+            tb.add_row(vec![
+                p.at.clone(),
+                p.action.clone(),
+                p.purpose.clone().unwrap_or_default(),
+                p.notice.clone().unwrap_or_default(),
+            ]);
         }
         println!("{tb}");
     }
@@ -285,12 +393,33 @@ pub fn trace(t: &Trace, as_json: bool) {
                 Some(o) => format!("{} (for {o})", d.to),
                 None => d.to.clone(),
             };
-            let outcome = if d.outcome == "disclosed" { "disclosed, unchecked" } else { d.outcome };
-            tb.add_row(vec![d.at.clone(), d.from.clone(), to, d.purposes.join(", "), outcome.into(), d.reasons.to_ids().replace(';', "\n")]);
+            let outcome = if d.outcome == "disclosed" {
+                "disclosed, unchecked"
+            } else {
+                d.outcome
+            };
+            tb.add_row(vec![
+                d.at.clone(),
+                d.from.clone(),
+                to,
+                d.purposes.join(", "),
+                outcome.into(),
+                d.reasons.to_ids().replace(';', "\n"),
+            ]);
         }
         println!("{tb}");
-        for r in t.disclosures.iter().fold(custody_core::ReasonSet::EMPTY, |a, d| a.union(d.reasons)).iter() {
-            println!("  {}: {} ({})", r.id(), r.message(), r.provisions().join("; "));
+        for r in t
+            .disclosures
+            .iter()
+            .fold(custody_core::ReasonSet::EMPTY, |a, d| a.union(d.reasons))
+            .iter()
+        {
+            println!(
+                "  {}: {} ({})",
+                r.id(),
+                r.message(),
+                r.provisions().join("; ")
+            );
         }
     }
     println!("\nheld now by");
@@ -298,7 +427,13 @@ pub fn trace(t: &Trace, as_json: bool) {
         println!("  {} only", t.collected_by);
     } else {
         for h in &t.holders {
-            println!("  {} since {} (from {}, for {})", h.org, h.since, h.from, h.purposes.join(", "));
+            println!(
+                "  {} since {} (from {}, for {})",
+                h.org,
+                h.since,
+                h.from,
+                h.purposes.join(", ")
+            );
         }
     }
 }
@@ -314,7 +449,11 @@ pub fn imported(v: &[Imported], as_json: bool) {
             i.to,
             i.at,
             num(i.records),
-            if i.not_held > 0 { format!(" ({} listed but not held)", num(i.not_held)) } else { String::new() }
+            if i.not_held > 0 {
+                format!(" ({} listed but not held)", num(i.not_held))
+            } else {
+                String::new()
+            }
         );
     }
 }
@@ -324,7 +463,16 @@ pub fn audit(a: &Audit, as_json: bool) {
         return print_json(a);
     }
     println!("audit of {}'s collected data", a.org);
-    let mut t = table(&["#", "when", "from", "to", "purposes", "checked", "disclosed", "violations"]);
+    let mut t = table(&[
+        "#",
+        "when",
+        "from",
+        "to",
+        "purposes",
+        "checked",
+        "disclosed",
+        "violations",
+    ]);
     for d in &a.disclosures {
         let to = match &d.on_behalf_of {
             Some(o) => format!("{} (for {o})", d.to),
@@ -342,8 +490,14 @@ pub fn audit(a: &Audit, as_json: bool) {
         ]);
     }
     println!("{t}");
-    println!("\npeople whose data was disclosed: {}", num(a.people_disclosed));
-    println!("people disclosed against the rules: {}", num(a.people_wronged));
+    println!(
+        "\npeople whose data was disclosed: {}",
+        num(a.people_disclosed)
+    );
+    println!(
+        "people disclosed against the rules: {}",
+        num(a.people_wronged)
+    );
     if !a.reasons.is_empty() {
         println!("{}", reason_table(&a.reasons, "people"));
     }
@@ -351,7 +505,12 @@ pub fn audit(a: &Audit, as_json: bool) {
         println!("\nwho passed {}'s data to whom", a.org);
         let mut t = table(&["from", "to", "records", "in violation"]);
         for f in &a.flows {
-            t.add_row(vec![Cell::new(&f.from), Cell::new(&f.to), right(num(f.records)), right(num(f.violations))]);
+            t.add_row(vec![
+                Cell::new(&f.from),
+                Cell::new(&f.to),
+                right(num(f.records)),
+                right(num(f.violations)),
+            ]);
         }
         println!("{t}");
     }

@@ -42,7 +42,11 @@ impl custody_engine::Progress for Bar {
             }
             (None, _) => "{spinner} {msg:12} {human_pos} records {per_sec}",
         };
-        self.bar.set_style(ProgressStyle::with_template(style).expect("valid template").progress_chars("=> "));
+        self.bar.set_style(
+            ProgressStyle::with_template(style)
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
     }
 
     fn advance(&self, n: u64) {

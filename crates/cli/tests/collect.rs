@@ -24,12 +24,24 @@ B04,2017-02-04,Dee,Dunn,dee@example.org,4 Elm Rd,AB1 4DD,2016-09-04,yes,yes
 fn collect_with_mapping() {
     let s = published();
     s.write("signups.csv", SIGNUPS_CSV);
-    let out = s.ok(&["collect", "emmas-diary", "signups.csv", "--notice", "2017", "--mapping", "signups.mapping.toml"]);
+    let out = s.ok(&[
+        "collect",
+        "emmas-diary",
+        "signups.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "signups.mapping.toml",
+    ]);
     assert!(out.contains(&format!("emmas-diary: {MOTHERS} rows from signups.csv under notice 2017: {MOTHERS} new, 0 already held")), "{out}");
     let t = s.json(&["trace", "emmas-diary", "M06", "--json"]);
     assert_eq!(t["collected_at"], "2017-02-06");
     assert_eq!(t["notice"]["version"], "2017");
-    assert_eq!(t["consented"], serde_json::json!(["offers", "partners"]), "`y` and `1` are yes");
+    assert_eq!(
+        t["consented"],
+        serde_json::json!(["offers", "partners"]),
+        "`y` and `1` are yes"
+    );
     let t = s.json(&["trace", "emmas-diary", "M02", "--json"]);
     assert_eq!(t["consented"], serde_json::json!([]));
 }
@@ -38,40 +50,99 @@ fn collect_with_mapping() {
 fn default_mapping_next_to_records() {
     let s = published();
     s.write("signups.csv", SIGNUPS_CSV); // signups.mapping.toml sits next to it
-    let v = s.json(&["collect", "emmas-diary", "signups.csv", "--notice", "2017", "--json"]);
+    let v = s.json(&[
+        "collect",
+        "emmas-diary",
+        "signups.csv",
+        "--notice",
+        "2017",
+        "--json",
+    ]);
     assert_eq!(v["inserted"], MOTHERS as u64);
     s.write("other.csv", SIGNUPS_CSV);
     let err = s.fails(&["collect", "emmas-diary", "other.csv", "--notice", "2017"]);
-    assert!(err.contains("cannot read the mapping other.mapping.toml") && err.contains("--mapping"), "{err}");
+    assert!(
+        err.contains("cannot read the mapping other.mapping.toml") && err.contains("--mapping"),
+        "{err}"
+    );
 }
 
 #[test]
 fn rerun_does_not_duplicate() {
     let s = published();
     s.write("signups.csv", SIGNUPS_CSV);
-    let args = ["collect", "emmas-diary", "signups.csv", "--notice", "2017", "--mapping", "signups.mapping.toml"];
+    let args = [
+        "collect",
+        "emmas-diary",
+        "signups.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "signups.mapping.toml",
+    ];
     s.ok(&args);
     let out = s.ok(&args);
-    assert!(out.contains(&format!("0 new, {MOTHERS} already held")), "{out}");
+    assert!(
+        out.contains(&format!("0 new, {MOTHERS} already held")),
+        "{out}"
+    );
     let mut json_args = args.to_vec();
     json_args.push("--json");
     let v = s.json(&json_args);
-    assert_eq!((v["rows"].as_u64(), v["inserted"].as_u64(), v["already_held"].as_u64()), (Some(6), Some(0), Some(6)));
+    assert_eq!(
+        (
+            v["rows"].as_u64(),
+            v["inserted"].as_u64(),
+            v["already_held"].as_u64()
+        ),
+        (Some(6), Some(0), Some(6))
+    );
     // a share of everyone still sees six people
-    s.ok(&["share", "emmas-diary", "--to", "experian", "--purpose", "DirectMarketing", "--categories", "Name",
-        "--at", "2017-04-01", "--out", "out.csv", "--refused", "refused.csv"]);
-    assert_eq!(s.csv_rows("out.csv").len() - 1 + s.csv_rows("refused.csv").len() - 1, MOTHERS);
+    s.ok(&[
+        "share",
+        "emmas-diary",
+        "--to",
+        "experian",
+        "--purpose",
+        "DirectMarketing",
+        "--categories",
+        "Name",
+        "--at",
+        "2017-04-01",
+        "--out",
+        "out.csv",
+        "--refused",
+        "refused.csv",
+    ]);
+    assert_eq!(
+        s.csv_rows("out.csv").len() - 1 + s.csv_rows("refused.csv").len() - 1,
+        MOTHERS
+    );
 }
 
 #[test]
 fn bad_flag_fails_whole_file() {
     let s = published();
     s.write("bad.csv", BAD_ON_LINE_4);
-    let err = s.fails(&["collect", "emmas-diary", "bad.csv", "--notice", "2017", "--mapping", "signups.mapping.toml"]);
-    assert!(err.contains("bad.csv:4: consent_offers: `maybe` is not a consent flag"), "{err}");
+    let err = s.fails(&[
+        "collect",
+        "emmas-diary",
+        "bad.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "signups.mapping.toml",
+    ]);
+    assert!(
+        err.contains("bad.csv:4: consent_offers: `maybe` is not a consent flag"),
+        "{err}"
+    );
     // nothing landed, not even the good rows before it
     let err = s.fails(&["trace", "emmas-diary", "B01"]);
-    assert!(err.contains("emmas-diary holds no record of subject `B01`"), "{err}");
+    assert!(
+        err.contains("emmas-diary holds no record of subject `B01`"),
+        "{err}"
+    );
     assert!(!s.exists("bad.rejects.csv"));
 }
 
@@ -79,20 +150,54 @@ fn bad_flag_fails_whole_file() {
 fn skip_bad_writes_rejects() {
     let s = published();
     s.write("bad.csv", BAD_ON_LINE_4);
-    let out = s.ok(&["collect", "emmas-diary", "bad.csv", "--notice", "2017", "--mapping", "signups.mapping.toml", "--skip-bad"]);
+    let out = s.ok(&[
+        "collect",
+        "emmas-diary",
+        "bad.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "signups.mapping.toml",
+        "--skip-bad",
+    ]);
     assert!(out.contains("4 rows from bad.csv under notice 2017: 3 new, 0 already held, 1 rejected (see bad.rejects.csv)"), "{out}");
     let rejects = s.csv_rows("bad.rejects.csv");
     assert_eq!(rejects.len(), 2, "{rejects:?}");
-    assert!(rejects[0].ends_with(",consent_partners,error"), "{}", rejects[0]);
-    assert!(rejects[1].starts_with("B03,2017-02-03,Cat,"), "{}", rejects[1]);
-    assert!(rejects[1].contains("consent_offers: `maybe` is not a consent flag"), "{}", rejects[1]);
+    assert!(
+        rejects[0].ends_with(",consent_partners,error"),
+        "{}",
+        rejects[0]
+    );
+    assert!(
+        rejects[1].starts_with("B03,2017-02-03,Cat,"),
+        "{}",
+        rejects[1]
+    );
+    assert!(
+        rejects[1].contains("consent_offers: `maybe` is not a consent flag"),
+        "{}",
+        rejects[1]
+    );
     s.ok(&["trace", "emmas-diary", "B04"]);
     let err = s.fails(&["trace", "emmas-diary", "B03"]);
     assert!(err.contains("no record of subject `B03`"), "{err}");
     // explicit rejects path
-    let out = s.ok(&["collect", "emmas-diary", "bad.csv", "--notice", "2017", "--mapping", "signups.mapping.toml",
-        "--skip-bad", "--rejects", "rj.csv"]);
-    assert!(out.contains("0 new, 3 already held, 1 rejected (see rj.csv)"), "{out}");
+    let out = s.ok(&[
+        "collect",
+        "emmas-diary",
+        "bad.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "signups.mapping.toml",
+        "--skip-bad",
+        "--rejects",
+        "rj.csv",
+    ]);
+    assert!(
+        out.contains("0 new, 3 already held, 1 rejected (see rj.csv)"),
+        "{out}"
+    );
     assert!(s.read("rj.csv").contains("B03,"));
 }
 
@@ -100,9 +205,19 @@ fn skip_bad_writes_rejects() {
 fn rejects_needs_skip_bad() {
     let s = published();
     s.write("bad.csv", BAD_ON_LINE_4);
-    s.custody(&["collect", "emmas-diary", "bad.csv", "--notice", "2017", "--mapping", "signups.mapping.toml", "--rejects", "rj.csv"])
-        .failure()
-        .code(2);
+    s.custody(&[
+        "collect",
+        "emmas-diary",
+        "bad.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "signups.mapping.toml",
+        "--rejects",
+        "rj.csv",
+    ])
+    .failure()
+    .code(2);
     assert!(!s.exists("rj.csv"));
 }
 
@@ -110,19 +225,81 @@ fn rejects_needs_skip_bad() {
 fn missing_mapping_column_names_the_field() {
     let s = published();
     s.write("signups.csv", SIGNUPS_CSV);
-    s.write("m2.toml", &MAPPING_TOML.replace("postcode = \"pd:PostalCode\"", "zip = \"pd:PostalCode\""));
-    let err = s.fails(&["collect", "emmas-diary", "signups.csv", "--notice", "2017", "--mapping", "m2.toml"]);
-    assert!(err.contains("m2.toml: columns.zip: column `zip` is not in the records file"), "{err}");
-    assert!(err.contains("member_id, signed_up"), "lists the header: {err}");
-    s.write("m3.toml", &MAPPING_TOML.replace("partners = \"consent_partners\"", "partners = \"tick\""));
-    let err = s.fails(&["collect", "emmas-diary", "signups.csv", "--notice", "2017", "--mapping", "m3.toml"]);
-    assert!(err.contains("m3.toml: consents.partners: column `tick`"), "{err}");
-    s.write("m4.toml", &MAPPING_TOML.replace("partners = \"consent_partners\"", "politics = \"consent_partners\""));
-    let err = s.fails(&["collect", "emmas-diary", "signups.csv", "--notice", "2017", "--mapping", "m4.toml"]);
-    assert!(err.contains("consents.politics: notice 2017 has no declaration `politics`"), "{err}");
-    s.write("m5.toml", &MAPPING_TOML.replace("\"pd:PostalCode\"", "\"PostCodd\""));
-    let err = s.fails(&["collect", "emmas-diary", "signups.csv", "--notice", "2017", "--mapping", "m5.toml"]);
-    assert!(err.contains("columns.postcode") && err.contains("unknown data-category `PostCodd`"), "{err}");
+    s.write(
+        "m2.toml",
+        &MAPPING_TOML.replace("postcode = \"pd:PostalCode\"", "zip = \"pd:PostalCode\""),
+    );
+    let err = s.fails(&[
+        "collect",
+        "emmas-diary",
+        "signups.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "m2.toml",
+    ]);
+    assert!(
+        err.contains("m2.toml: columns.zip: column `zip` is not in the records file"),
+        "{err}"
+    );
+    assert!(
+        err.contains("member_id, signed_up"),
+        "lists the header: {err}"
+    );
+    s.write(
+        "m3.toml",
+        &MAPPING_TOML.replace("partners = \"consent_partners\"", "partners = \"tick\""),
+    );
+    let err = s.fails(&[
+        "collect",
+        "emmas-diary",
+        "signups.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "m3.toml",
+    ]);
+    assert!(
+        err.contains("m3.toml: consents.partners: column `tick`"),
+        "{err}"
+    );
+    s.write(
+        "m4.toml",
+        &MAPPING_TOML.replace(
+            "partners = \"consent_partners\"",
+            "politics = \"consent_partners\"",
+        ),
+    );
+    let err = s.fails(&[
+        "collect",
+        "emmas-diary",
+        "signups.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "m4.toml",
+    ]);
+    assert!(
+        err.contains("consents.politics: notice 2017 has no declaration `politics`"),
+        "{err}"
+    );
+    s.write(
+        "m5.toml",
+        &MAPPING_TOML.replace("\"pd:PostalCode\"", "\"PostCodd\""),
+    );
+    let err = s.fails(&[
+        "collect",
+        "emmas-diary",
+        "signups.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "m5.toml",
+    ]);
+    assert!(
+        err.contains("columns.postcode") && err.contains("unknown data-category `PostCodd`"),
+        "{err}"
+    );
     let err = s.fails(&["trace", "emmas-diary", "M01"]);
     assert!(err.contains("no record"), "{err}");
 }
@@ -130,17 +307,54 @@ fn missing_mapping_column_names_the_field() {
 #[test]
 fn collected_before_notice_effective_fails() {
     let s = published();
-    s.write("early.csv", &SIGNUPS_CSV.replace("2017-02-03,Cat", "2014-02-03,Cat"));
-    let err = s.fails(&["collect", "emmas-diary", "early.csv", "--notice", "2017", "--mapping", "signups.mapping.toml"]);
+    s.write(
+        "early.csv",
+        &SIGNUPS_CSV.replace("2017-02-03,Cat", "2014-02-03,Cat"),
+    );
+    let err = s.fails(&[
+        "collect",
+        "emmas-diary",
+        "early.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "signups.mapping.toml",
+    ]);
     assert!(err.contains("early.csv:4: signed_up: collected 2014-02-03 but notice 2017 took effect only on 2015-01-01"), "{err}");
     // without a collection column, --collected-at is checked the same way
     s.write("nodate.csv", "member_id,first_name\nN1,Nia\n");
-    s.write("nodate.mapping.toml", "subject = \"member_id\"\n[columns]\nfirst_name = \"Name\"\n");
-    let err = s.fails(&["collect", "emmas-diary", "nodate.csv", "--notice", "2017", "--collected-at", "2014-06-01"]);
-    assert!(err.contains("nodate.csv:2: collected_at: collected 2014-06-01"), "{err}");
-    let v = s.json(&["collect", "emmas-diary", "nodate.csv", "--notice", "2017", "--collected-at", "2016-06-01", "--json"]);
+    s.write(
+        "nodate.mapping.toml",
+        "subject = \"member_id\"\n[columns]\nfirst_name = \"Name\"\n",
+    );
+    let err = s.fails(&[
+        "collect",
+        "emmas-diary",
+        "nodate.csv",
+        "--notice",
+        "2017",
+        "--collected-at",
+        "2014-06-01",
+    ]);
+    assert!(
+        err.contains("nodate.csv:2: collected_at: collected 2014-06-01"),
+        "{err}"
+    );
+    let v = s.json(&[
+        "collect",
+        "emmas-diary",
+        "nodate.csv",
+        "--notice",
+        "2017",
+        "--collected-at",
+        "2016-06-01",
+        "--json",
+    ]);
     assert_eq!(v["inserted"], 1);
-    assert_eq!(s.json(&["trace", "emmas-diary", "N1", "--json"])["collected_at"], "2016-06-01");
+    assert_eq!(
+        s.json(&["trace", "emmas-diary", "N1", "--json"])["collected_at"],
+        "2016-06-01"
+    );
 }
 
 #[test]
@@ -148,13 +362,41 @@ fn unknown_notice_org_and_bad_date() {
     let s = published();
     s.write("signups.csv", SIGNUPS_CSV);
     let err = s.fails(&["collect", "emmas-diary", "signups.csv", "--notice", "2019"]);
-    assert!(err.contains("no notice version `2019` (published: 2017)"), "{err}");
+    assert!(
+        err.contains("no notice version `2019` (published: 2017)"),
+        "{err}"
+    );
     let err = s.fails(&["collect", "nobody", "signups.csv", "--notice", "2017"]);
     assert!(err.contains("no organisation `nobody`"), "{err}");
-    s.write("baddate.csv", &SIGNUPS_CSV.replace("2017-02-05,Eve", "05/02/2017,Eve"));
-    let err = s.fails(&["collect", "emmas-diary", "baddate.csv", "--notice", "2017", "--mapping", "signups.mapping.toml"]);
-    assert!(err.contains("baddate.csv:6: signed_up: `05/02/2017` is not a date"), "{err}");
+    s.write(
+        "baddate.csv",
+        &SIGNUPS_CSV.replace("2017-02-05,Eve", "05/02/2017,Eve"),
+    );
+    let err = s.fails(&[
+        "collect",
+        "emmas-diary",
+        "baddate.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "signups.mapping.toml",
+    ]);
+    assert!(
+        err.contains("baddate.csv:6: signed_up: `05/02/2017` is not a date"),
+        "{err}"
+    );
     s.write("nosubject.csv", &SIGNUPS_CSV.replace("M02,", ","));
-    let err = s.fails(&["collect", "emmas-diary", "nosubject.csv", "--notice", "2017", "--mapping", "signups.mapping.toml"]);
-    assert!(err.contains("nosubject.csv:3: member_id: the subject identifier is empty"), "{err}");
+    let err = s.fails(&[
+        "collect",
+        "emmas-diary",
+        "nosubject.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "signups.mapping.toml",
+    ]);
+    assert!(
+        err.contains("nosubject.csv:3: member_id: the subject identifier is empty"),
+        "{err}"
+    );
 }

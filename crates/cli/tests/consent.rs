@@ -22,16 +22,54 @@ fn prefs(s: &Sandbox, subject: &str) -> Vec<(String, String, Option<String>)> {
 #[test]
 fn withdraw_give_object() {
     let s = Sandbox::collected();
-    let out = s.ok(&["consent", "emmas-diary", "M01", "--withdraw", "DirectMarketing", "--at", "2017-03-01"]);
+    let out = s.ok(&[
+        "consent",
+        "emmas-diary",
+        "M01",
+        "--withdraw",
+        "DirectMarketing",
+        "--at",
+        "2017-03-01",
+    ]);
     assert!(out.contains("recorded for M01 at 2017-03-01"), "{out}");
-    s.ok(&["consent", "emmas-diary", "M01", "--give", "dpv:DirectMarketing", "--at", "2017-04-01"]);
-    s.ok(&["consent", "emmas-diary", "M01", "--object-direct-marketing", "--at", "2017-05-01"]);
-    s.ok(&["consent", "emmas-diary", "M01", "--withdraw-objection", "--at", "2017-06-01"]);
+    s.ok(&[
+        "consent",
+        "emmas-diary",
+        "M01",
+        "--give",
+        "dpv:DirectMarketing",
+        "--at",
+        "2017-04-01",
+    ]);
+    s.ok(&[
+        "consent",
+        "emmas-diary",
+        "M01",
+        "--object-direct-marketing",
+        "--at",
+        "2017-05-01",
+    ]);
+    s.ok(&[
+        "consent",
+        "emmas-diary",
+        "M01",
+        "--withdraw-objection",
+        "--at",
+        "2017-06-01",
+    ]);
     assert_eq!(
         prefs(&s, "M01"),
         vec![
-            ("2017-03-01".into(), "withdraw".into(), Some("dpv:DirectMarketing".into())),
-            ("2017-04-01".into(), "give".into(), Some("dpv:DirectMarketing".into())),
+            (
+                "2017-03-01".into(),
+                "withdraw".into(),
+                Some("dpv:DirectMarketing".into())
+            ),
+            (
+                "2017-04-01".into(),
+                "give".into(),
+                Some("dpv:DirectMarketing".into())
+            ),
             ("2017-05-01".into(), "object-direct-marketing".into(), None),
             ("2017-06-01".into(), "withdraw-objection".into(), None),
         ]
@@ -42,17 +80,74 @@ fn withdraw_give_object() {
 #[test]
 fn events_change_the_gate() {
     let s = Sandbox::collected();
-    s.ok(&["consent", "emmas-diary", "M01", "--withdraw", "Marketing", "--at", "2017-03-01"]);
-    s.ok(&["consent", "emmas-diary", "M02", "--give", "DirectMarketing", "--at", "2017-03-01"]);
+    s.ok(&[
+        "consent",
+        "emmas-diary",
+        "M01",
+        "--withdraw",
+        "Marketing",
+        "--at",
+        "2017-03-01",
+    ]);
+    s.ok(&[
+        "consent",
+        "emmas-diary",
+        "M02",
+        "--give",
+        "DirectMarketing",
+        "--at",
+        "2017-03-01",
+    ]);
     s.write("subjects.csv", "subject\nM01\nM02\n");
-    s.ok(&["share", "emmas-diary", "--to", "experian", "--purpose", "DirectMarketing", "--categories", "Name",
-        "--records", "subjects.csv", "--at", "2017-03-02", "--out", "out.csv", "--refused", "refused.csv"]);
-    assert_eq!(common::refused_rows(&s.read("refused.csv")), vec![("M01".to_string(), "consent-withdrawn".to_string())]);
-    assert!(s.read("out.csv").lines().any(|l| l.starts_with("M02,")), "M02 gave consent later");
+    s.ok(&[
+        "share",
+        "emmas-diary",
+        "--to",
+        "experian",
+        "--purpose",
+        "DirectMarketing",
+        "--categories",
+        "Name",
+        "--records",
+        "subjects.csv",
+        "--at",
+        "2017-03-02",
+        "--out",
+        "out.csv",
+        "--refused",
+        "refused.csv",
+    ]);
+    assert_eq!(
+        common::refused_rows(&s.read("refused.csv")),
+        vec![("M01".to_string(), "consent-withdrawn".to_string())]
+    );
+    assert!(
+        s.read("out.csv").lines().any(|l| l.starts_with("M02,")),
+        "M02 gave consent later"
+    );
     // before the events, the picture is the other way round
-    s.ok(&["share", "emmas-diary", "--to", "experian", "--purpose", "DirectMarketing", "--categories", "Name",
-        "--records", "subjects.csv", "--at", "2017-02-28", "--out", "out.csv", "--refused", "refused.csv"]);
-    assert_eq!(common::refused_rows(&s.read("refused.csv")), vec![("M02".to_string(), "no-consent".to_string())]);
+    s.ok(&[
+        "share",
+        "emmas-diary",
+        "--to",
+        "experian",
+        "--purpose",
+        "DirectMarketing",
+        "--categories",
+        "Name",
+        "--records",
+        "subjects.csv",
+        "--at",
+        "2017-02-28",
+        "--out",
+        "out.csv",
+        "--refused",
+        "refused.csv",
+    ]);
+    assert_eq!(
+        common::refused_rows(&s.read("refused.csv")),
+        vec![("M02".to_string(), "no-consent".to_string())]
+    );
 }
 
 #[test]
@@ -64,9 +159,26 @@ fn bulk_file() {
          M05,object-direct-marketing,,2017-06-02\nM05,withdraw-objection,,2017-06-03\n",
     );
     let out = s.ok(&["consent", "emmas-diary", "--file", "events.csv"]);
-    assert!(out.contains("recorded 4 preference events for emmas-diary"), "{out}");
-    assert_eq!(prefs(&s, "M01"), vec![("2017-06-01".into(), "withdraw".into(), Some("dpv:DirectMarketing".into()))]);
-    assert_eq!(prefs(&s, "M02"), vec![("2017-06-01".into(), "give".into(), Some("dpv:Marketing".into()))]);
+    assert!(
+        out.contains("recorded 4 preference events for emmas-diary"),
+        "{out}"
+    );
+    assert_eq!(
+        prefs(&s, "M01"),
+        vec![(
+            "2017-06-01".into(),
+            "withdraw".into(),
+            Some("dpv:DirectMarketing".into())
+        )]
+    );
+    assert_eq!(
+        prefs(&s, "M02"),
+        vec![(
+            "2017-06-01".into(),
+            "give".into(),
+            Some("dpv:Marketing".into())
+        )]
+    );
     assert_eq!(
         prefs(&s, "M05"),
         vec![
@@ -81,7 +193,10 @@ fn bulk_bad_action_fails_and_nothing_lands() {
     let s = Sandbox::collected();
     s.write("events.csv", "subject,action,purpose,at\nM01,give,DirectMarketing,2017-07-01\nM02,shout,Marketing,2017-07-01\n");
     let err = s.fails(&["consent", "emmas-diary", "--file", "events.csv"]);
-    assert!(err.contains("events.csv:3: action: unknown action `shout`"), "{err}");
+    assert!(
+        err.contains("events.csv:3: action: unknown action `shout`"),
+        "{err}"
+    );
     assert!(prefs(&s, "M01").is_empty(), "the good line 2 must not land");
 }
 
@@ -90,50 +205,117 @@ fn bulk_bad_rows_name_line_and_field() {
     let s = Sandbox::collected();
     s.write("e1.csv", "subject,action,purpose,at\nM01,withdraw,DirectMarketing,2017-07-01\nM99,withdraw,DirectMarketing,2017-07-01\n");
     let err = s.fails(&["consent", "emmas-diary", "--file", "e1.csv"]);
-    assert!(err.contains("e1.csv:3: subject: emmas-diary collected no record for subject `M99`"), "{err}");
-    s.write("e2.csv", "subject,action,purpose,at\nM01,withdraw,DirectMarketting,2017-07-01\n");
+    assert!(
+        err.contains("e1.csv:3: subject: emmas-diary collected no record for subject `M99`"),
+        "{err}"
+    );
+    s.write(
+        "e2.csv",
+        "subject,action,purpose,at\nM01,withdraw,DirectMarketting,2017-07-01\n",
+    );
     let err = s.fails(&["consent", "emmas-diary", "--file", "e2.csv"]);
     assert!(err.contains("e2.csv:2: purpose: unknown purpose `DirectMarketting`; did you mean dpv:DirectMarketing"), "{err}");
-    s.write("e3.csv", "subject,action,purpose,at\nM01,withdraw,,2017-07-01\n");
+    s.write(
+        "e3.csv",
+        "subject,action,purpose,at\nM01,withdraw,,2017-07-01\n",
+    );
     let err = s.fails(&["consent", "emmas-diary", "--file", "e3.csv"]);
-    assert!(err.contains("e3.csv:2: action: `withdraw` needs a purpose"), "{err}");
+    assert!(
+        err.contains("e3.csv:2: action: `withdraw` needs a purpose"),
+        "{err}"
+    );
     s.write("e4.csv", "who,action\nM01,give\n");
     let err = s.fails(&["consent", "emmas-diary", "--file", "e4.csv"]);
-    assert!(err.contains("e4.csv:1: subject: the file needs a `subject` column"), "{err}");
-    s.write("e5.csv", "subject,action,purpose,at\nM01,give,Marketing,yesterday\n");
+    assert!(
+        err.contains("e4.csv:1: subject: the file needs a `subject` column"),
+        "{err}"
+    );
+    s.write(
+        "e5.csv",
+        "subject,action,purpose,at\nM01,give,Marketing,yesterday\n",
+    );
     let err = s.fails(&["consent", "emmas-diary", "--file", "e5.csv"]);
-    assert!(err.contains("e5.csv:2: at: `yesterday` is not a date"), "{err}");
+    assert!(
+        err.contains("e5.csv:2: at: `yesterday` is not a date"),
+        "{err}"
+    );
     assert!(prefs(&s, "M01").is_empty());
 }
 
 #[test]
 fn unknown_subject_fails() {
     let s = Sandbox::collected();
-    let err = s.fails(&["consent", "emmas-diary", "M99", "--withdraw", "DirectMarketing"]);
-    assert!(err.contains("emmas-diary collected no record for subject `M99`"), "{err}");
+    let err = s.fails(&[
+        "consent",
+        "emmas-diary",
+        "M99",
+        "--withdraw",
+        "DirectMarketing",
+    ]);
+    assert!(
+        err.contains("emmas-diary collected no record for subject `M99`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn unknown_purpose_suggests() {
     let s = Sandbox::collected();
-    let err = s.fails(&["consent", "emmas-diary", "M01", "--withdraw", "DirectMarketting"]);
-    assert!(err.contains("unknown purpose `DirectMarketting`; did you mean dpv:DirectMarketing?"), "{err}");
+    let err = s.fails(&[
+        "consent",
+        "emmas-diary",
+        "M01",
+        "--withdraw",
+        "DirectMarketting",
+    ]);
+    assert!(
+        err.contains("unknown purpose `DirectMarketting`; did you mean dpv:DirectMarketing?"),
+        "{err}"
+    );
     assert!(prefs(&s, "M01").is_empty());
 }
 
 #[test]
 fn other_bad_input() {
     let s = Sandbox::collected();
-    let err = s.fails(&["consent", "emmas-diary", "M01", "--give", "Marketing", "--at", "2017-01-01"]);
-    assert!(err.contains("2017-01-01 is before the record was collected"), "{err}");
+    let err = s.fails(&[
+        "consent",
+        "emmas-diary",
+        "M01",
+        "--give",
+        "Marketing",
+        "--at",
+        "2017-01-01",
+    ]);
+    assert!(
+        err.contains("2017-01-01 is before the record was collected"),
+        "{err}"
+    );
     let err = s.fails(&["consent", "emmas-diary", "M01"]);
     assert!(err.contains("say what changed"), "{err}");
     let err = s.fails(&["consent", "emmas-diary"]);
     assert!(err.contains("name a subject"), "{err}");
-    let err = s.fails(&["consent", "emmas-diary", "M01", "--give", "Marketing", "--notice", "2019"]);
+    let err = s.fails(&[
+        "consent",
+        "emmas-diary",
+        "M01",
+        "--give",
+        "Marketing",
+        "--notice",
+        "2019",
+    ]);
     assert!(err.contains("no notice version `2019`"), "{err}");
     // two changes at once is a usage error
-    s.custody(&["consent", "emmas-diary", "M01", "--give", "Marketing", "--object-direct-marketing"]).failure().code(2);
+    s.custody(&[
+        "consent",
+        "emmas-diary",
+        "M01",
+        "--give",
+        "Marketing",
+        "--object-direct-marketing",
+    ])
+    .failure()
+    .code(2);
     assert!(prefs(&s, "M01").is_empty());
 }
 
@@ -142,7 +324,17 @@ fn reconsent_under_new_notice_is_recorded() {
     let s = Sandbox::collected();
     s.copy_example("notice-2018-05.toml");
     s.ok(&["notice", "publish", "emmas-diary", "notice-2018-05.toml"]);
-    s.ok(&["consent", "emmas-diary", "M01", "--give", "PoliticalCampaign", "--at", "2018-06-01", "--notice", "2018-05"]);
+    s.ok(&[
+        "consent",
+        "emmas-diary",
+        "M01",
+        "--give",
+        "PoliticalCampaign",
+        "--at",
+        "2018-06-01",
+        "--notice",
+        "2018-05",
+    ]);
     let t: Value = s.json(&["trace", "emmas-diary", "M01", "--json"]);
     assert_eq!(t["preferences"][0]["notice"], "2018-05");
     assert_eq!(t["preferences"][0]["purpose"], "dpv:PoliticalCampaign");

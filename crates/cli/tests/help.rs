@@ -25,27 +25,38 @@ fn share_help() {
             .and(predicate::str::contains("--categories"))
             .and(predicate::str::contains("--on-behalf-of"))
             .and(predicate::str::contains("--refused"))
-            .and(predicate::str::contains("written only if the whole run succeeds")),
+            .and(predicate::str::contains(
+                "written only if the whole run succeeds",
+            )),
     );
 }
 
 #[test]
 fn consent_help_lists_bulk_actions() {
     let s = Sandbox::new();
-    s.custody(&["consent", "--help"])
-        .success()
-        .stdout(predicate::str::contains("subject,action,purpose,at").and(predicate::str::contains("object-direct-marketing")));
+    s.custody(&["consent", "--help"]).success().stdout(
+        predicate::str::contains("subject,action,purpose,at")
+            .and(predicate::str::contains("object-direct-marketing")),
+    );
 }
 
 #[test]
 fn unknown_command_is_usage_error() {
     let s = Sandbox::new();
-    s.custody(&["sell"]).failure().code(2).stderr(predicate::str::contains("unrecognized subcommand 'sell'"));
-    s.custody(&[]).failure().code(2).stderr(predicate::str::contains("Usage"));
+    s.custody(&["sell"])
+        .failure()
+        .code(2)
+        .stderr(predicate::str::contains("unrecognized subcommand 'sell'"));
+    s.custody(&[])
+        .failure()
+        .code(2)
+        .stderr(predicate::str::contains("Usage"));
 }
 
 #[test]
 fn version() {
     let s = Sandbox::new();
-    s.custody(&["--version"]).success().stdout(predicate::str::starts_with("custody "));
+    s.custody(&["--version"])
+        .success()
+        .stdout(predicate::str::starts_with("custody "));
 }

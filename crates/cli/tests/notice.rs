@@ -14,27 +14,58 @@ fn with_org() -> Sandbox {
 fn publish_and_republish_same_content() {
     let s = with_org();
     let out = s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
-    assert!(out.contains("published emmas-diary notice 2017 (effective 2015-01-01, 3 declarations, sha256 "), "{out}");
-    let hash = out.trim().rsplit("sha256 ").next().unwrap().trim_end_matches(')').to_string();
+    assert!(
+        out.contains(
+            "published emmas-diary notice 2017 (effective 2015-01-01, 3 declarations, sha256 "
+        ),
+        "{out}"
+    );
+    let hash = out
+        .trim()
+        .rsplit("sha256 ")
+        .next()
+        .unwrap()
+        .trim_end_matches(')')
+        .to_string();
     assert_eq!(hash.len(), 64, "{out}");
     let again = s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
-    assert!(again.contains("emmas-diary 2017 was already published with this content"), "{again}");
+    assert!(
+        again.contains("emmas-diary 2017 was already published with this content"),
+        "{again}"
+    );
     assert!(again.contains(&hash), "same hash: {again}");
     let list = s.json(&["notice", "list", "emmas-diary", "--json"]);
-    assert_eq!(list.as_array().unwrap().len(), 1, "no second version: {list}");
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "no second version: {list}"
+    );
 }
 
 #[test]
 fn same_label_other_content_fails() {
     let s = with_org();
     s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
-    s.write("changed.toml", &example_text("notice-2017.toml").replace("\"P6Y\"", "\"P7Y\""));
+    s.write(
+        "changed.toml",
+        &example_text("notice-2017.toml").replace("\"P6Y\"", "\"P7Y\""),
+    );
     let err = s.fails(&["notice", "publish", "emmas-diary", "changed.toml"]);
     assert!(err.contains("changed.toml"), "{err}");
-    assert!(err.contains("already published version `2017` with other content"), "{err}");
+    assert!(
+        err.contains("already published version `2017` with other content"),
+        "{err}"
+    );
     assert!(err.contains("never changes"), "{err}");
     // the stored version keeps its original retention
-    let v = s.json(&["notice", "show", "emmas-diary", "--version", "2017", "--json"]);
+    let v = s.json(&[
+        "notice",
+        "show",
+        "emmas-diary",
+        "--version",
+        "2017",
+        "--json",
+    ]);
     assert_eq!(v["notice"]["declarations"][0]["retention"], "P6Y");
 }
 
@@ -50,11 +81,24 @@ fn show_json_and_text() {
     assert_eq!(hash.len(), 64);
     assert!(hash.chars().all(|c| c.is_ascii_hexdigit()), "{hash}");
     // terms are normalised to their keys
-    assert_eq!(v["notice"]["declarations"][2]["purposes"], serde_json::json!(["dpv:Marketing"]));
+    assert_eq!(
+        v["notice"]["declarations"][2]["purposes"],
+        serde_json::json!(["dpv:Marketing"])
+    );
     let text = s.ok(&["notice", "show", "emmas-diary"]);
-    assert!(text.starts_with(&format!("emmas-diary notice 2017  effective 2015-01-01  sha256 {hash}")), "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "emmas-diary notice 2017  effective 2015-01-01  sha256 {hash}"
+        )),
+        "{text}"
+    );
     assert!(text.contains("carefully selected third"), "{text}");
-    assert!(text.lines().any(|l| l.contains("partners") && l.contains("dpv:Marketing") && l.contains("consent")), "{text}");
+    assert!(
+        text.lines().any(|l| l.contains("partners")
+            && l.contains("dpv:Marketing")
+            && l.contains("consent")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -64,7 +108,10 @@ fn show_unknown_version_and_no_notice() {
     assert!(err.contains("emmas-diary has published no notice"), "{err}");
     s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
     let err = s.fails(&["notice", "show", "emmas-diary", "--version", "2019"]);
-    assert!(err.contains("no notice version `2019` (published: 2017)"), "{err}");
+    assert!(
+        err.contains("no notice version `2019` (published: 2017)"),
+        "{err}"
+    );
     let err = s.fails(&["notice", "publish", "nobody", "notice-2017.toml"]);
     assert!(err.contains("no organisation `nobody`"), "{err}");
 }
@@ -79,13 +126,29 @@ fn list_versions() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|n| (n["version"].as_str().unwrap(), n["effective"].as_str().unwrap(), n["declarations"].as_u64().unwrap()))
+        .map(|n| {
+            (
+                n["version"].as_str().unwrap(),
+                n["effective"].as_str().unwrap(),
+                n["declarations"].as_u64().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(versions, vec![("2017", "2015-01-01", 3), ("2018-05", "2018-05-25", 4)]);
+    assert_eq!(
+        versions,
+        vec![("2017", "2015-01-01", 3), ("2018-05", "2018-05-25", 4)]
+    );
     let text = s.ok(&["notice", "list", "emmas-diary"]);
-    assert!(text.lines().any(|l| l.contains("2018-05") && l.contains("2018-05-25")), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("2018-05") && l.contains("2018-05-25")),
+        "{text}"
+    );
     // latest by effective date
-    assert_eq!(s.json(&["notice", "show", "emmas-diary", "--json"])["version"], "2018-05");
+    assert_eq!(
+        s.json(&["notice", "show", "emmas-diary", "--json"])["version"],
+        "2018-05"
+    );
 }
 
 #[test]
@@ -95,13 +158,19 @@ fn diff_adds_political() {
     s.ok(&["notice", "publish", "emmas-diary", "notice-2018-05.toml"]);
     let out = s.ok(&["notice", "diff", "emmas-diary", "2017", "2018-05"]);
     assert!(out.starts_with("2017 -> 2018-05"), "{out}");
-    assert!(out.lines().any(|l| l.trim() == "+ declaration political"), "{out}");
+    assert!(
+        out.lines().any(|l| l.trim() == "+ declaration political"),
+        "{out}"
+    );
     assert!(!out.contains("- declaration"), "{out}");
     let v = s.json(&["notice", "diff", "emmas-diary", "2017", "2018-05", "--json"]);
     assert_eq!(v["added_declarations"], serde_json::json!(["political"]));
     assert_eq!(v["dropped_declarations"], serde_json::json!([]));
     let back = s.json(&["notice", "diff", "emmas-diary", "2018-05", "2017", "--json"]);
-    assert_eq!(back["dropped_declarations"], serde_json::json!(["political"]));
+    assert_eq!(
+        back["dropped_declarations"],
+        serde_json::json!(["political"])
+    );
     let same = s.ok(&["notice", "diff", "emmas-diary", "2017", "2017"]);
     assert!(same.contains("no change in what is declared"), "{same}");
     let err = s.fails(&["notice", "diff", "emmas-diary", "2017", "2020"]);
@@ -111,12 +180,26 @@ fn diff_adds_political() {
 #[test]
 fn unknown_purpose_names_file_and_field() {
     let s = with_org();
-    s.write("bad.toml", &example_text("notice-2017.toml").replace("purposes = [\"ServiceProvision\"]", "purposes = [\"ServiceProvison\"]"));
+    s.write(
+        "bad.toml",
+        &example_text("notice-2017.toml").replace(
+            "purposes = [\"ServiceProvision\"]",
+            "purposes = [\"ServiceProvison\"]",
+        ),
+    );
     let err = s.fails(&["notice", "publish", "emmas-diary", "bad.toml"]);
-    assert!(err.contains("bad.toml: declarations[0] (membership).purposes: unknown purpose `ServiceProvison`"), "{err}");
+    assert!(
+        err.contains(
+            "bad.toml: declarations[0] (membership).purposes: unknown purpose `ServiceProvison`"
+        ),
+        "{err}"
+    );
     assert!(err.contains("did you mean dpv:ServiceProvision"), "{err}");
     let err = s.fails(&["notice", "show", "emmas-diary"]);
-    assert!(err.contains("published no notice"), "nothing published: {err}");
+    assert!(
+        err.contains("published no notice"),
+        "nothing published: {err}"
+    );
 }
 
 #[test]
@@ -124,7 +207,11 @@ fn unknown_key_fails() {
     let s = with_org();
     s.write(
         "bad.toml",
-        &example_text("notice-2017.toml").replacen("retention = \"P6Y\"", "retention = \"P6Y\"\ncolour = \"red\"", 1),
+        &example_text("notice-2017.toml").replacen(
+            "retention = \"P6Y\"",
+            "retention = \"P6Y\"\ncolour = \"red\"",
+            1,
+        ),
     );
     let err = s.fails(&["notice", "publish", "emmas-diary", "bad.toml"]);
     assert!(err.contains("bad.toml"), "{err}");
@@ -137,7 +224,10 @@ fn bad_extension_and_bad_retention() {
     s.write("notice.txt", &example_text("notice-2017.toml"));
     let err = s.fails(&["notice", "publish", "emmas-diary", "notice.txt"]);
     assert!(err.contains("must end in .toml, .yaml or .yml"), "{err}");
-    s.write("bad.toml", &example_text("notice-2017.toml").replacen("\"P3Y\"", "\"soon\"", 1));
+    s.write(
+        "bad.toml",
+        &example_text("notice-2017.toml").replacen("\"P3Y\"", "\"soon\"", 1),
+    );
     let err = s.fails(&["notice", "publish", "emmas-diary", "bad.toml"]);
     assert!(err.contains("declarations[1] (offers).retention"), "{err}");
 }
@@ -161,11 +251,20 @@ fn yaml_notice() {
     let s = with_org();
     s.write("n.yaml", YAML);
     let out = s.ok(&["notice", "publish", "emmas-diary", "n.yaml"]);
-    assert!(out.contains("published emmas-diary notice y1 (effective 2016-01-01, 1 declarations"), "{out}");
+    assert!(
+        out.contains("published emmas-diary notice y1 (effective 2016-01-01, 1 declarations"),
+        "{out}"
+    );
     let v = s.json(&["notice", "show", "emmas-diary", "--version", "y1", "--json"]);
     assert_eq!(v["notice"]["title"], "A YAML notice");
-    assert_eq!(v["notice"]["declarations"][0]["data_categories"], serde_json::json!(["pd:Name", "pd:PostalCode"]));
-    assert_eq!(v["notice"]["declarations"][0]["recipients"]["categories"], serde_json::json!(["data-broker"]));
+    assert_eq!(
+        v["notice"]["declarations"][0]["data_categories"],
+        serde_json::json!(["pd:Name", "pd:PostalCode"])
+    );
+    assert_eq!(
+        v["notice"]["declarations"][0]["recipients"]["categories"],
+        serde_json::json!(["data-broker"])
+    );
     // the same content as TOML hashes the same, so republishing is a no-op
     s.write(
         "n.toml",
@@ -174,5 +273,8 @@ fn yaml_notice() {
          retention = \"3 years\"\nrecipients.categories = [\"data-broker\"]\n",
     );
     let again = s.ok(&["notice", "publish", "emmas-diary", "n.toml"]);
-    assert!(again.contains("already published with this content"), "{again}");
+    assert!(
+        again.contains("already published with this content"),
+        "{again}"
+    );
 }

@@ -3,10 +3,21 @@ mod common;
 use common::Sandbox;
 
 const ALL: &[&str] = &[
-    "purpose-not-declared", "purpose-not-named-explicitly", "recipient-not-named", "category-not-declared",
-    "basis-mismatch", "no-consent", "consent-withdrawn", "objected-direct-marketing", "special-category-no-condition",
-    "childrens-data", "retention-expired", "onward-purpose-not-received", "onward-category-not-received",
-    "electronic-marketing-without-consent", "not-held",
+    "purpose-not-declared",
+    "purpose-not-named-explicitly",
+    "recipient-not-named",
+    "category-not-declared",
+    "basis-mismatch",
+    "no-consent",
+    "consent-withdrawn",
+    "objected-direct-marketing",
+    "special-category-no-condition",
+    "childrens-data",
+    "retention-expired",
+    "onward-purpose-not-received",
+    "onward-category-not-received",
+    "electronic-marketing-without-consent",
+    "not-held",
 ];
 
 #[test]
@@ -15,7 +26,11 @@ fn lists_every_id() {
     let out = s.ok(&["reasons"]);
     assert!(out.lines().next().unwrap().contains("REASON"), "{out}");
     for id in ALL {
-        assert!(out.lines().any(|l| l.trim_start().starts_with(&format!("{id} "))), "{id} missing:\n{out}");
+        assert!(
+            out.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{id} "))),
+            "{id} missing:\n{out}"
+        );
     }
     assert!(out.contains("UK GDPR Art 21(3)"), "{out}");
 }
@@ -28,10 +43,17 @@ fn json_entries_have_message_and_provisions() {
     let ids: Vec<&str> = entries.iter().map(|e| e["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ALL);
     for e in entries {
-        assert!(e["message"].as_str().is_some_and(|m| m.ends_with('.')), "{e}");
+        assert!(
+            e["message"].as_str().is_some_and(|m| m.ends_with('.')),
+            "{e}"
+        );
         let p = e["provisions"].as_array().unwrap();
         assert!(!p.is_empty(), "{e}");
-        assert!(p.iter().all(|x| x.as_str().is_some_and(|s| !s.trim().is_empty())), "{e}");
+        assert!(
+            p.iter()
+                .all(|x| x.as_str().is_some_and(|s| !s.trim().is_empty())),
+            "{e}"
+        );
     }
 }
 

@@ -5,11 +5,28 @@ use common::Sandbox;
 /// The base case plus two gated disclosures on 2017-04-01 and 2017-05-10.
 fn traced() -> Sandbox {
     let s = Sandbox::emmas_case();
-    s.share(&["--to", "experian", "--purpose", "DirectMarketing", "--categories", "Name,PostalCode", "--at", "2017-04-01"])
-        .success();
     s.share(&[
-        "--to", "experian", "--on-behalf-of", "labour", "--purpose", "PoliticalCampaign", "--categories", "Name",
-        "--at", "2017-05-10",
+        "--to",
+        "experian",
+        "--purpose",
+        "DirectMarketing",
+        "--categories",
+        "Name,PostalCode",
+        "--at",
+        "2017-04-01",
+    ])
+    .success();
+    s.share(&[
+        "--to",
+        "experian",
+        "--on-behalf-of",
+        "labour",
+        "--purpose",
+        "PoliticalCampaign",
+        "--categories",
+        "Name",
+        "--at",
+        "2017-05-10",
     ])
     .success();
     s
@@ -19,17 +36,41 @@ fn traced() -> Sandbox {
 fn text_shows_collection_notice_consents_and_disclosures() {
     let s = traced();
     let out = s.ok(&["trace", "emmas-diary", "M03"]);
-    assert!(out.starts_with("M03 collected by emmas-diary on 2017-02-03 under notice 2017 (effective 2015-01-01)"), "{out}");
-    assert!(out.contains("the notice said: \"We use your details"), "{out}");
-    assert!(out.contains("partners: dpv:Marketing (consent) to marketing-company, data-broker"), "{out}");
-    assert!(out.contains("consented at collection: offers, partners"), "{out}");
-    assert!(out.lines().any(|l| l.contains("2017-03-01") && l.contains("withdraw") && l.contains("dpv:DirectMarketing")), "{out}");
     assert!(
-        out.lines().any(|l| l.contains("2017-04-01") && l.contains("dpv:DirectMarketing") && l.contains("refused") && l.contains("consent-withdrawn")),
+        out.starts_with(
+            "M03 collected by emmas-diary on 2017-02-03 under notice 2017 (effective 2015-01-01)"
+        ),
         "{out}"
     );
     assert!(
-        out.lines().any(|l| l.contains("2017-05-10") && l.contains("experian (for labour)") && l.contains("purpose-not-named-explicitly")),
+        out.contains("the notice said: \"We use your details"),
+        "{out}"
+    );
+    assert!(
+        out.contains("partners: dpv:Marketing (consent) to marketing-company, data-broker"),
+        "{out}"
+    );
+    assert!(
+        out.contains("consented at collection: offers, partners"),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.contains("2017-03-01")
+            && l.contains("withdraw")
+            && l.contains("dpv:DirectMarketing")),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.contains("2017-04-01")
+            && l.contains("dpv:DirectMarketing")
+            && l.contains("refused")
+            && l.contains("consent-withdrawn")),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.contains("2017-05-10")
+            && l.contains("experian (for labour)")
+            && l.contains("purpose-not-named-explicitly")),
         "{out}"
     );
     // each reason explained with its provisions
@@ -41,8 +82,15 @@ fn text_shows_collection_notice_consents_and_disclosures() {
 fn allowed_disclosure_shows_new_holder() {
     let s = traced();
     let out = s.ok(&["trace", "emmas-diary", "M01"]);
-    assert!(out.lines().any(|l| l.contains("2017-04-01") && l.contains("allowed")), "{out}");
-    assert!(out.contains("experian since 2017-04-01 (from emmas-diary, for dpv:DirectMarketing)"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("2017-04-01") && l.contains("allowed")),
+        "{out}"
+    );
+    assert!(
+        out.contains("experian since 2017-04-01 (from emmas-diary, for dpv:DirectMarketing)"),
+        "{out}"
+    );
     assert!(!out.contains("emmas-diary only"), "{out}");
 }
 
@@ -68,12 +116,27 @@ fn json_shape() {
     assert_eq!(d[0]["to"], "experian");
     assert_eq!(d[0]["on_behalf_of"], serde_json::Value::Null);
     assert_eq!(d[0]["purposes"], serde_json::json!(["dpv:DirectMarketing"]));
-    assert_eq!(d[0]["categories"], serde_json::json!(["pd:Name", "pd:PostalCode"]));
+    assert_eq!(
+        d[0]["categories"],
+        serde_json::json!(["pd:Name", "pd:PostalCode"])
+    );
     assert_eq!(d[0]["outcome"], "refused");
-    assert_eq!(d[0]["reasons"], serde_json::json!(["objected-direct-marketing"]));
+    assert_eq!(
+        d[0]["reasons"],
+        serde_json::json!(["objected-direct-marketing"])
+    );
     assert_eq!(d[1]["on_behalf_of"], "labour");
-    let reasons: Vec<&str> = d[1]["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
-    assert!(reasons.contains(&"purpose-not-named-explicitly") && reasons.contains(&"objected-direct-marketing"), "{reasons:?}");
+    let reasons: Vec<&str> = d[1]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.contains(&"purpose-not-named-explicitly")
+            && reasons.contains(&"objected-direct-marketing"),
+        "{reasons:?}"
+    );
     assert_eq!(t["holders"], serde_json::json!([]));
 
     let m1 = s.json(&["trace", "emmas-diary", "M01", "--json"]);
@@ -96,9 +159,15 @@ fn no_disclosures_yet() {
 fn unknown_subject_or_org_fails() {
     let s = Sandbox::collected();
     let err = s.fails(&["trace", "emmas-diary", "M99"]);
-    assert!(err.contains("emmas-diary holds no record of subject `M99`"), "{err}");
+    assert!(
+        err.contains("emmas-diary holds no record of subject `M99`"),
+        "{err}"
+    );
     let err = s.fails(&["trace", "nobody", "M01"]);
     assert!(err.contains("no organisation `nobody`"), "{err}");
     let err = s.fails(&["trace", "experian", "M01"]);
-    assert!(err.contains("experian holds no record of subject `M01`"), "{err}");
+    assert!(
+        err.contains("experian holds no record of subject `M01`"),
+        "{err}"
+    );
 }

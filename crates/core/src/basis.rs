@@ -73,7 +73,10 @@ impl std::str::FromStr for LegalBasis {
             }
         }
         let names: Vec<&str> = LegalBasis::ALL.iter().map(|b| b.as_str()).collect();
-        Err(format!("unknown legal basis `{s}` (one of: {})", names.join(", ")))
+        Err(format!(
+            "unknown legal basis `{s}` (one of: {})",
+            names.join(", ")
+        ))
     }
 }
 
@@ -108,7 +111,9 @@ impl SpecialCondition {
             SpecialCondition::NotForProfitBody => "UK GDPR Art 9(2)(d)",
             SpecialCondition::MadePublic => "UK GDPR Art 9(2)(e)",
             SpecialCondition::LegalClaims => "UK GDPR Art 9(2)(f)",
-            SpecialCondition::SubstantialPublicInterest => "UK GDPR Art 9(2)(g); DPA 2018 Sch 1 Part 2",
+            SpecialCondition::SubstantialPublicInterest => {
+                "UK GDPR Art 9(2)(g); DPA 2018 Sch 1 Part 2"
+            }
             SpecialCondition::HealthOrSocialCare => "UK GDPR Art 9(2)(h); DPA 2018 Sch 1 para 2",
             SpecialCondition::PublicHealth => "UK GDPR Art 9(2)(i); DPA 2018 Sch 1 para 3",
             SpecialCondition::ArchivingOrResearch => "UK GDPR Art 9(2)(j); DPA 2018 Sch 1 para 4",
@@ -122,11 +127,26 @@ mod tests {
 
     #[test]
     fn spellings() {
-        assert_eq!("consent".parse::<LegalBasis>().unwrap(), LegalBasis::Consent);
-        assert_eq!("Legitimate interests".parse::<LegalBasis>().unwrap(), LegalBasis::LegitimateInterests);
-        assert_eq!("legitimate-interest".parse::<LegalBasis>().unwrap(), LegalBasis::LegitimateInterests);
-        assert_eq!("dpv:LegalObligation".parse::<LegalBasis>().unwrap(), LegalBasis::LegalObligation);
-        assert_eq!("public_task".parse::<LegalBasis>().unwrap(), LegalBasis::PublicTask);
+        assert_eq!(
+            "consent".parse::<LegalBasis>().unwrap(),
+            LegalBasis::Consent
+        );
+        assert_eq!(
+            "Legitimate interests".parse::<LegalBasis>().unwrap(),
+            LegalBasis::LegitimateInterests
+        );
+        assert_eq!(
+            "legitimate-interest".parse::<LegalBasis>().unwrap(),
+            LegalBasis::LegitimateInterests
+        );
+        assert_eq!(
+            "dpv:LegalObligation".parse::<LegalBasis>().unwrap(),
+            LegalBasis::LegalObligation
+        );
+        assert_eq!(
+            "public_task".parse::<LegalBasis>().unwrap(),
+            LegalBasis::PublicTask
+        );
         assert!("because".parse::<LegalBasis>().is_err());
     }
 }

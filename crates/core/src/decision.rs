@@ -39,7 +39,11 @@ impl<'a> Context<'a> {
             notices,
             // Direct marketing in the ICO's sense, political campaigning included.
             marketing: keys(&["dpv:Marketing", "fides:marketing"]),
-            profiling: keys(&["dpv:Personalisation", "dpv:TargetedAdvertising", "fides:personalize"]),
+            profiling: keys(&[
+                "dpv:Personalisation",
+                "dpv:TargetedAdvertising",
+                "fides:personalize",
+            ]),
             electronic_contact: keys(&[
                 "pd:EmailAddress",
                 "pd:TelephoneNumber",
@@ -99,7 +103,9 @@ impl Decision {
     }
 
     pub fn refused(reason: Reason) -> Decision {
-        Decision { reasons: [reason].into_iter().collect() }
+        Decision {
+            reasons: [reason].into_iter().collect(),
+        }
     }
 }
 
@@ -123,10 +129,20 @@ pub fn decide(ctx: &Context, req: &Request, facts: &RecordFacts) -> Decision {
     };
 
     if let Some(received) = facts.received {
-        if !req.purposes.iter().all(|p| received.purposes.iter().any(|r| ctx.vocab.covers_purpose(*r, *p))) {
+        if !req.purposes.iter().all(|p| {
+            received
+                .purposes
+                .iter()
+                .any(|r| ctx.vocab.covers_purpose(*r, *p))
+        }) {
             reasons.insert(Reason::OnwardPurposeNotReceived);
         }
-        if !req.categories.iter().all(|c| received.categories.iter().any(|r| ctx.vocab.covers_category(*r, *c))) {
+        if !req.categories.iter().all(|c| {
+            received
+                .categories
+                .iter()
+                .any(|r| ctx.vocab.covers_category(*r, *c))
+        }) {
             reasons.insert(Reason::OnwardCategoryNotReceived);
         }
     }
@@ -139,7 +155,11 @@ pub fn decide(ctx: &Context, req: &Request, facts: &RecordFacts) -> Decision {
         let best = notice
             .declarations
             .iter()
-            .filter(|d| d.purposes.iter().any(|p| ctx.vocab.covers_purpose(*p, purpose)))
+            .filter(|d| {
+                d.purposes
+                    .iter()
+                    .any(|p| ctx.vocab.covers_purpose(*p, purpose))
+            })
             .map(|d| failures(ctx, req, &prefs, d, purpose))
             .min_by_key(|f| (f.len(), f.0));
         match best {
@@ -151,7 +171,11 @@ pub fn decide(ctx: &Context, req: &Request, facts: &RecordFacts) -> Decision {
                 let broader = notice
                     .declarations
                     .iter()
-                    .filter(|d| d.purposes.iter().any(|p| ctx.vocab.is_ancestor_or_self(*p, purpose)))
+                    .filter(|d| {
+                        d.purposes
+                            .iter()
+                            .any(|p| ctx.vocab.is_ancestor_or_self(*p, purpose))
+                    })
                     .map(|d| failures(ctx, req, &prefs, d, purpose))
                     .min_by_key(|f| (f.len(), f.0));
                 match broader {
@@ -168,14 +192,27 @@ pub fn decide(ctx: &Context, req: &Request, facts: &RecordFacts) -> Decision {
 }
 
 /// Everything that keeps declaration `d` from covering `purpose` for this record.
-fn failures(ctx: &Context, req: &Request, prefs: &Preferences, d: &Declaration, purpose: TermId) -> ReasonSet {
+fn failures(
+    ctx: &Context,
+    req: &Request,
+    prefs: &Preferences,
+    d: &Declaration,
+    purpose: TermId,
+) -> ReasonSet {
     let vocab = ctx.vocab;
     let mut f = ReasonSet::EMPTY;
-    if !req.categories.iter().all(|c| d.categories.iter().any(|dc| vocab.covers_category(*dc, *c))) {
+    if !req
+        .categories
+        .iter()
+        .all(|c| d.categories.iter().any(|dc| vocab.covers_category(*dc, *c)))
+    {
         f.insert(Reason::CategoryNotDeclared);
     }
     let named = |o: &Organisation| {
-        d.recipient_orgs.iter().any(|r| *r == o.id) || o.categories.iter().any(|c| d.recipient_categories.contains(c))
+        d.recipient_orgs.iter().any(|r| *r == o.id)
+            || o.categories
+                .iter()
+                .any(|c| d.recipient_categories.contains(c))
     };
     if !named(&req.recipient) || req.on_behalf_of.as_ref().is_some_and(|o| !named(o)) {
         f.insert(Reason::RecipientNotNamed);
@@ -192,7 +229,9 @@ fn failures(ctx: &Context, req: &Request, prefs: &Preferences, d: &Declaration, 
             ConsentStatus::Never => f.insert(Reason::NoConsent),
         }
     }
-    if d.retention.is_some_and(|r| r.ends(prefs.collected_at) < req.at) {
+    if d.retention
+        .is_some_and(|r| r.ends(prefs.collected_at) < req.at)
+    {
         f.insert(Reason::RetentionExpired);
     }
     if req.categories.iter().any(|c| vocab.is_special_category(*c)) {
@@ -214,7 +253,10 @@ fn failures(ctx: &Context, req: &Request, prefs: &Preferences, d: &Declaration, 
     }
     if marketing
         && d.basis != LegalBasis::Consent
-        && req.categories.iter().any(|c| ctx.under(&ctx.electronic_contact, *c))
+        && req
+            .categories
+            .iter()
+            .any(|c| ctx.under(&ctx.electronic_contact, *c))
     {
         f.insert(Reason::ElectronicMarketingWithoutConsent);
     }

@@ -7,6 +7,7 @@
 
 pub mod basis;
 pub mod decision;
+pub mod entry;
 pub mod mapping;
 pub mod notice;
 pub mod organisation;

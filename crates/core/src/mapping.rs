@@ -45,7 +45,11 @@ pub struct Mapping {
 }
 
 pub fn parse_source(file: &str, text: &str) -> Result<MappingSource, MappingError> {
-    toml::from_str(text).map_err(|e| MappingError { file: file.into(), field: "mapping".into(), message: e.to_string() })
+    toml::from_str(text).map_err(|e| MappingError {
+        file: file.into(),
+        field: "mapping".into(),
+        message: e.to_string(),
+    })
 }
 
 impl MappingSource {
@@ -56,10 +60,20 @@ impl MappingSource {
         vocab: &Vocabulary,
         notice: &Notice,
     ) -> Result<Mapping, MappingError> {
-        let err = |field: String, message: String| MappingError { file: file.into(), field, message };
+        let err = |field: String, message: String| MappingError {
+            file: file.into(),
+            field,
+            message,
+        };
         let column = |field: String, name: &str| -> Result<usize, MappingError> {
             header.iter().position(|h| h == name).ok_or_else(|| {
-                err(field, format!("column `{name}` is not in the records file (it has: {})", header.join(", ")))
+                err(
+                    field,
+                    format!(
+                        "column `{name}` is not in the records file (it has: {})",
+                        header.join(", ")
+                    ),
+                )
             })
         };
         let subject = column("subject".into(), &self.subject)?;
@@ -70,7 +84,9 @@ impl MappingSource {
         let mut fields = Vec::new();
         for (col, cat) in &self.columns {
             let idx = column(format!("columns.{col}"), col)?;
-            let term = vocab.resolve(TermKind::DataCategory, cat).map_err(|e| err(format!("columns.{col}"), e.to_string()))?;
+            let term = vocab
+                .resolve(TermKind::DataCategory, cat)
+                .map_err(|e| err(format!("columns.{col}"), e.to_string()))?;
             fields.push((idx, col.clone(), term));
         }
         let mut consents = Vec::new();
@@ -79,12 +95,22 @@ impl MappingSource {
                 let ids: Vec<&str> = notice.declarations.iter().map(|d| d.id.as_str()).collect();
                 err(
                     format!("consents.{decl}"),
-                    format!("notice {} has no declaration `{decl}` (it has: {})", notice.version, ids.join(", ")),
+                    format!(
+                        "notice {} has no declaration `{decl}` (it has: {})",
+                        notice.version,
+                        ids.join(", ")
+                    ),
                 )
             })?;
             consents.push((column(format!("consents.{decl}"), col)?, d));
         }
-        Ok(Mapping { source: self.clone(), subject, collected_at, fields, consents })
+        Ok(Mapping {
+            source: self.clone(),
+            subject,
+            collected_at,
+            fields,
+            consents,
+        })
     }
 }
 
@@ -93,7 +119,9 @@ pub fn parse_flag(value: &str) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
         "yes" | "y" | "true" | "t" | "1" | "x" => Ok(true),
         "no" | "n" | "false" | "f" | "0" | "" => Ok(false),
-        _ => Err(format!("`{value}` is not a consent flag (yes/no, true/false, 1/0)")),
+        _ => Err(format!(
+            "`{value}` is not a consent flag (yes/no, true/false, 1/0)"
+        )),
     }
 }
 
@@ -115,7 +143,10 @@ legal_basis = "consent"
     #[test]
     fn resolves_against_header_and_notice() {
         let vocab = Vocabulary::embedded();
-        let n = notice::parse_source("n.toml", NOTICE).unwrap().resolve("n.toml", "o", &vocab).unwrap();
+        let n = notice::parse_source("n.toml", NOTICE)
+            .unwrap()
+            .resolve("n.toml", "o", &vocab)
+            .unwrap();
         let m = parse_source(
             "m.toml",
             "subject = \"id\"\n[columns]\nname = \"Name\"\n[consents]\npartners = \"ok\"\n",
@@ -126,11 +157,17 @@ legal_basis = "consent"
         assert_eq!((r.subject, r.fields[0].0, r.consents[0]), (0, 1, (2, 0)));
 
         let short: Vec<String> = ["id", "name"].iter().map(|s| s.to_string()).collect();
-        let e = m.resolve("m.toml", &short, &vocab, &n).unwrap_err().to_string();
+        let e = m
+            .resolve("m.toml", &short, &vocab, &n)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("consents.partners") && e.contains("`ok`"), "{e}");
 
         let m2 = parse_source("m.toml", "subject = \"id\"\n[columns]\nname = \"Nmae\"\n").unwrap();
-        let e = m2.resolve("m.toml", &header, &vocab, &n).unwrap_err().to_string();
+        let e = m2
+            .resolve("m.toml", &header, &vocab, &n)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("columns.name"), "{e}");
     }
 

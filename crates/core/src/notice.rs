@@ -103,13 +103,20 @@ pub struct Retention {
 impl Retention {
     pub fn parse(s: &str) -> Result<Retention, String> {
         let t = s.trim();
-        let bad = || format!("retention `{s}` is not a period like `P3Y`, `P18M`, `P90D` or `3 years`");
+        let bad =
+            || format!("retention `{s}` is not a period like `P3Y`, `P18M`, `P90D` or `3 years`");
         let (n, unit) = if let Some(iso) = t.strip_prefix('P').or_else(|| t.strip_prefix('p')) {
             let unit = iso.chars().last().ok_or_else(bad)?;
-            (iso[..iso.len() - 1].parse::<u32>().map_err(|_| bad())?, unit.to_ascii_lowercase().to_string())
+            (
+                iso[..iso.len() - 1].parse::<u32>().map_err(|_| bad())?,
+                unit.to_ascii_lowercase().to_string(),
+            )
         } else {
             let mut parts = t.split_whitespace();
-            let n = parts.next().and_then(|n| n.parse::<u32>().ok()).ok_or_else(bad)?;
+            let n = parts
+                .next()
+                .and_then(|n| n.parse::<u32>().ok())
+                .ok_or_else(bad)?;
             let unit = parts.next().ok_or_else(bad)?.to_ascii_lowercase();
             if parts.next().is_some() {
                 return Err(bad());
@@ -117,9 +124,15 @@ impl Retention {
             (n, unit)
         };
         match unit.trim_end_matches('s') {
-            "y" | "year" => Ok(Retention { months: n * 12, days: 0 }),
+            "y" | "year" => Ok(Retention {
+                months: n * 12,
+                days: 0,
+            }),
             "m" | "month" => Ok(Retention { months: n, days: 0 }),
-            "w" | "week" => Ok(Retention { months: 0, days: n * 7 }),
+            "w" | "week" => Ok(Retention {
+                months: 0,
+                days: n * 7,
+            }),
             "d" | "day" => Ok(Retention { months: 0, days: n }),
             _ => Err(bad()),
         }
@@ -139,19 +152,28 @@ pub enum NoticeError {
     #[error("{file}: {message}")]
     Syntax { file: String, message: String },
     #[error("{file}: {field}: {message}")]
-    Field { file: String, field: String, message: String },
+    Field {
+        file: String,
+        field: String,
+        message: String,
+    },
 }
 
 /// The format of a notice file, from its extension.
 pub fn parse_source(file: &str, text: &str) -> Result<NoticeSource, NoticeError> {
     let lower = file.to_ascii_lowercase();
-    let syntax = |message: String| NoticeError::Syntax { file: file.to_string(), message };
+    let syntax = |message: String| NoticeError::Syntax {
+        file: file.to_string(),
+        message,
+    };
     if lower.ends_with(".yaml") || lower.ends_with(".yml") {
         serde_yaml::from_str(text).map_err(|e| syntax(e.to_string()))
     } else if lower.ends_with(".toml") {
         toml::from_str(text).map_err(|e| syntax(e.to_string()))
     } else {
-        Err(syntax("a notice file must end in .toml, .yaml or .yml".into()))
+        Err(syntax(
+            "a notice file must end in .toml, .yaml or .yml".into(),
+        ))
     }
 }
 
@@ -159,40 +181,88 @@ impl NoticeSource {
     /// Resolve every term, check every field, and compute the content hash.
     /// Term spellings are normalised to their keys first, so `Marketing` and
     /// `dpv:Marketing` publish the same notice.
-    pub fn resolve(&self, file: &str, org: &str, vocab: &Vocabulary) -> Result<Notice, NoticeError> {
-        let field = |field: String, message: String| NoticeError::Field { file: file.to_string(), field, message };
+    pub fn resolve(
+        &self,
+        file: &str,
+        org: &str,
+        vocab: &Vocabulary,
+    ) -> Result<Notice, NoticeError> {
+        let field = |field: String, message: String| NoticeError::Field {
+            file: file.to_string(),
+            field,
+            message,
+        };
         if self.version.trim().is_empty() {
             return Err(field("version".into(), "must not be empty".into()));
         }
-        let effective = parse_instant(&self.effective).map_err(|e| field("effective".into(), e.to_string()))?;
+        let effective =
+            parse_instant(&self.effective).map_err(|e| field("effective".into(), e.to_string()))?;
         if self.declarations.is_empty() {
-            return Err(field("declarations".into(), "a notice declares at least one purpose".into()));
+            return Err(field(
+                "declarations".into(),
+                "a notice declares at least one purpose".into(),
+            ));
         }
         if self.declarations.len() > MAX_DECLARATIONS {
-            return Err(field("declarations".into(), format!("at most {MAX_DECLARATIONS} declarations")));
+            return Err(field(
+                "declarations".into(),
+                format!("at most {MAX_DECLARATIONS} declarations"),
+            ));
         }
         let mut normalised = self.clone();
         let mut declarations = Vec::new();
-        for (i, (d, nd)) in self.declarations.iter().zip(normalised.declarations.iter_mut()).enumerate() {
+        for (i, (d, nd)) in self
+            .declarations
+            .iter()
+            .zip(normalised.declarations.iter_mut())
+            .enumerate()
+        {
             let at = |name: &str| format!("declarations[{i}] ({}).{name}", d.id);
             if d.id.trim().is_empty() {
-                return Err(field(format!("declarations[{i}].id"), "must not be empty".into()));
+                return Err(field(
+                    format!("declarations[{i}].id"),
+                    "must not be empty".into(),
+                ));
             }
             if self.declarations[..i].iter().any(|o| o.id == d.id) {
-                return Err(field(at("id"), format!("declaration id `{}` is used twice", d.id)));
+                return Err(field(
+                    at("id"),
+                    format!("declaration id `{}` is used twice", d.id),
+                ));
             }
-            let resolve_all = |names: &[String], kind: TermKind, name: &str| -> Result<Vec<TermId>, NoticeError> {
+            let resolve_all = |names: &[String],
+                               kind: TermKind,
+                               name: &str|
+             -> Result<Vec<TermId>, NoticeError> {
                 if names.is_empty() {
                     return Err(field(at(name), "must list at least one term".into()));
                 }
-                names.iter().map(|n| vocab.resolve(kind, n).map_err(|e| field(at(name), e.to_string()))).collect()
+                names
+                    .iter()
+                    .map(|n| {
+                        vocab
+                            .resolve(kind, n)
+                            .map_err(|e| field(at(name), e.to_string()))
+                    })
+                    .collect()
             };
             let purposes = resolve_all(&d.purposes, TermKind::Purpose, "purposes")?;
-            let categories = resolve_all(&d.data_categories, TermKind::DataCategory, "data_categories")?;
-            nd.purposes = purposes.iter().map(|t| vocab.term(*t).key.clone()).collect();
-            nd.data_categories = categories.iter().map(|t| vocab.term(*t).key.clone()).collect();
+            let categories = resolve_all(
+                &d.data_categories,
+                TermKind::DataCategory,
+                "data_categories",
+            )?;
+            nd.purposes = purposes
+                .iter()
+                .map(|t| vocab.term(*t).key.clone())
+                .collect();
+            nd.data_categories = categories
+                .iter()
+                .map(|t| vocab.term(*t).key.clone())
+                .collect();
             for o in &d.recipients.organisations {
-                crate::organisation::validate_id(o).map_err(|e| field(at("recipients.organisations"), e))?;
+                crate::organisation::validate_id(o)
+                    .map_err(|e| field(at("recipients.organisations"), e))?;
             }
             let retention = match &d.retention {
                 Some(r) => Some(Retention::parse(r).map_err(|e| field(at("retention"), e))?),
@@ -267,7 +337,11 @@ pub struct DeclarationDiff {
 
 impl NoticeDiff {
     pub fn between(old: &NoticeSource, new: &NoticeSource) -> NoticeDiff {
-        let mut diff = NoticeDiff { from: old.version.clone(), to: new.version.clone(), ..Default::default() };
+        let mut diff = NoticeDiff {
+            from: old.version.clone(),
+            to: new.version.clone(),
+            ..Default::default()
+        };
         for d in &new.declarations {
             match old.declarations.iter().find(|o| o.id == d.id) {
                 None => diff.added_declarations.push(d.id.clone()),
@@ -276,7 +350,11 @@ impl NoticeDiff {
                     let added: Vec<_> = b.iter().filter(|f| !a.contains(f)).cloned().collect();
                     let dropped: Vec<_> = a.iter().filter(|f| !b.contains(f)).cloned().collect();
                     if !added.is_empty() || !dropped.is_empty() {
-                        diff.changed.push(DeclarationDiff { declaration: d.id.clone(), added, dropped });
+                        diff.changed.push(DeclarationDiff {
+                            declaration: d.id.clone(),
+                            added,
+                            dropped,
+                        });
                     }
                 }
             }
@@ -290,15 +368,25 @@ impl NoticeDiff {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.added_declarations.is_empty() && self.dropped_declarations.is_empty() && self.changed.is_empty()
+        self.added_declarations.is_empty()
+            && self.dropped_declarations.is_empty()
+            && self.changed.is_empty()
     }
 }
 
 /// A declaration as a set of (facet, value) pairs, so a diff is set arithmetic.
 fn facets(d: &DeclarationSource) -> Vec<(String, String)> {
     let mut f = Vec::new();
-    f.extend(d.purposes.iter().map(|p| ("purpose".to_string(), p.clone())));
-    f.extend(d.data_categories.iter().map(|c| ("data category".to_string(), c.clone())));
+    f.extend(
+        d.purposes
+            .iter()
+            .map(|p| ("purpose".to_string(), p.clone())),
+    );
+    f.extend(
+        d.data_categories
+            .iter()
+            .map(|c| ("data category".to_string(), c.clone())),
+    );
     f.push(("legal basis".into(), d.legal_basis.to_string()));
     if let Some(c) = d.special_category_condition {
         f.push(("special-category condition".into(), format!("{c:?}")));
@@ -306,8 +394,18 @@ fn facets(d: &DeclarationSource) -> Vec<(String, String)> {
     if d.childrens_data {
         f.push(("children's data".into(), "declared".into()));
     }
-    f.extend(d.recipients.organisations.iter().map(|o| ("recipient".to_string(), o.clone())));
-    f.extend(d.recipients.categories.iter().map(|c| ("recipient category".to_string(), c.to_string())));
+    f.extend(
+        d.recipients
+            .organisations
+            .iter()
+            .map(|o| ("recipient".to_string(), o.clone())),
+    );
+    f.extend(
+        d.recipients
+            .categories
+            .iter()
+            .map(|c| ("recipient category".to_string(), c.to_string())),
+    );
     if let Some(r) = &d.retention {
         f.push(("retention".into(), r.clone()));
     }
@@ -340,13 +438,22 @@ recipients.categories = ["marketing company", "data brokers"]
         let src = parse_source("n.toml", EXAMPLE).unwrap();
         let n = src.resolve("n.toml", "emmas-diary", &vocab).unwrap();
         assert_eq!(n.declarations.len(), 1);
-        assert_eq!(n.source.declarations[0].purposes, vec!["dpv:Marketing".to_string()]);
+        assert_eq!(
+            n.source.declarations[0].purposes,
+            vec!["dpv:Marketing".to_string()]
+        );
         // the same notice spelt with keys hashes the same
         let spelt = EXAMPLE.replace("[\"Marketing\"]", "[\"dpv:Marketing\"]");
-        let n2 = parse_source("n.toml", &spelt).unwrap().resolve("n.toml", "emmas-diary", &vocab).unwrap();
+        let n2 = parse_source("n.toml", &spelt)
+            .unwrap()
+            .resolve("n.toml", "emmas-diary", &vocab)
+            .unwrap();
         assert_eq!(n.content_hash, n2.content_hash);
         let other = EXAMPLE.replace("P3Y", "P4Y");
-        let n3 = parse_source("n.toml", &other).unwrap().resolve("n.toml", "emmas-diary", &vocab).unwrap();
+        let n3 = parse_source("n.toml", &other)
+            .unwrap()
+            .resolve("n.toml", "emmas-diary", &vocab)
+            .unwrap();
         assert_ne!(n.content_hash, n3.content_hash);
     }
 
@@ -368,8 +475,14 @@ declarations:
       categories: [marketing company, data brokers]
 "#;
         let vocab = Vocabulary::embedded();
-        let a = parse_source("n.toml", EXAMPLE).unwrap().resolve("n.toml", "o", &vocab).unwrap();
-        let b = parse_source("n.yaml", yaml).unwrap().resolve("n.yaml", "o", &vocab).unwrap();
+        let a = parse_source("n.toml", EXAMPLE)
+            .unwrap()
+            .resolve("n.toml", "o", &vocab)
+            .unwrap();
+        let b = parse_source("n.yaml", yaml)
+            .unwrap()
+            .resolve("n.yaml", "o", &vocab)
+            .unwrap();
         assert_eq!(a.content_hash, b.content_hash);
     }
 
@@ -377,38 +490,69 @@ declarations:
     fn errors_name_the_field() {
         let vocab = Vocabulary::embedded();
         let bad = EXAMPLE.replace("\"Marketing\"", "\"Marketting\"");
-        let err = parse_source("n.toml", &bad).unwrap().resolve("n.toml", "o", &vocab).unwrap_err().to_string();
-        assert!(err.contains("n.toml") && err.contains("declarations[0] (partner-marketing).purposes"), "{err}");
+        let err = parse_source("n.toml", &bad)
+            .unwrap()
+            .resolve("n.toml", "o", &vocab)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("n.toml") && err.contains("declarations[0] (partner-marketing).purposes"),
+            "{err}"
+        );
         let bad = EXAMPLE.replace("legal_basis = \"consent\"", "legal_basis = \"because\"");
         let err = parse_source("n.toml", &bad).unwrap_err().to_string();
-        assert!(err.contains("legal_basis") || err.contains("unknown variant"), "{err}");
+        assert!(
+            err.contains("legal_basis") || err.contains("unknown variant"),
+            "{err}"
+        );
         assert!(parse_source("n.toml", &EXAMPLE.replace("title", "titel")).is_err());
         let bad = EXAMPLE.replace("P3Y", "three years");
-        let err = parse_source("n.toml", &bad).unwrap().resolve("n.toml", "o", &vocab).unwrap_err().to_string();
+        let err = parse_source("n.toml", &bad)
+            .unwrap()
+            .resolve("n.toml", "o", &vocab)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("retention"), "{err}");
     }
 
     #[test]
     fn retention_periods() {
         let from = parse_instant("2016-01-31").unwrap();
-        assert_eq!(format_instant(&Retention::parse("P1M").unwrap().ends(from)), "2016-02-29");
-        assert_eq!(format_instant(&Retention::parse("3 years").unwrap().ends(from)), "2019-01-31");
-        assert_eq!(format_instant(&Retention::parse("P90D").unwrap().ends(from)), "2016-04-30");
+        assert_eq!(
+            format_instant(&Retention::parse("P1M").unwrap().ends(from)),
+            "2016-02-29"
+        );
+        assert_eq!(
+            format_instant(&Retention::parse("3 years").unwrap().ends(from)),
+            "2019-01-31"
+        );
+        assert_eq!(
+            format_instant(&Retention::parse("P90D").unwrap().ends(from)),
+            "2016-04-30"
+        );
         assert!(Retention::parse("forever").is_err());
     }
 
     #[test]
     fn diff_names_what_changed() {
         let vocab = Vocabulary::embedded();
-        let old = parse_source("n.toml", EXAMPLE).unwrap().resolve("n.toml", "o", &vocab).unwrap();
-        let newer = EXAMPLE.replace("2017-03\"", "2018-05\"").replace(
-            "[\"Marketing\"]",
-            "[\"Marketing\", \"PoliticalCampaign\"]",
-        );
-        let new = parse_source("n.toml", &newer).unwrap().resolve("n.toml", "o", &vocab).unwrap();
+        let old = parse_source("n.toml", EXAMPLE)
+            .unwrap()
+            .resolve("n.toml", "o", &vocab)
+            .unwrap();
+        let newer = EXAMPLE
+            .replace("2017-03\"", "2018-05\"")
+            .replace("[\"Marketing\"]", "[\"Marketing\", \"PoliticalCampaign\"]");
+        let new = parse_source("n.toml", &newer)
+            .unwrap()
+            .resolve("n.toml", "o", &vocab)
+            .unwrap();
         let diff = NoticeDiff::between(&old.source, &new.source);
         assert_eq!(diff.changed.len(), 1);
-        assert_eq!(diff.changed[0].added, vec![("purpose".to_string(), "dpv:PoliticalCampaign".to_string())]);
+        assert_eq!(
+            diff.changed[0].added,
+            vec![("purpose".to_string(), "dpv:PoliticalCampaign".to_string())]
+        );
         assert!(diff.changed[0].dropped.is_empty());
         assert!(NoticeDiff::between(&old.source, &old.source).is_empty());
     }

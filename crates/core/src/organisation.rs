@@ -32,7 +32,10 @@ impl Role {
             Role::Campaign => &["political-party"],
             Role::Regulator => &["public-authority"],
         };
-        slugs.iter().map(|s| RecipientCategory::parse(s).expect("known category")).collect()
+        slugs
+            .iter()
+            .map(|s| RecipientCategory::parse(s).expect("known category"))
+            .collect()
     }
 }
 
@@ -44,7 +47,9 @@ impl std::str::FromStr for Role {
             "broker" => Ok(Role::Broker),
             "campaign" => Ok(Role::Campaign),
             "regulator" => Ok(Role::Regulator),
-            _ => Err(format!("unknown role `{s}` (controller, broker, campaign, regulator)")),
+            _ => Err(format!(
+                "unknown role `{s}` (controller, broker, campaign, regulator)"
+            )),
         }
     }
 }
@@ -61,7 +66,9 @@ pub struct Organisation {
 pub fn validate_id(id: &str) -> Result<(), String> {
     let ok = !id.is_empty()
         && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !id.starts_with('-');
     if ok {
         Ok(())
@@ -86,7 +93,10 @@ mod tests {
 
     #[test]
     fn roles_bring_categories() {
-        assert_eq!(Role::Campaign.default_categories()[0].as_str(), "political-party");
+        assert_eq!(
+            Role::Campaign.default_categories()[0].as_str(),
+            "political-party"
+        );
         assert!(Role::Controller.default_categories().is_empty());
         assert!("broker".parse::<Role>().is_ok());
         assert!("party".parse::<Role>().is_err());

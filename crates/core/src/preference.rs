@@ -75,22 +75,37 @@ impl<'a> Preferences<'a> {
     /// withdrawal counts if its purpose is this one or broader. Failing events,
     /// the box ticked at collection counts, but only for the declaration it was
     /// ticked for: consent to a club's own offers is no consent to its partners'.
-    pub fn consent(&self, vocab: &Vocabulary, declaration: &str, purpose: TermId, at: Instant) -> ConsentStatus {
+    pub fn consent(
+        &self,
+        vocab: &Vocabulary,
+        declaration: &str,
+        purpose: TermId,
+        at: Instant,
+    ) -> ConsentStatus {
         if at < self.collected_at {
             return ConsentStatus::Never;
         }
         for e in self.events_until(at).iter().rev() {
             match e.preference {
-                Preference::Give(p) if vocab.covers_purpose(p, purpose) => return ConsentStatus::Given,
-                Preference::Withdraw(p) if vocab.is_ancestor_or_self(p, purpose) => return ConsentStatus::Withdrawn,
+                Preference::Give(p) if vocab.covers_purpose(p, purpose) => {
+                    return ConsentStatus::Given
+                }
+                Preference::Withdraw(p) if vocab.is_ancestor_or_self(p, purpose) => {
+                    return ConsentStatus::Withdrawn
+                }
                 _ => {}
             }
         }
-        let given = self.collection_notice.declarations.iter().enumerate().any(|(i, d)| {
-            d.id == declaration
-                && self.consented & (1 << i) != 0
-                && d.purposes.iter().any(|p| vocab.covers_purpose(*p, purpose))
-        });
+        let given = self
+            .collection_notice
+            .declarations
+            .iter()
+            .enumerate()
+            .any(|(i, d)| {
+                d.id == declaration
+                    && self.consented & (1 << i) != 0
+                    && d.purposes.iter().any(|p| vocab.covers_purpose(*p, purpose))
+            });
         if given {
             ConsentStatus::Given
         } else {

@@ -127,7 +127,10 @@ impl ReasonSet {
     }
 
     pub fn iter(self) -> impl Iterator<Item = Reason> {
-        Reason::ALL.iter().copied().filter(move |r| self.contains(*r))
+        Reason::ALL
+            .iter()
+            .copied()
+            .filter(move |r| self.contains(*r))
     }
 
     /// `a;b;c`, the form written to CSV files.
@@ -180,7 +183,9 @@ mod tests {
 
     #[test]
     fn sets_round_trip() {
-        let set: ReasonSet = [Reason::NoConsent, Reason::PurposeNotNamed].into_iter().collect();
+        let set: ReasonSet = [Reason::NoConsent, Reason::PurposeNotNamed]
+            .into_iter()
+            .collect();
         assert_eq!(set.to_ids(), "purpose-not-named-explicitly;no-consent");
         assert_eq!(ReasonSet::from_ids(&set.to_ids()).unwrap(), set);
         assert!(ReasonSet::from_ids("no-such-reason").is_err());

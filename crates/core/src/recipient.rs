@@ -7,14 +7,29 @@ use serde::{Deserialize, Serialize};
 /// ("politcal party") must be an error, not a category nobody is in.
 pub const KNOWN: &[(&str, &str)] = &[
     ("data-broker", "Data brokers and list owners"),
-    ("marketing-company", "Companies that market their own products or services"),
-    ("political-party", "Political parties, candidates and campaigners"),
-    ("service-provider", "Processors acting on the controller's instructions"),
+    (
+        "marketing-company",
+        "Companies that market their own products or services",
+    ),
+    (
+        "political-party",
+        "Political parties, candidates and campaigners",
+    ),
+    (
+        "service-provider",
+        "Processors acting on the controller's instructions",
+    ),
     ("group-company", "Companies in the controller's group"),
-    ("credit-reference-agency", "Credit reference and fraud prevention agencies"),
+    (
+        "credit-reference-agency",
+        "Credit reference and fraud prevention agencies",
+    ),
     ("research-organisation", "Research organisations"),
     ("charity", "Charities and non-profit organisations"),
-    ("public-authority", "Public authorities, regulators and law enforcement"),
+    (
+        "public-authority",
+        "Public authorities, regulators and law enforcement",
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -41,7 +56,10 @@ impl RecipientCategory {
             Ok(RecipientCategory(slug))
         } else {
             let known: Vec<&str> = KNOWN.iter().map(|(k, _)| *k).collect();
-            Err(format!("unknown recipient category `{s}` (known: {})", known.join(", ")))
+            Err(format!(
+                "unknown recipient category `{s}` (known: {})",
+                known.join(", ")
+            ))
         }
     }
 
@@ -75,10 +93,22 @@ mod tests {
 
     #[test]
     fn friendly_spellings() {
-        for s in ["political-party", "Political Party", "political parties", "political_party"] {
-            assert_eq!(RecipientCategory::parse(s).unwrap().as_str(), "political-party", "{s}");
+        for s in [
+            "political-party",
+            "Political Party",
+            "political parties",
+            "political_party",
+        ] {
+            assert_eq!(
+                RecipientCategory::parse(s).unwrap().as_str(),
+                "political-party",
+                "{s}"
+            );
         }
-        assert_eq!(RecipientCategory::parse("charities").unwrap().as_str(), "charity");
+        assert_eq!(
+            RecipientCategory::parse("charities").unwrap().as_str(),
+            "charity"
+        );
         assert!(RecipientCategory::parse("politcal party").is_err());
     }
 }

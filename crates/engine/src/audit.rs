@@ -55,7 +55,6 @@ pub struct Flow {
     pub violations: u64,
 }
 
-
 impl<S: Store> Engine<S> {
     pub fn audit(&self, org: &str, progress: &dyn Progress) -> Result<Audit> {
         self.org(org)?;
@@ -72,7 +71,10 @@ impl<S: Store> Engine<S> {
             }
             Ok(())
         })?;
-        let is_own = |id: i64| own.get(id as usize / 64).is_some_and(|w| w & (1 << (id as usize % 64)) != 0);
+        let is_own = |id: i64| {
+            own.get(id as usize / 64)
+                .is_some_and(|w| w & (1 << (id as usize % 64)) != 0)
+        };
         let mut holders: HashMap<String, Holdings> = HashMap::default();
         let mut per_person: HashMap<i64, ReasonSet> = HashMap::default();
         let mut disclosed_people: HashSet<i64> = HashSet::default();
@@ -80,7 +82,10 @@ impl<S: Store> Engine<S> {
         let mut audited = Vec::new();
         for d in self.store.disclosures(None)? {
             if !holders.contains_key(&d.from_org) {
-                holders.insert(d.from_org.clone(), Holdings::load(&self.store, &self.vocab, &d.from_org)?);
+                holders.insert(
+                    d.from_org.clone(),
+                    Holdings::load(&self.store, &self.vocab, &d.from_org)?,
+                );
             }
             let holdings = &holders[&d.from_org];
             let ctx = Context::new(&self.vocab, &holdings.notices);
@@ -105,7 +110,10 @@ impl<S: Store> Engine<S> {
                 rows.push(row);
                 Ok(())
             })?;
-            progress.start(&format!("auditing disclosure {}", d.id), Some(rows.len() as u64));
+            progress.start(
+                &format!("auditing disclosure {}", d.id),
+                Some(rows.len() as u64),
+            );
             let mut next = 0usize;
             self.store.for_each_held(&d.from_org, &mut |h| {
                 while next < rows.len() && rows[next].record < h.id {
@@ -124,7 +132,9 @@ impl<S: Store> Engine<S> {
                 }
                 entry.disclosed += 1;
                 disclosed_people.insert(h.origin);
-                let facts = holdings.facts(h).map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+                let facts = holdings
+                    .facts(h)
+                    .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
                 let decision = decide(&ctx, &request, &facts);
                 if !decision.allowed() {
                     entry.violations += 1;
@@ -142,7 +152,9 @@ impl<S: Store> Engine<S> {
             }
             entry.reasons = reason_counts(&counts);
             if entry.disclosed > 0 {
-                let flow = flows.entry((d.from_org.clone(), d.to_org.clone())).or_default();
+                let flow = flows
+                    .entry((d.from_org.clone(), d.to_org.clone()))
+                    .or_default();
                 flow.0 += entry.disclosed;
                 flow.1 += entry.violations;
             }
@@ -162,7 +174,12 @@ impl<S: Store> Engine<S> {
             reasons: reason_counts(&by_reason),
             flows: flows
                 .into_iter()
-                .map(|((from, to), (records, violations))| Flow { from, to, records, violations })
+                .map(|((from, to), (records, violations))| Flow {
+                    from,
+                    to,
+                    records,
+                    violations,
+                })
                 .collect(),
         })
     }

@@ -6,13 +6,14 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use custody_core::entry::{Commitment, Entry};
 use custody_core::mapping::{self, parse_flag, Mapping};
 use custody_core::time::{parse_instant, Instant};
-use custody_store::{atomic, CollectionRow, NewRecord, Store};
+use custody_store::{CollectionRow, NewRecord, Store};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::{seconds, Engine, Error, Progress, Result};
+use crate::{logged, seconds, subject_key, Engine, Error, Progress, Result};
 
 pub struct CollectSpec<'a> {
     pub org: &'a str,
@@ -60,7 +61,10 @@ impl<S: Store> Engine<S> {
     pub fn collect(&mut self, spec: &CollectSpec, progress: &dyn Progress) -> Result<Collected> {
         self.org(spec.org)?;
         let notice = self.notice(spec.org, Some(spec.notice))?;
-        let mapping_path = spec.mapping.map(Path::to_path_buf).unwrap_or_else(|| default_mapping_path(spec.records));
+        let mapping_path = spec
+            .mapping
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| default_mapping_path(spec.records));
         let mapping_text = std::fs::read_to_string(&mapping_path).map_err(|e| {
             Error::Invalid(format!(
                 "cannot read the mapping {} ({e}); pass --mapping FILE (see README: Collection mapping)",
@@ -75,9 +79,16 @@ impl<S: Store> Engine<S> {
         let total = f.metadata().ok().map(|m| m.len());
         let mut reader = csv::ReaderBuilder::new()
             .buffer_capacity(1 << 20)
-            .from_reader(Hashing { inner: BufReader::with_capacity(1 << 20, f), hash: Sha256::new() });
-        let header: Vec<String> =
-            reader.headers().map_err(|e| Error::csv(spec.records, e))?.iter().map(str::to_string).collect();
+            .from_reader(Hashing {
+                inner: BufReader::with_capacity(1 << 20, f),
+                hash: Sha256::new(),
+            });
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| Error::csv(spec.records, e))?
+            .iter()
+            .map(str::to_string)
+            .collect();
         let m: Mapping = mapping_source.resolve(&mapping_file, &header, &self.vocab, &notice)?;
 
         let mut rejects = match spec.rejects {
@@ -93,7 +104,11 @@ impl<S: Store> Engine<S> {
         let now = chrono::Utc::now();
         let default_at = spec.collected_at.unwrap_or(now);
         let columns: Vec<String> = m.fields.iter().map(|(_, name, _)| name.clone()).collect();
-        let categories: Vec<String> = m.fields.iter().map(|(_, _, t)| self.vocab.term(*t).key.clone()).collect();
+        let categories: Vec<String> = m
+            .fields
+            .iter()
+            .map(|(_, _, t)| self.vocab.term(*t).key.clone())
+            .collect();
 
         progress.start("collecting", total);
         let mut records = Vec::new();
@@ -122,7 +137,14 @@ impl<S: Store> Engine<S> {
                         row.push(&err);
                         w.write_record(&row).map_err(|e| Error::csv(p, e))?;
                     }
-                    None => return Err(Error::Input { file, line, field, message }),
+                    None => {
+                        return Err(Error::Input {
+                            file,
+                            line,
+                            field,
+                            message,
+                        })
+                    }
                 },
             }
         }
@@ -143,11 +165,35 @@ impl<S: Store> Engine<S> {
             at: seconds(now),
             rows: records.len() as i64,
         };
-        let (collection, inserted, already) = atomic(&mut self.store, |s| {
+        let (collection, inserted, already) = logged(&mut self.store, &self.signer, |s, log| {
             let id = s.insert_collection(&row)?;
-            let (inserted, already) = s.insert_records(spec.org, id, notice.id, &mut records.into_iter())?;
+            let key = subject_key(s, spec.org)?;
+            // The store reports each record it inserted; entries are made after,
+            // since the callback cannot borrow the store twice.
+            let mut collected: Vec<(Commitment, i64, u64)> = Vec::with_capacity(records.len());
+            let (inserted, already) = s.insert_records(
+                spec.org,
+                id,
+                notice.id,
+                &mut records.into_iter(),
+                &mut |r| {
+                    collected.push((key.commit(&r.subject), r.collected_at, r.consented));
+                    Ok(())
+                },
+            )?;
             s.set_collection_rows(id, inserted as i64)?;
-            Ok::<_, Error>((id, inserted, already))
+            for (subject, at, consented) in collected {
+                let entry = Entry::RecordCollected {
+                    at,
+                    subject,
+                    org: spec.org.into(),
+                    collection: id as u64,
+                    notice: notice.id as u64,
+                    consented,
+                };
+                log.append(s, &entry)?;
+            }
+            Ok((id, inserted, already))
         })?;
         Ok(Collected {
             org: spec.org.into(),
@@ -172,17 +218,28 @@ fn parse_row(
     let get = |i: usize| record.get(i).unwrap_or("");
     let subject = get(m.subject).trim();
     if subject.is_empty() {
-        return Err((header[m.subject].clone(), "the subject identifier is empty".into()));
+        return Err((
+            header[m.subject].clone(),
+            "the subject identifier is empty".into(),
+        ));
     }
     let collected_at = match m.collected_at {
         Some(i) => parse_instant(get(i)).map_err(|e| (header[i].clone(), e.to_string()))?,
         None => default_at,
     };
     if collected_at < notice.effective {
-        let field = m.collected_at.map(|i| header[i].clone()).unwrap_or_else(|| "collected_at".into());
+        let field = m
+            .collected_at
+            .map(|i| header[i].clone())
+            .unwrap_or_else(|| "collected_at".into());
         return Err((
             field,
-            format!("collected {} but notice {} took effect only on {}", collected_at.date_naive(), notice.version, notice.effective_text()),
+            format!(
+                "collected {} but notice {} took effect only on {}",
+                collected_at.date_naive(),
+                notice.version,
+                notice.effective_text()
+            ),
         ));
     }
     let mut consented = 0u64;

@@ -8,14 +8,16 @@ use std::path::{Path, PathBuf};
 
 use custody_core::basis::LegalBasis;
 use custody_core::decision::{decide, Context, Decision, Request};
+use custody_core::entry::{Commitment, Entry};
 use custody_core::reason::{Reason, ReasonSet};
 use custody_core::time::{format_instant, Instant};
 use custody_core::vocab::{TermId, TermKind, Vocabulary};
 use custody_store::{atomic, CollectionRow, DecisionRow, DisclosureRow, Store};
 use serde::Serialize;
 
+use crate::commitment::Committer;
 use crate::holdings::Holdings;
-use crate::{instant, seconds, Engine, Error, Progress, Result};
+use crate::{instant, logged, seconds, Engine, Error, Progress, Result};
 
 #[derive(Debug, Clone)]
 pub enum Selection {
@@ -35,7 +37,9 @@ impl Selection {
 
     /// The subjects listed, or None for all.
     pub fn subjects(&self) -> Result<Option<HashSet<String>>> {
-        let Selection::Subjects(path) = self else { return Ok(None) };
+        let Selection::Subjects(path) = self else {
+            return Ok(None);
+        };
         let mut reader = csv::Reader::from_path(path).map_err(|e| Error::csv(path, e))?;
         let header = reader.headers().map_err(|e| Error::csv(path, e))?;
         let col = header.iter().position(|h| h == "subject").unwrap_or(0);
@@ -77,7 +81,12 @@ pub struct ReasonCount {
 pub fn reason_counts(counts: &BTreeMap<Reason, u64>) -> Vec<ReasonCount> {
     counts
         .iter()
-        .map(|(r, n)| ReasonCount { id: r.id(), message: r.message(), provisions: r.provisions(), records: *n })
+        .map(|(r, n)| ReasonCount {
+            id: r.id(),
+            message: r.message(),
+            provisions: r.provisions(),
+            records: *n,
+        })
         .collect()
 }
 
@@ -105,14 +114,20 @@ impl<S: Store> Engine<S> {
     /// The request a stored disclosure describes, resolved.
     pub(crate) fn request_for(&self, d: &DisclosureRow) -> Result<Request> {
         let terms = |keys: &[String], kind| {
-            keys.iter().map(|k| self.vocab.resolve(kind, k).map_err(Error::from)).collect::<Result<Vec<TermId>>>()
+            keys.iter()
+                .map(|k| self.vocab.resolve(kind, k).map_err(Error::from))
+                .collect::<Result<Vec<TermId>>>()
         };
         Ok(Request {
             purposes: terms(&d.purposes, TermKind::Purpose)?,
             categories: terms(&d.categories, TermKind::DataCategory)?,
             recipient: self.org(&d.to_org)?,
             on_behalf_of: d.on_behalf_of.as_deref().map(|o| self.org(o)).transpose()?,
-            basis: d.basis.as_deref().map(|b| b.parse::<LegalBasis>().map_err(Error::Invalid)).transpose()?,
+            basis: d
+                .basis
+                .as_deref()
+                .map(|b| b.parse::<LegalBasis>().map_err(Error::Invalid))
+                .transpose()?,
             at: instant(d.at),
         })
     }
@@ -126,7 +141,11 @@ pub(crate) struct Projection {
 }
 
 impl Projection {
-    pub fn new(vocab: &Vocabulary, collections: &[CollectionRow], categories: &[TermId]) -> Projection {
+    pub fn new(
+        vocab: &Vocabulary,
+        collections: &[CollectionRow],
+        categories: &[TermId],
+    ) -> Projection {
         // Per collection, the (column, field index) pairs the request covers.
         let included: Vec<(i64, Vec<(&String, usize)>)> = collections
             .iter()
@@ -137,7 +156,9 @@ impl Projection {
                     .zip(&c.categories)
                     .enumerate()
                     .filter(|(_, (_, cat))| {
-                        vocab.get(cat).is_some_and(|cat| categories.iter().any(|r| vocab.covers_category(*r, cat)))
+                        vocab.get(cat).is_some_and(|cat| {
+                            categories.iter().any(|r| vocab.covers_category(*r, cat))
+                        })
                     })
                     .map(|(i, (col, _))| (col, i))
                     .collect();
@@ -153,16 +174,29 @@ impl Projection {
         let by_collection = included
             .iter()
             .map(|(id, cols)| {
-                let idx = header.iter().map(|h| cols.iter().find(|(c, _)| *c == h).map(|(_, i)| *i)).collect();
+                let idx = header
+                    .iter()
+                    .map(|h| cols.iter().find(|(c, _)| *c == h).map(|(_, i)| *i))
+                    .collect();
                 (*id, idx)
             })
             .collect();
-        Projection { header, by_collection }
+        Projection {
+            header,
+            by_collection,
+        }
     }
 
     pub fn row<'a>(&self, collection: i64, fields: &'a [String]) -> Vec<&'a str> {
         match self.by_collection.get(&collection) {
-            Some(idx) => idx.iter().map(|i| i.and_then(|i| fields.get(i)).map(String::as_str).unwrap_or("")).collect(),
+            Some(idx) => idx
+                .iter()
+                .map(|i| {
+                    i.and_then(|i| fields.get(i))
+                        .map(String::as_str)
+                        .unwrap_or("")
+                })
+                .collect(),
             None => vec![""; self.header.len()],
         }
     }
@@ -176,17 +210,26 @@ pub(crate) struct Output {
 
 impl Output {
     pub fn create(path: &Path) -> Result<Output> {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let tmp = tempfile::Builder::new()
             .prefix(".custody-")
             .tempfile_in(dir)
             .map_err(|e| Error::io(path, e))?;
-        Ok(Output { path: path.to_path_buf(), tmp })
+        Ok(Output {
+            path: path.to_path_buf(),
+            tmp,
+        })
     }
 
     pub fn csv(&self) -> Result<csv::Writer<std::io::BufWriter<std::fs::File>>> {
         let f = self.tmp.reopen().map_err(|e| Error::io(&self.path, e))?;
-        Ok(csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, f)))
+        Ok(csv::Writer::from_writer(std::io::BufWriter::with_capacity(
+            1 << 20,
+            f,
+        )))
     }
 
     pub fn path(&self) -> &Path {
@@ -194,7 +237,9 @@ impl Output {
     }
 
     pub fn persist(self) -> Result<()> {
-        self.tmp.persist(&self.path).map_err(|e| Error::io(&self.path, e.error))?;
+        self.tmp
+            .persist(&self.path)
+            .map_err(|e| Error::io(&self.path, e.error))?;
         Ok(())
     }
 }
@@ -204,20 +249,30 @@ impl<S: Store> Engine<S> {
         let from = self.org(spec.from)?;
         let to = self.org(spec.to)?;
         if from.id == to.id {
-            return Err(Error::Invalid("a disclosure goes to another organisation".into()));
+            return Err(Error::Invalid(
+                "a disclosure goes to another organisation".into(),
+            ));
         }
         let on_behalf_of = spec.on_behalf_of.map(|o| self.org(o)).transpose()?;
         if spec.purposes.is_empty() {
             return Err(Error::Invalid("name at least one --purpose".into()));
         }
         if spec.categories.is_empty() {
-            return Err(Error::Invalid("name the data categories to disclose with --categories".into()));
+            return Err(Error::Invalid(
+                "name the data categories to disclose with --categories".into(),
+            ));
         }
         let vocab = &self.vocab;
         let keys = |names: &[String], kind| -> Result<Vec<String>> {
-            names.iter().map(|n| Ok(vocab.term(vocab.resolve(kind, n)?).key.clone())).collect()
+            names
+                .iter()
+                .map(|n| Ok(vocab.term(vocab.resolve(kind, n)?).key.clone()))
+                .collect()
         };
-        let basis = spec.basis.map(|b| b.parse::<LegalBasis>().map_err(Error::Invalid)).transpose()?;
+        let basis = spec
+            .basis
+            .map(|b| b.parse::<LegalBasis>().map_err(Error::Invalid))
+            .transpose()?;
         let at = spec.at.unwrap_or_else(chrono::Utc::now);
         let mut row = DisclosureRow {
             from_org: from.id.clone(),
@@ -238,15 +293,21 @@ impl<S: Store> Engine<S> {
 
         let holdings = Holdings::load(&self.store, vocab, &from.id)?;
         let ctx = Context::new(vocab, &holdings.notices);
-        let projection = Projection::new(vocab, &self.store.collections(None)?, &request.categories);
+        let projection =
+            Projection::new(vocab, &self.store.collections(None)?, &request.categories);
         let mut allowed_w = out.csv()?;
         let mut refused_w = refused_out.csv()?;
         let mut head = vec!["subject".to_string()];
         head.extend(projection.header.iter().cloned());
-        allowed_w.write_record(&head).map_err(|e| Error::csv(spec.out, e))?;
-        refused_w.write_record(["subject", "reasons"]).map_err(|e| Error::csv(spec.refused, e))?;
+        allowed_w
+            .write_record(&head)
+            .map_err(|e| Error::csv(spec.out, e))?;
+        refused_w
+            .write_record(["subject", "reasons"])
+            .map_err(|e| Error::csv(spec.refused, e))?;
 
-        let mut decisions: Vec<(i64, ReasonSet)> = Vec::new();
+        let committer = atomic(&mut self.store, |s| Committer::load(s))?;
+        let mut decisions: Vec<(i64, ReasonSet, Commitment)> = Vec::new();
         let mut copies: Vec<(i64, String)> = Vec::new();
         let mut counts: BTreeMap<Reason, u64> = BTreeMap::new();
         let (mut allowed, mut refused) = (0u64, 0u64);
@@ -257,16 +318,24 @@ impl<S: Store> Engine<S> {
                     return Ok(());
                 }
             }
-            let facts = holdings.facts(h).map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+            let facts = holdings
+                .facts(h)
+                .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
             let Decision { reasons } = decide(&ctx, &request, &facts);
-            decisions.push((h.id, reasons));
+            let subject = committer
+                .commit(h.notice, h.subject)
+                .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+            decisions.push((h.id, reasons, subject));
             if reasons.is_empty() {
                 allowed += 1;
-                let fields: Vec<String> = serde_json::from_str(h.fields)
-                    .map_err(|e| custody_store::StoreError::Corrupt(format!("record {}: {e}", h.id)))?;
+                let fields: Vec<String> = serde_json::from_str(h.fields).map_err(|e| {
+                    custody_store::StoreError::Corrupt(format!("record {}: {e}", h.id))
+                })?;
                 let mut rec = vec![h.subject];
                 rec.extend(projection.row(h.collection, &fields));
-                allowed_w.write_record(&rec).map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+                allowed_w
+                    .write_record(&rec)
+                    .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
                 copies.push((h.origin, h.subject.to_string()));
             } else {
                 refused += 1;
@@ -282,10 +351,14 @@ impl<S: Store> Engine<S> {
             }
             Ok(())
         })?;
-        let mut not_held: Vec<String> = selected.map(|s| s.into_iter().collect()).unwrap_or_default();
+        let mut not_held: Vec<String> = selected
+            .map(|s| s.into_iter().collect())
+            .unwrap_or_default();
         not_held.sort();
         for s in &not_held {
-            refused_w.write_record([s.as_str(), Reason::NotHeld.id()]).map_err(|e| Error::csv(spec.refused, e))?;
+            refused_w
+                .write_record([s.as_str(), Reason::NotHeld.id()])
+                .map_err(|e| Error::csv(spec.refused, e))?;
         }
         if !not_held.is_empty() {
             counts.insert(Reason::NotHeld, not_held.len() as u64);
@@ -303,15 +376,27 @@ impl<S: Store> Engine<S> {
         // recorded; they appear together once the store has committed.
         let report_out = spec.report.map(Output::create).transpose()?;
         progress.start("recording", None);
-        let id = atomic(&mut self.store, |s| {
+        let id = logged(&mut self.store, &self.signer, |s, log| {
             let id = s.insert_disclosure(&row)?;
-            s.insert_decisions(&mut decisions.iter().map(|(record, r)| DecisionRow {
+            s.insert_decisions(&mut decisions.iter().map(|(record, r, _)| DecisionRow {
                 disclosure: id,
                 record: *record,
                 reasons: Some(r.0),
             }))?;
             s.insert_copies(&to.id, id, row.at, &copies)?;
-            Ok::<_, Error>(id)
+            log.append(s, &disclosure_entry(id, &row))?;
+            for (_, reasons, subject) in &decisions {
+                log.append(
+                    s,
+                    &Entry::Decided {
+                        at: row.at,
+                        subject: *subject,
+                        disclosure: id as u64,
+                        reasons: reasons.0,
+                    },
+                )?;
+            }
+            Ok(id)
         })?;
         progress.finish();
         let report = ShareReport {
@@ -340,5 +425,24 @@ impl<S: Store> Engine<S> {
             o.persist()?;
         }
         Ok(report)
+    }
+}
+
+/// The log entry for a disclosure row, gated or imported.
+pub(crate) fn disclosure_entry(id: i64, row: &DisclosureRow) -> Entry {
+    Entry::DisclosureRecorded {
+        at: row.at,
+        disclosure: id as u64,
+        from: row.from_org.clone(),
+        to: row.to_org.clone(),
+        on_behalf_of: row.on_behalf_of.clone(),
+        purposes: row.purposes.clone(),
+        categories: row.categories.clone(),
+        basis: row.basis.clone(),
+        gated: row.gated,
+        requested: row.requested as u64,
+        allowed: row.allowed as u64,
+        refused: row.refused as u64,
+        not_held: row.not_held as u64,
     }
 }

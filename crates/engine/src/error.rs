@@ -17,22 +17,36 @@ pub enum Error {
     Mapping(#[from] MappingError),
     /// A bad value in an input file: file, line (1-based, header is line 1), field.
     #[error("{file}:{line}: {field}: {message}")]
-    Input { file: String, line: u64, field: String, message: String },
+    Input {
+        file: String,
+        line: u64,
+        field: String,
+        message: String,
+    },
     #[error("{path}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Invalid(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The transparency log is not what it should be, or cannot be extended.
+    #[error("{0}")]
+    Log(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn io(path: &std::path::Path, source: std::io::Error) -> Error {
-        Error::Io { path: path.display().to_string(), source }
+        Error::Io {
+            path: path.display().to_string(),
+            source,
+        }
     }
 
     pub fn csv(path: &std::path::Path, e: csv::Error) -> Error {

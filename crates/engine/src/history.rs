@@ -3,13 +3,15 @@
 
 use std::path::Path;
 
+use custody_core::entry::Entry;
 use custody_core::time::parse_instant;
 use custody_core::vocab::TermKind;
-use custody_store::{atomic, DecisionRow, DisclosureRow, Store};
+use custody_store::{DecisionRow, DisclosureRow, Store};
 use serde::{Deserialize, Serialize};
 
-use crate::disclosure::Selection;
-use crate::{seconds, Engine, Error, Result};
+use crate::commitment::Committer;
+use crate::disclosure::{disclosure_entry, Selection};
+use crate::{logged, seconds, Engine, Error, Result};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,20 +55,35 @@ impl<S: Store> Engine<S> {
         let vocab = &self.vocab;
         let mut plans = Vec::new();
         for (i, e) in parsed.disclosure.iter().enumerate() {
-            let field = |name: &str, message: String| Error::Invalid(format!("{file}: disclosure[{i}].{name}: {message}"));
-            let to = self.org(&e.to).map_err(|err| field("to", err.to_string()))?;
+            let field = |name: &str, message: String| {
+                Error::Invalid(format!("{file}: disclosure[{i}].{name}: {message}"))
+            };
+            let to = self
+                .org(&e.to)
+                .map_err(|err| field("to", err.to_string()))?;
             if let Some(o) = &e.on_behalf_of {
-                self.org(o).map_err(|err| field("on_behalf_of", err.to_string()))?;
+                self.org(o)
+                    .map_err(|err| field("on_behalf_of", err.to_string()))?;
             }
             let at = parse_instant(&e.at).map_err(|err| field("at", err.to_string()))?;
             let keys = |names: &[String], kind, name: &str| -> Result<Vec<String>> {
                 names
                     .iter()
-                    .map(|n| Ok(vocab.term(vocab.resolve(kind, n).map_err(|err| field(name, err.to_string()))?).key.clone()))
+                    .map(|n| {
+                        Ok(vocab
+                            .term(
+                                vocab
+                                    .resolve(kind, n)
+                                    .map_err(|err| field(name, err.to_string()))?,
+                            )
+                            .key
+                            .clone())
+                    })
                     .collect()
             };
             if let Some(b) = &e.basis {
-                b.parse::<custody_core::basis::LegalBasis>().map_err(|m| field("basis", m))?;
+                b.parse::<custody_core::basis::LegalBasis>()
+                    .map_err(|m| field("basis", m))?;
             }
             let selection = match e.records.as_str() {
                 "all" => Selection::All,
@@ -90,14 +107,17 @@ impl<S: Store> Engine<S> {
                 e.at.clone(),
             ));
         }
-        atomic(&mut self.store, |s| {
+        logged(&mut self.store, &self.signer, |s, log| {
+            let committer = Committer::load(s)?;
             let mut out = Vec::new();
             for (mut row, selection, at) in plans {
                 let mut selected = selection.subjects()?;
                 let mut records = Vec::new();
                 s.for_each_held(org, &mut |h| {
-                    if h.collected_at <= row.at && selected.as_mut().is_none_or(|sel| sel.remove(h.subject)) {
-                        records.push((h.id, h.origin, h.subject.to_string()));
+                    if h.collected_at <= row.at
+                        && selected.as_mut().is_none_or(|sel| sel.remove(h.subject))
+                    {
+                        records.push((h.id, h.origin, h.subject.to_string(), h.notice));
                     }
                     Ok(())
                 })?;
@@ -106,12 +126,37 @@ impl<S: Store> Engine<S> {
                 row.allowed = records.len() as i64;
                 row.not_held = not_held;
                 let id = s.insert_disclosure(&row)?;
-                s.insert_decisions(&mut records.iter().map(|(r, _, _)| DecisionRow { disclosure: id, record: *r, reasons: None }))?;
-                let copies: Vec<(i64, String)> = records.iter().map(|(_, o, subj)| (*o, subj.clone())).collect();
+                s.insert_decisions(&mut records.iter().map(|(r, ..)| DecisionRow {
+                    disclosure: id,
+                    record: *r,
+                    reasons: None,
+                }))?;
+                let copies: Vec<(i64, String)> = records
+                    .iter()
+                    .map(|(_, o, subj, _)| (*o, subj.clone()))
+                    .collect();
                 s.insert_copies(&row.to_org, id, row.at, &copies)?;
-                out.push(Imported { disclosure: id, to: row.to_org.clone(), at, records: records.len() as u64, not_held: not_held as u64 });
+                log.append(s, &disclosure_entry(id, &row))?;
+                for (_, _, subject, notice) in &records {
+                    let subject = committer.commit(*notice, subject)?;
+                    log.append(
+                        s,
+                        &Entry::Disclosed {
+                            at: row.at,
+                            subject,
+                            disclosure: id as u64,
+                        },
+                    )?;
+                }
+                out.push(Imported {
+                    disclosure: id,
+                    to: row.to_org.clone(),
+                    at,
+                    records: records.len() as u64,
+                    not_held: not_held as u64,
+                });
             }
-            Ok::<_, Error>(out)
+            Ok(out)
         })
     }
 }

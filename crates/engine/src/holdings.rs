@@ -15,20 +15,34 @@ use custody_store::{HeldRecord, NoticeRow, PreferenceRow, Store, StoreError};
 use crate::{instant, Error, Result};
 
 pub fn notice_from_row(vocab: &Vocabulary, row: &NoticeRow) -> Result<Notice> {
-    let source: NoticeSource =
-        serde_json::from_str(&row.source).map_err(|e| StoreError::Corrupt(format!("notice {}: {e}", row.id)))?;
-    let mut n = source.resolve(&format!("notice {} {}", row.org, row.version), &row.org, vocab)?;
+    let source: NoticeSource = serde_json::from_str(&row.source)
+        .map_err(|e| StoreError::Corrupt(format!("notice {}: {e}", row.id)))?;
+    let mut n = source.resolve(
+        &format!("notice {} {}", row.org, row.version),
+        &row.org,
+        vocab,
+    )?;
     n.id = row.id;
     Ok(n)
 }
 
-pub fn all_notices<S: Store + ?Sized>(store: &S, vocab: &Vocabulary) -> Result<HashMap<NoticeId, Notice>> {
-    store.notices(None)?.iter().map(|r| Ok((r.id, notice_from_row(vocab, r)?))).collect()
+pub fn all_notices<S: Store + ?Sized>(
+    store: &S,
+    vocab: &Vocabulary,
+) -> Result<HashMap<NoticeId, Notice>> {
+    store
+        .notices(None)?
+        .iter()
+        .map(|r| Ok((r.id, notice_from_row(vocab, r)?)))
+        .collect()
 }
 
 pub fn preference_event(vocab: &Vocabulary, row: &PreferenceRow) -> Result<PreferenceEvent> {
     let purpose = || -> Result<TermId> {
-        let key = row.purpose.as_deref().ok_or_else(|| StoreError::Corrupt(format!("{} without purpose", row.action)))?;
+        let key = row
+            .purpose
+            .as_deref()
+            .ok_or_else(|| StoreError::Corrupt(format!("{} without purpose", row.action)))?;
         Ok(vocab.resolve(TermKind::Purpose, key)?)
     };
     let preference = match row.action.as_str() {
@@ -36,9 +50,15 @@ pub fn preference_event(vocab: &Vocabulary, row: &PreferenceRow) -> Result<Prefe
         "withdraw" => Preference::Withdraw(purpose()?),
         "object-direct-marketing" => Preference::ObjectDirectMarketing,
         "withdraw-objection" => Preference::WithdrawObjection,
-        other => return Err(StoreError::Corrupt(format!("unknown preference action `{other}`")).into()),
+        other => {
+            return Err(StoreError::Corrupt(format!("unknown preference action `{other}`")).into())
+        }
     };
-    Ok(PreferenceEvent { at: instant(row.at), preference, notice: row.notice })
+    Ok(PreferenceEvent {
+        at: instant(row.at),
+        preference,
+        notice: row.notice,
+    })
 }
 
 pub struct Holdings {
@@ -52,12 +72,23 @@ impl Holdings {
         let notices = all_notices(store, vocab)?;
         let mut events = FxHashMap::default();
         for (record, rows) in store.preferences_held_by(org)? {
-            let evs = rows.iter().map(|r| preference_event(vocab, r)).collect::<Result<Vec<_>>>()?;
+            let evs = rows
+                .iter()
+                .map(|r| preference_event(vocab, r))
+                .collect::<Result<Vec<_>>>()?;
             events.insert(record, evs);
         }
         let mut received = FxHashMap::default();
-        for d in store.disclosures(None)?.into_iter().filter(|d| d.to_org == org) {
-            let terms = |keys: &[String], kind| keys.iter().map(|k| Ok(vocab.resolve(kind, k)?)).collect::<Result<Vec<_>>>();
+        for d in store
+            .disclosures(None)?
+            .into_iter()
+            .filter(|d| d.to_org == org)
+        {
+            let terms = |keys: &[String], kind| {
+                keys.iter()
+                    .map(|k| Ok(vocab.resolve(kind, k)?))
+                    .collect::<Result<Vec<_>>>()
+            };
             received.insert(
                 d.id,
                 Received {
@@ -67,12 +98,19 @@ impl Holdings {
                 },
             );
         }
-        Ok(Holdings { notices, events, received })
+        Ok(Holdings {
+            notices,
+            events,
+            received,
+        })
     }
 
     pub fn facts<'a>(&'a self, h: &HeldRecord) -> Result<RecordFacts<'a>> {
         if !self.notices.contains_key(&h.notice) {
-            return Err(Error::Invalid(format!("record {} refers to unknown notice {}", h.id, h.notice)));
+            return Err(Error::Invalid(format!(
+                "record {} refers to unknown notice {}",
+                h.id, h.notice
+            )));
         }
         Ok(RecordFacts {
             collected_at: instant(h.collected_at),

@@ -3,29 +3,56 @@
 
 pub mod audit;
 pub mod collection;
+mod commitment;
 pub mod disclosure;
 pub mod error;
 pub mod history;
 pub mod holdings;
+pub mod log;
 pub mod preferences;
 pub mod progress;
 pub mod publishing;
+pub mod receipt;
+mod sequencer;
+pub mod signing_key;
 pub mod synth;
 pub mod trace;
 
+use custody_core::entry::Entry;
 use custody_core::organisation::{validate_id, Organisation};
 use custody_core::time::Instant;
 use custody_core::vocab::{ExplicitPurpose, TermKind, Vocabulary};
+use custody_log::note::Signer;
 use custody_store::{atomic, Store, StoredTerm};
+
+use commitment::subject_key;
+use sequencer::Sequencer;
 
 pub use error::{Error, Result};
 pub use progress::{Progress, Silent};
 
-/// A store with the vocabulary it extends: the embedded DPV and fideslang
-/// terms, organisations' own terms, and the explicit-purpose list in force.
+/// A store with the vocabulary it extends (the embedded DPV and fideslang
+/// terms, organisations' own terms, the explicit-purpose list in force) and
+/// the key that signs its log's checkpoints.
 pub struct Engine<S: Store> {
     pub store: S,
     pub vocab: Vocabulary,
+    signer: Signer,
+}
+
+/// Runs `f` in one transaction that also appends its log entries and signs
+/// the checkpoint covering them: all of it lands, or none of it.
+pub(crate) fn logged<S: Store, T>(
+    store: &mut S,
+    signer: &Signer,
+    f: impl FnOnce(&mut S, &mut Sequencer) -> Result<T>,
+) -> Result<T> {
+    atomic(store, |s| {
+        let mut seq = Sequencer::begin(s, signer)?;
+        let out = f(s, &mut seq)?;
+        seq.seal(s, signer, seconds(chrono::Utc::now()))?;
+        Ok(out)
+    })
 }
 
 pub(crate) fn seconds(t: Instant) -> i64 {
@@ -37,65 +64,148 @@ pub(crate) fn instant(s: i64) -> Instant {
 }
 
 impl<S: Store> Engine<S> {
-    pub fn open(store: S) -> Result<Self> {
+    /// Opens a store whose log `signer` signs. The key must be the one that
+    /// signed the log so far, under the origin the log was started with.
+    pub fn open(store: S, signer: Signer) -> Result<Self> {
+        log::check_signer(&store, &signer)?;
         let mut vocab = Vocabulary::embedded();
         for t in store.terms()? {
-            let kind: TermKind = t.kind.parse().map_err(|e| Error::Invalid(format!("stored term {}: {e}", t.key)))?;
-            let parents = t.parents.iter().map(|p| vocab.resolve(kind, p)).collect::<std::result::Result<Vec<_>, _>>()?;
+            let kind: TermKind = t
+                .kind
+                .parse()
+                .map_err(|e| Error::Invalid(format!("stored term {}: {e}", t.key)))?;
+            let parents = t
+                .parents
+                .iter()
+                .map(|p| vocab.resolve(kind, p))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
             vocab.add_term(&t.org, &t.key, kind, &t.label, &t.definition, &parents)?;
         }
         if let Some(list) = store.explicit_purposes()? {
             let list = list
                 .iter()
-                .map(|(k, reason)| Ok(ExplicitPurpose { term: vocab.resolve(TermKind::Purpose, k)?, reason: reason.clone() }))
+                .map(|(k, reason)| {
+                    Ok(ExplicitPurpose {
+                        term: vocab.resolve(TermKind::Purpose, k)?,
+                        reason: reason.clone(),
+                    })
+                })
                 .collect::<Result<Vec<_>>>()?;
             vocab.set_explicit_purposes(list);
         }
-        Ok(Engine { store, vocab })
+        Ok(Engine {
+            store,
+            vocab,
+            signer,
+        })
     }
 
     pub fn org(&self, id: &str) -> Result<Organisation> {
         self.store.org(id)?.ok_or_else(|| {
-            let known: Vec<String> = self.store.orgs().unwrap_or_default().into_iter().map(|o| o.id).collect();
+            let known: Vec<String> = self
+                .store
+                .orgs()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|o| o.id)
+                .collect();
             Error::NotFound(format!(
                 "no organisation `{id}` (known: {}); add it with `custody org add`",
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             ))
         })
     }
 
     pub fn add_org(&mut self, org: &Organisation) -> Result<()> {
         validate_id(&org.id).map_err(Error::Invalid)?;
-        atomic(&mut self.store, |s| s.insert_org(org))?;
-        Ok(())
+        logged(&mut self.store, &self.signer, |s, log| {
+            s.insert_org(org)?;
+            subject_key(s, &org.id)?;
+            let at = seconds(chrono::Utc::now());
+            log.append(
+                s,
+                &Entry::OrgAdded {
+                    at,
+                    org: org.id.clone(),
+                    name: org.name.clone(),
+                    role: org.role.as_str().into(),
+                },
+            )
+        })
     }
 
     /// An organisation's own term, under existing terms of the same kind.
-    pub fn add_term(&mut self, org: &str, key: &str, kind: TermKind, label: &str, definition: &str, parents: &[String]) -> Result<()> {
+    pub fn add_term(
+        &mut self,
+        org: &str,
+        key: &str,
+        kind: TermKind,
+        label: &str,
+        definition: &str,
+        parents: &[String],
+    ) -> Result<()> {
         self.org(org)?;
-        let ids = parents.iter().map(|p| self.vocab.resolve(kind, p)).collect::<std::result::Result<Vec<_>, _>>()?;
-        let id = self.vocab.add_term(org, key, kind, label, definition, &ids)?;
+        let ids = parents
+            .iter()
+            .map(|p| self.vocab.resolve(kind, p))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let id = self
+            .vocab
+            .add_term(org, key, kind, label, definition, &ids)?;
         let stored = StoredTerm {
             key: self.vocab.term(id).key.clone(),
             kind: kind.to_string(),
             label: label.into(),
             definition: definition.into(),
-            parents: ids.iter().map(|p| self.vocab.term(*p).key.clone()).collect(),
+            parents: ids
+                .iter()
+                .map(|p| self.vocab.term(*p).key.clone())
+                .collect(),
             org: org.into(),
         };
-        atomic(&mut self.store, |s| s.insert_term(&stored))?;
-        Ok(())
+        logged(&mut self.store, &self.signer, |s, log| {
+            s.insert_term(&stored)?;
+            let entry = Entry::TermAdded {
+                at: seconds(chrono::Utc::now()),
+                org: stored.org.clone(),
+                key: stored.key.clone(),
+                kind: stored.kind.clone(),
+                parents: stored.parents.clone(),
+            };
+            log.append(s, &entry)
+        })
     }
 
     /// Replace the explicit-purpose list (each with the reason it must be named).
     pub fn set_explicit(&mut self, list: Vec<(String, String)>) -> Result<()> {
         let resolved = list
             .iter()
-            .map(|(k, r)| Ok(ExplicitPurpose { term: self.vocab.resolve(TermKind::Purpose, k)?, reason: r.clone() }))
+            .map(|(k, r)| {
+                Ok(ExplicitPurpose {
+                    term: self.vocab.resolve(TermKind::Purpose, k)?,
+                    reason: r.clone(),
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
-        let keys: Vec<(String, String)> =
-            resolved.iter().map(|e| (self.vocab.term(e.term).key.clone(), e.reason.clone())).collect();
-        atomic(&mut self.store, |s| s.set_explicit_purposes(&keys))?;
+        let keys: Vec<(String, String)> = resolved
+            .iter()
+            .map(|e| (self.vocab.term(e.term).key.clone(), e.reason.clone()))
+            .collect();
+        logged(&mut self.store, &self.signer, |s, log| {
+            s.set_explicit_purposes(&keys)?;
+            let purposes = keys.iter().map(|(k, _)| k.clone()).collect();
+            log.append(
+                s,
+                &Entry::ExplicitPurposesSet {
+                    at: seconds(chrono::Utc::now()),
+                    purposes,
+                },
+            )
+        })?;
         self.vocab.set_explicit_purposes(resolved);
         Ok(())
     }

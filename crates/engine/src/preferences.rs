@@ -3,11 +3,12 @@
 
 use std::path::Path;
 
+use custody_core::entry::{Entry, SubjectKey};
 use custody_core::time::{parse_instant, Instant};
 use custody_core::vocab::TermKind;
-use custody_store::{atomic, PreferenceRow, Store};
+use custody_store::{PreferenceRow, Store};
 
-use crate::{seconds, Engine, Error, Result};
+use crate::{logged, seconds, subject_key, Engine, Error, Result};
 
 /// What a person asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +54,12 @@ impl<S: Store> Engine<S> {
             .store
             .collected(org, subject)
             .map_err(|e| ("subject".to_string(), e.to_string()))?
-            .ok_or_else(|| ("subject".to_string(), format!("{org} collected no record for subject `{subject}`")))?;
+            .ok_or_else(|| {
+                (
+                    "subject".to_string(),
+                    format!("{org} collected no record for subject `{subject}`"),
+                )
+            })?;
         let resolve = |p: &str| {
             self.vocab
                 .resolve(TermKind::Purpose, p)
@@ -67,9 +73,19 @@ impl<S: Store> Engine<S> {
             Change::WithdrawObjection => ("withdraw-objection", None),
         };
         if seconds(at) < record.at {
-            return Err(("at".into(), format!("{} is before the record was collected", at.date_naive())));
+            return Err((
+                "at".into(),
+                format!("{} is before the record was collected", at.date_naive()),
+            ));
         }
-        Ok(PreferenceRow { record: record.id, at: seconds(at), action: action.into(), purpose, notice, source: source.into() })
+        Ok(PreferenceRow {
+            record: record.id,
+            at: seconds(at),
+            action: action.into(),
+            purpose,
+            notice,
+            source: source.into(),
+        })
     }
 
     pub fn record_preference(
@@ -81,17 +97,28 @@ impl<S: Store> Engine<S> {
         notice: Option<&str>,
     ) -> Result<()> {
         self.org(org)?;
-        let notice = notice.map(|v| self.notice(org, Some(v))).transpose()?.map(|n| n.id);
+        let notice = notice
+            .map(|v| self.notice(org, Some(v)))
+            .transpose()?
+            .map(|n| n.id);
         let row = self
             .preference_row(org, subject, change, at, notice, "cli")
             .map_err(|(field, message)| Error::Invalid(format!("{field}: {message}")))?;
-        atomic(&mut self.store, |s| s.insert_preferences(&[row]))?;
-        Ok(())
+        logged(&mut self.store, &self.signer, |s, log| {
+            s.insert_preferences(std::slice::from_ref(&row))?;
+            let key = subject_key(s, org)?;
+            log.append(s, &preference_entry(&key, org, subject, &row))
+        })
     }
 
     /// Bulk events: CSV with columns `subject,action,purpose,at` and optionally
     /// `notice`. All rows land or none.
-    pub fn import_preferences(&mut self, org: &str, path: &Path, default_at: Instant) -> Result<u64> {
+    pub fn import_preferences(
+        &mut self,
+        org: &str,
+        path: &Path,
+        default_at: Instant,
+    ) -> Result<u64> {
         self.org(org)?;
         let file = path.display().to_string();
         let mut reader = csv::Reader::from_path(path).map_err(|e| Error::csv(path, e))?;
@@ -101,7 +128,9 @@ impl<S: Store> Engine<S> {
             file: file.clone(),
             line: 1,
             field: "subject".into(),
-            message: "the file needs a `subject` column (columns: subject,action,purpose,at[,notice])".into(),
+            message:
+                "the file needs a `subject` column (columns: subject,action,purpose,at[,notice])"
+                    .into(),
         })?;
         let action_col = col("action").ok_or_else(|| Error::Input {
             file: file.clone(),
@@ -111,33 +140,81 @@ impl<S: Store> Engine<S> {
         })?;
         let (purpose_col, at_col, notice_col) = (col("purpose"), col("at"), col("notice"));
         // Notice labels resolve once, not once per row.
-        let versions: std::collections::HashMap<String, i64> =
-            self.notices(org)?.into_iter().map(|n| (n.version, n.id)).collect();
+        let versions: std::collections::HashMap<String, i64> = self
+            .notices(org)?
+            .into_iter()
+            .map(|n| (n.version, n.id))
+            .collect();
         let mut rows = Vec::new();
+        let mut subjects = Vec::new();
         for (i, rec) in reader.records().enumerate() {
             let rec = rec.map_err(|e| Error::csv(path, e))?;
             let line = rec.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
-            let fail = |(field, message): (String, String)| Error::Input { file: file.clone(), line, field, message };
+            let fail = |(field, message): (String, String)| Error::Input {
+                file: file.clone(),
+                line,
+                field,
+                message,
+            };
             let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("");
-            let change = Change::parse(get(Some(action_col)), get(purpose_col)).map_err(|m| fail(("action".into(), m)))?;
+            let change = Change::parse(get(Some(action_col)), get(purpose_col))
+                .map_err(|m| fail(("action".into(), m)))?;
             let at = match get(at_col).trim() {
                 "" => default_at,
                 s => parse_instant(s).map_err(|e| fail(("at".into(), e.to_string())))?,
             };
-            let notice = match notice_col.map(|c| rec.get(c).unwrap_or("").trim()).filter(|v| !v.is_empty()) {
+            let notice = match notice_col
+                .map(|c| rec.get(c).unwrap_or("").trim())
+                .filter(|v| !v.is_empty())
+            {
                 Some(v) => Some(*versions.get(v).ok_or_else(|| {
                     let mut known: Vec<&str> = versions.keys().map(String::as_str).collect();
                     known.sort();
-                    fail(("notice".into(), format!("{org} has no notice version `{v}` (published: {})", known.join(", "))))
+                    fail((
+                        "notice".into(),
+                        format!(
+                            "{org} has no notice version `{v}` (published: {})",
+                            known.join(", ")
+                        ),
+                    ))
                 })?),
                 None => None,
             };
-            rows.push(self.preference_row(org, get(Some(subject_col)).trim(), &change, at, notice, &file).map_err(fail)?);
+            let subject = get(Some(subject_col)).trim();
+            rows.push(
+                self.preference_row(org, subject, &change, at, notice, &file)
+                    .map_err(fail)?,
+            );
+            subjects.push(subject.to_string());
         }
-        // Keep each record's events in time order as they are stored.
-        rows.sort_by_key(|r| (r.record, r.at));
+        // Keep each record's events in time order as they are stored and logged.
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by_key(|&i| (rows[i].record, rows[i].at));
+        let rows: Vec<(PreferenceRow, String)> = order
+            .into_iter()
+            .map(|i| (rows[i].clone(), std::mem::take(&mut subjects[i])))
+            .collect();
         let n = rows.len() as u64;
-        atomic(&mut self.store, |s| s.insert_preferences(&rows))?;
+        logged(&mut self.store, &self.signer, |s, log| {
+            let plain: Vec<PreferenceRow> = rows.iter().map(|(r, _)| r.clone()).collect();
+            s.insert_preferences(&plain)?;
+            let key = subject_key(s, org)?;
+            for (row, subject) in &rows {
+                log.append(s, &preference_entry(&key, org, subject, row))?;
+            }
+            Ok(())
+        })?;
         Ok(n)
+    }
+}
+
+fn preference_entry(key: &SubjectKey, org: &str, subject: &str, row: &PreferenceRow) -> Entry {
+    Entry::PreferenceRecorded {
+        at: row.at,
+        subject: key.commit(subject),
+        org: org.into(),
+        action: row.action.clone(),
+        purpose: row.purpose.clone(),
+        notice: row.notice.map(|n| n as u64),
     }
 }

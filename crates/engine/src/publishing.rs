@@ -3,11 +3,12 @@
 
 use std::path::Path;
 
+use custody_core::entry::Entry;
 use custody_core::notice::{parse_source, Notice, NoticeDiff};
-use custody_store::{atomic, NoticeRow, Store};
+use custody_store::{NoticeRow, Store};
 
 use crate::holdings::notice_from_row;
-use crate::{seconds, Engine, Error, Result};
+use crate::{logged, seconds, Engine, Error, Result};
 
 #[derive(Debug)]
 pub struct Published {
@@ -30,7 +31,10 @@ impl<S: Store> Engine<S> {
         };
         if let Some(existing) = existing {
             if existing.content_hash == notice.content_hash {
-                return Ok(Published { notice: existing, unchanged: true });
+                return Ok(Published {
+                    notice: existing,
+                    unchanged: true,
+                });
             }
             return Err(Error::Conflict(format!(
                 "{file}: {org} already published version `{}` with other content (sha256 {}); \
@@ -47,14 +51,42 @@ impl<S: Store> Engine<S> {
             source: serde_json::to_string(&notice.source).expect("notice serialises"),
             published_at: seconds(chrono::Utc::now()),
         };
-        notice.id = atomic(&mut self.store, |s| s.insert_notice(&row))?;
-        Ok(Published { notice, unchanged: false })
+        let content_hash = hex::decode(&notice.content_hash)
+            .ok()
+            .and_then(|h| <[u8; 32]>::try_from(h).ok())
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "notice content hash `{}` is not SHA-256",
+                    notice.content_hash
+                ))
+            })?;
+        notice.id = logged(&mut self.store, &self.signer, |s, log| {
+            let id = s.insert_notice(&row)?;
+            let entry = Entry::NoticePublished {
+                at: row.published_at,
+                notice: id as u64,
+                org: row.org.clone(),
+                version: row.version.clone(),
+                effective: row.effective,
+                content_hash,
+            };
+            log.append(s, &entry)?;
+            Ok(id)
+        })?;
+        Ok(Published {
+            notice,
+            unchanged: false,
+        })
     }
 
     /// Every version an organisation published, oldest first.
     pub fn notices(&self, org: &str) -> Result<Vec<Notice>> {
         self.org(org)?;
-        self.store.notices(Some(org))?.iter().map(|r| notice_from_row(&self.vocab, r)).collect()
+        self.store
+            .notices(Some(org))?
+            .iter()
+            .map(|r| notice_from_row(&self.vocab, r))
+            .collect()
     }
 
     /// One version, or the latest (by effective date) when `version` is None.
@@ -69,9 +101,15 @@ impl<S: Store> Engine<S> {
             Error::NotFound(match version {
                 Some(v) => format!(
                     "{org} has no notice version `{v}` (published: {})",
-                    if versions.is_empty() { "none".into() } else { versions.join(", ") }
+                    if versions.is_empty() {
+                        "none".into()
+                    } else {
+                        versions.join(", ")
+                    }
                 ),
-                None => format!("{org} has published no notice; publish one with `custody notice publish`"),
+                None => format!(
+                    "{org} has published no notice; publish one with `custody notice publish`"
+                ),
             })
         })
     }

@@ -67,14 +67,26 @@ impl<S: Store> Engine<S> {
     pub fn trace(&self, org: &str, subject: &str) -> Result<Trace> {
         self.org(org)?;
         let held = self.store.held(org, subject)?;
-        let first = held.first().ok_or_else(|| Error::NotFound(format!("{org} holds no record of subject `{subject}`")))?;
+        let first = held.first().ok_or_else(|| {
+            Error::NotFound(format!("{org} holds no record of subject `{subject}`"))
+        })?;
         let origin_id = first.origin.unwrap_or(first.id);
-        let origin = self.store.record(origin_id)?.ok_or_else(|| Error::NotFound(format!("record {origin_id}")))?;
+        let origin = self
+            .store
+            .record(origin_id)?
+            .ok_or_else(|| Error::NotFound(format!("record {origin_id}")))?;
         let notices: std::collections::HashMap<i64, custody_core::Notice> =
             crate::holdings::all_notices(&self.store, &self.vocab)?;
-        let notice = origin.notice.and_then(|n| notices.get(&n)).ok_or_else(|| Error::NotFound("collection notice".into()))?;
+        let notice = origin
+            .notice
+            .and_then(|n| notices.get(&n))
+            .ok_or_else(|| Error::NotFound("collection notice".into()))?;
         let label = |d: &custody_core::Declaration| {
-            let purposes: Vec<&str> = d.purposes.iter().map(|p| self.vocab.term(*p).key.as_str()).collect();
+            let purposes: Vec<&str> = d
+                .purposes
+                .iter()
+                .map(|p| self.vocab.term(*p).key.as_str())
+                .collect();
             let mut s = format!("{}: {} ({})", d.id, purposes.join(", "), d.basis);
             let recipients = d.recipients();
             if !recipients.is_empty() {
@@ -97,7 +109,10 @@ impl<S: Store> Engine<S> {
                 at: format_instant(&instant(p.at)),
                 action: p.action,
                 purpose: p.purpose,
-                notice: p.notice.and_then(|n| notices.get(&n)).map(|n| n.version.clone()),
+                notice: p
+                    .notice
+                    .and_then(|n| notices.get(&n))
+                    .map(|n| n.version.clone()),
             })
             .collect();
         let mut records = vec![origin.clone()];
@@ -106,7 +121,9 @@ impl<S: Store> Engine<S> {
         let mut holders = Vec::new();
         for r in &records {
             for d in self.store.decisions_for(r.id)? {
-                let Some(row) = self.store.disclosure(d.disclosure)? else { continue };
+                let Some(row) = self.store.disclosure(d.disclosure)? else {
+                    continue;
+                };
                 let reasons = ReasonSet(d.reasons.unwrap_or(0));
                 disclosures.push(DisclosureStep {
                     disclosure: row.id,

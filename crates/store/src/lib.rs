@@ -20,7 +20,9 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("{0}")]
     Conflict(String),
-    #[error("the database was written by a newer custody (schema {found}, this build knows {known})")]
+    #[error(
+        "the database was written by a newer custody (schema {found}, this build knows {known})"
+    )]
     NewerSchema { found: i64, known: i64 },
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -144,6 +146,64 @@ pub struct DecisionRow {
     pub reasons: Option<u32>,
 }
 
+/// Log entries to append, in order, in one flat buffer: a million decisions
+/// are one allocation, not a million.
+#[derive(Debug, Default, Clone)]
+pub struct EntryBatch {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl EntryBatch {
+    /// Appends one entry written by `f` into the buffer.
+    pub fn push_with<E>(
+        &mut self,
+        f: impl FnOnce(&mut Vec<u8>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<&[u8], E> {
+        let start = self.bytes.len();
+        if let Err(e) = f(&mut self.bytes) {
+            self.bytes.truncate(start);
+            return Err(e);
+        }
+        self.ends.push(self.bytes.len());
+        Ok(&self.bytes[start..])
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(a, b)| &self.bytes[a..b])
+    }
+}
+
+/// How many rows of each kind of logged state the store holds: the log must
+/// hold one entry for each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StateCounts {
+    pub orgs: u64,
+    pub terms: u64,
+    pub notices: u64,
+    pub records_collected: u64,
+    pub preferences: u64,
+    pub disclosures: u64,
+    pub decisions: u64,
+    pub disclosed_history: u64,
+}
+
 pub trait Store {
     fn begin(&mut self) -> Result<()>;
     fn commit(&mut self) -> Result<()>;
@@ -174,6 +234,7 @@ pub trait Store {
         collection: i64,
         notice: i64,
         records: &mut dyn Iterator<Item = NewRecord>,
+        inserted: &mut dyn FnMut(&NewRecord) -> Result<()>,
     ) -> Result<(u64, u64)>;
 
     /// The organisation's own collection record for a subject.
@@ -197,14 +258,54 @@ pub trait Store {
     /// Disclosures made by `org` (or all, with None), oldest first.
     fn disclosures(&self, from: Option<&str>) -> Result<Vec<DisclosureRow>>;
     fn insert_decisions(&mut self, rows: &mut dyn Iterator<Item = DecisionRow>) -> Result<u64>;
-    fn for_each_decision(&self, disclosure: i64, f: &mut dyn FnMut(DecisionRow) -> Result<()>) -> Result<()>;
+    fn for_each_decision(
+        &self,
+        disclosure: i64,
+        f: &mut dyn FnMut(DecisionRow) -> Result<()>,
+    ) -> Result<()>;
     fn decisions_for(&self, record: i64) -> Result<Vec<DecisionRow>>;
     /// Copies delivered to `org` by `disclosure`: (origin, subject). Existing copies are kept.
-    fn insert_copies(&mut self, org: &str, disclosure: i64, at: Seconds, copies: &[(i64, String)]) -> Result<u64>;
+    fn insert_copies(
+        &mut self,
+        org: &str,
+        disclosure: i64,
+        at: Seconds,
+        copies: &[(i64, String)],
+    ) -> Result<u64>;
+
+    fn setting(&self, key: &str) -> Result<Option<String>>;
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<()>;
+    fn org_secret(&self, org: &str) -> Result<Option<[u8; 32]>>;
+    fn insert_org_secret(&mut self, org: &str, secret: &[u8; 32]) -> Result<()>;
+    fn state_counts(&self) -> Result<StateCounts>;
+
+    // The transparency log: entries, tiles, signed checkpoints.
+    fn log_size(&self) -> Result<u64>;
+    /// Appends `batch` at indexes `first..`; `first` must be the current size.
+    fn append_log(&mut self, first: u64, batch: &EntryBatch) -> Result<()>;
+    fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>>;
+    /// Every stored entry from `from` on, in index order, with the index it is stored at.
+    fn for_each_log_entry(
+        &self,
+        from: u64,
+        f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()>;
+    /// Entries whose subject commitment (bytes 10..42) is `subject`, in index order.
+    fn log_entries_about(&self, subject: &[u8; 32]) -> Result<Vec<(u64, Vec<u8>)>>;
+    fn log_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>>;
+    /// Inserts or replaces tiles (a partial tile grows in place).
+    fn put_log_tiles(&mut self, tiles: &[(u8, u64, Vec<u8>)]) -> Result<()>;
+    fn insert_checkpoint(&mut self, size: u64, note: &str, at: Seconds) -> Result<()>;
+    /// Every signed checkpoint, smallest first.
+    fn checkpoints(&self) -> Result<Vec<(u64, String)>>;
+    fn latest_checkpoint(&self) -> Result<Option<(u64, String)>>;
 }
 
 /// Run `f` in one transaction: all of it lands, or none of it.
-pub fn atomic<S, T, E>(store: &mut S, f: impl FnOnce(&mut S) -> std::result::Result<T, E>) -> std::result::Result<T, E>
+pub fn atomic<S, T, E>(
+    store: &mut S,
+    f: impl FnOnce(&mut S) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E>
 where
     S: Store + ?Sized,
     E: From<StoreError>,

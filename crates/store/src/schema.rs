@@ -110,4 +110,37 @@ CREATE TABLE decisions (
 ) WITHOUT ROWID;
 CREATE INDEX decisions_record ON decisions(record);
 "#,
+    // 2: the transparency log, and the secrets behind subject commitments
+    r#"
+-- One row per entry, in log order; idx is the entry's index in the tree.
+CREATE TABLE log_entries (
+    idx INTEGER PRIMARY KEY,
+    entry BLOB NOT NULL
+);
+CREATE TRIGGER log_entries_unchangeable BEFORE UPDATE ON log_entries
+BEGIN SELECT RAISE(ABORT, 'log entries are never changed'); END;
+CREATE TRIGGER log_entries_undeletable BEFORE DELETE ON log_entries
+BEGIN SELECT RAISE(ABORT, 'log entries are never deleted'); END;
+-- C2SP tlog-tiles: the hashes of tile (level, idx), concatenated; the last
+-- tile of each level grows until it holds 256.
+CREATE TABLE log_tiles (
+    level INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hashes BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+-- Every signed checkpoint, as the signed note.
+CREATE TABLE log_checkpoints (
+    size INTEGER PRIMARY KEY,
+    note TEXT NOT NULL,
+    signed_at INTEGER NOT NULL
+);
+CREATE TRIGGER log_checkpoints_unchangeable BEFORE UPDATE ON log_checkpoints
+BEGIN SELECT RAISE(ABORT, 'a signed checkpoint is never changed'); END;
+-- The HMAC key behind each organisation's subject commitments.
+CREATE TABLE org_secrets (
+    org TEXT PRIMARY KEY REFERENCES orgs(id),
+    secret BLOB NOT NULL
+);
+"#,
 ];

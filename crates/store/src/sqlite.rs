@@ -49,10 +49,15 @@ impl SqliteStore {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let known = MIGRATIONS.len() as i64;
         if version > known {
-            return Err(StoreError::NewerSchema { found: version, known });
+            return Err(StoreError::NewerSchema {
+                found: version,
+                known,
+            });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = self.conn.transaction()?;
@@ -64,7 +69,9 @@ impl SqliteStore {
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 }
 
@@ -75,10 +82,16 @@ fn org_from(r: &Row) -> rusqlite::Result<(String, String, String, String)> {
 fn to_org((id, name, role, cats): (String, String, String, String)) -> Result<Organisation> {
     let role: Role = role.parse().map_err(StoreError::Corrupt)?;
     let categories: Vec<RecipientCategory> = unjson(&cats)?;
-    Ok(Organisation { id, name, role, categories })
+    Ok(Organisation {
+        id,
+        name,
+        role,
+        categories,
+    })
 }
 
-const RECORD_COLUMNS: &str = "id, org, subject, origin, notice, collection, at, consented, fields, received_via";
+const RECORD_COLUMNS: &str =
+    "id, org, subject, origin, notice, collection, at, consented, fields, received_via";
 
 fn record_from(r: &Row) -> rusqlite::Result<RecordRow> {
     Ok(RecordRow {
@@ -106,7 +119,8 @@ fn preference_from(r: &Row) -> rusqlite::Result<PreferenceRow> {
     })
 }
 
-const DISCLOSURE_COLUMNS: &str = "id, from_org, to_org, on_behalf_of, at, purposes, categories, basis, gated, note, \
+const DISCLOSURE_COLUMNS: &str =
+    "id, from_org, to_org, on_behalf_of, at, purposes, categories, basis, gated, note, \
      requested, allowed, refused, not_held, created_at";
 
 fn disclosure_from(r: &Row) -> rusqlite::Result<(DisclosureRow, String, String)> {
@@ -133,7 +147,9 @@ fn disclosure_from(r: &Row) -> rusqlite::Result<(DisclosureRow, String, String)>
     ))
 }
 
-fn to_disclosure((mut d, purposes, categories): (DisclosureRow, String, String)) -> Result<DisclosureRow> {
+fn to_disclosure(
+    (mut d, purposes, categories): (DisclosureRow, String, String),
+) -> Result<DisclosureRow> {
     d.purposes = unjson(&purposes)?;
     d.categories = unjson(&categories)?;
     Ok(d)
@@ -158,13 +174,16 @@ fn collection_from(r: &Row) -> rusqlite::Result<(CollectionRow, String, String)>
     ))
 }
 
-fn to_collection((mut c, columns, categories): (CollectionRow, String, String)) -> Result<CollectionRow> {
+fn to_collection(
+    (mut c, columns, categories): (CollectionRow, String, String),
+) -> Result<CollectionRow> {
     c.columns = unjson(&columns)?;
     c.categories = unjson(&categories)?;
     Ok(c)
 }
 
-const COLLECTION_COLUMNS: &str = "id, org, file, file_hash, notice, mapping, columns, categories, at, rows";
+const COLLECTION_COLUMNS: &str =
+    "id, org, file, file_hash, notice, mapping, columns, categories, at, rows";
 
 impl Store for SqliteStore {
     fn begin(&mut self) -> Result<()> {
@@ -187,22 +206,33 @@ impl Store for SqliteStore {
             params![org.id, org.name, org.role.as_str(), json(&org.categories)],
         )?;
         if n == 0 {
-            return Err(StoreError::Conflict(format!("organisation `{}` already exists", org.id)));
+            return Err(StoreError::Conflict(format!(
+                "organisation `{}` already exists",
+                org.id
+            )));
         }
         Ok(())
     }
 
     fn org(&self, id: &str) -> Result<Option<Organisation>> {
         self.conn
-            .query_row("SELECT id, name, role, categories FROM orgs WHERE id = ?1", [id], org_from)
+            .query_row(
+                "SELECT id, name, role, categories FROM orgs WHERE id = ?1",
+                [id],
+                org_from,
+            )
             .optional()?
             .map(to_org)
             .transpose()
     }
 
     fn orgs(&self) -> Result<Vec<Organisation>> {
-        let mut stmt = self.conn.prepare("SELECT id, name, role, categories FROM orgs ORDER BY id")?;
-        let rows = stmt.query_map([], org_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name, role, categories FROM orgs ORDER BY id")?;
+        let rows = stmt
+            .query_map([], org_from)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter().map(to_org).collect()
     }
 
@@ -215,36 +245,68 @@ impl Store for SqliteStore {
     }
 
     fn terms(&self) -> Result<Vec<StoredTerm>> {
-        let mut stmt = self.conn.prepare("SELECT key, kind, label, definition, parents, org FROM terms ORDER BY rowid")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT key, kind, label, definition, parents, org FROM terms ORDER BY rowid",
+        )?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, String>(4)?, r.get(5)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get(5)?,
+                ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter()
             .map(|(key, kind, label, definition, parents, org)| {
-                Ok(StoredTerm { key, kind, label, definition, parents: unjson(&parents)?, org })
+                Ok(StoredTerm {
+                    key,
+                    kind,
+                    label,
+                    definition,
+                    parents: unjson(&parents)?,
+                    org,
+                })
             })
             .collect()
     }
 
     fn explicit_purposes(&self) -> Result<Option<Vec<(String, String)>>> {
-        let set: Option<String> =
-            self.conn.query_row("SELECT value FROM settings WHERE key = 'explicit'", [], |r| r.get(0)).optional()?;
+        let set: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'explicit'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
         if set.is_none() {
             return Ok(None);
         }
-        let mut stmt = self.conn.prepare("SELECT term, reason FROM explicit_purposes ORDER BY term")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT term, reason FROM explicit_purposes ORDER BY term")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(Some(rows))
     }
 
     fn set_explicit_purposes(&mut self, list: &[(String, String)]) -> Result<()> {
         self.conn.execute("DELETE FROM explicit_purposes", [])?;
         for (term, reason) in list {
-            self.conn.execute("INSERT INTO explicit_purposes (term, reason) VALUES (?1, ?2)", params![term, reason])?;
+            self.conn.execute(
+                "INSERT INTO explicit_purposes (term, reason) VALUES (?1, ?2)",
+                params![term, reason],
+            )?;
         }
-        self.conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('explicit', 'custom')", [])?;
+        self.conn.execute(
+            "INSERT OR REPLACE INTO settings (key, value) VALUES ('explicit', 'custom')",
+            [],
+        )?;
         Ok(())
     }
 
@@ -252,7 +314,14 @@ impl Store for SqliteStore {
         self.conn.execute(
             "INSERT INTO notices (org, version, effective, content_hash, source, published_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![n.org, n.version, n.effective, n.content_hash, n.source, n.published_at],
+            params![
+                n.org,
+                n.version,
+                n.effective,
+                n.content_hash,
+                n.source,
+                n.published_at
+            ],
         )?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -303,12 +372,17 @@ impl Store for SqliteStore {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {COLLECTION_COLUMNS} FROM collections WHERE ?1 IS NULL OR org = ?1 ORDER BY id"
         ))?;
-        let rows = stmt.query_map([org], collection_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = stmt
+            .query_map([org], collection_from)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter().map(to_collection).collect()
     }
 
     fn set_collection_rows(&mut self, id: i64, rows: i64) -> Result<()> {
-        self.conn.execute("UPDATE collections SET rows = ?2 WHERE id = ?1", params![id, rows])?;
+        self.conn.execute(
+            "UPDATE collections SET rows = ?2 WHERE id = ?1",
+            params![id, rows],
+        )?;
         Ok(())
     }
 
@@ -318,6 +392,7 @@ impl Store for SqliteStore {
         collection: i64,
         notice: i64,
         records: &mut dyn Iterator<Item = NewRecord>,
+        on_inserted: &mut dyn FnMut(&NewRecord) -> Result<()>,
     ) -> Result<(u64, u64)> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO records (org, subject, notice, collection, at, consented, fields)
@@ -325,9 +400,18 @@ impl Store for SqliteStore {
         )?;
         let (mut inserted, mut already) = (0, 0);
         for r in records {
-            let n = stmt.execute(params![org, r.subject, notice, collection, r.collected_at, r.consented as i64, r.fields])?;
+            let n = stmt.execute(params![
+                org,
+                r.subject,
+                notice,
+                collection,
+                r.collected_at,
+                r.consented as i64,
+                r.fields
+            ])?;
             if n == 1 {
-                inserted += 1
+                inserted += 1;
+                on_inserted(&r)?;
             } else {
                 already += 1
             }
@@ -347,23 +431,33 @@ impl Store for SqliteStore {
     }
 
     fn held(&self, org: &str, subject: &str) -> Result<Vec<RecordRow>> {
-        let mut stmt =
-            self.conn.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE org = ?1 AND subject = ?2 ORDER BY id"))?;
-        let rows = stmt.query_map([org, subject], record_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE org = ?1 AND subject = ?2 ORDER BY id"
+        ))?;
+        let rows = stmt
+            .query_map([org, subject], record_from)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
     fn record(&self, id: i64) -> Result<Option<RecordRow>> {
         Ok(self
             .conn
-            .query_row(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"), [id], record_from)
+            .query_row(
+                &format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1"),
+                [id],
+                record_from,
+            )
             .optional()?)
     }
 
     fn copies_of(&self, origin: i64) -> Result<Vec<RecordRow>> {
-        let mut stmt =
-            self.conn.prepare(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE origin = ?1 ORDER BY id"))?;
-        let rows = stmt.query_map([origin], record_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE origin = ?1 ORDER BY id"
+        ))?;
+        let rows = stmt
+            .query_map([origin], record_from)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -372,7 +466,9 @@ impl Store for SqliteStore {
             "INSERT INTO preferences (record, at, action, purpose, notice, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         for p in rows {
-            stmt.execute(params![p.record, p.at, p.action, p.purpose, p.notice, p.source])?;
+            stmt.execute(params![
+                p.record, p.at, p.action, p.purpose, p.notice, p.source
+            ])?;
         }
         Ok(())
     }
@@ -381,7 +477,9 @@ impl Store for SqliteStore {
         let mut stmt = self.conn.prepare(
             "SELECT record, at, action, purpose, notice, source FROM preferences WHERE record = ?1 ORDER BY at, id",
         )?;
-        let rows = stmt.query_map([record], preference_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = stmt
+            .query_map([record], preference_from)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -415,7 +513,11 @@ impl Store for SqliteStore {
                 collected_at: r.get(4)?,
                 consented: r.get::<_, i64>(5)? as u64,
                 collection: r.get(6)?,
-                fields: r.get_ref(7)?.as_str_or_null().map_err(rusqlite::Error::from)?.unwrap_or("[]"),
+                fields: r
+                    .get_ref(7)?
+                    .as_str_or_null()
+                    .map_err(rusqlite::Error::from)?
+                    .unwrap_or("[]"),
                 received_via: r.get(8)?,
             };
             f(&held)?;
@@ -450,7 +552,11 @@ impl Store for SqliteStore {
 
     fn disclosure(&self, id: i64) -> Result<Option<DisclosureRow>> {
         self.conn
-            .query_row(&format!("SELECT {DISCLOSURE_COLUMNS} FROM disclosures WHERE id = ?1"), [id], disclosure_from)
+            .query_row(
+                &format!("SELECT {DISCLOSURE_COLUMNS} FROM disclosures WHERE id = ?1"),
+                [id],
+                disclosure_from,
+            )
             .optional()?
             .map(to_disclosure)
             .transpose()
@@ -460,13 +566,16 @@ impl Store for SqliteStore {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {DISCLOSURE_COLUMNS} FROM disclosures WHERE ?1 IS NULL OR from_org = ?1 ORDER BY at, id"
         ))?;
-        let rows = stmt.query_map([from], disclosure_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = stmt
+            .query_map([from], disclosure_from)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter().map(to_disclosure).collect()
     }
 
     fn insert_decisions(&mut self, rows: &mut dyn Iterator<Item = DecisionRow>) -> Result<u64> {
-        let mut stmt =
-            self.conn.prepare_cached("INSERT INTO decisions (disclosure, record, reasons) VALUES (?1, ?2, ?3)")?;
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO decisions (disclosure, record, reasons) VALUES (?1, ?2, ?3)",
+        )?;
         let mut n = 0;
         for d in rows {
             stmt.execute(params![d.disclosure, d.record, d.reasons])?;
@@ -475,13 +584,21 @@ impl Store for SqliteStore {
         Ok(n)
     }
 
-    fn for_each_decision(&self, disclosure: i64, f: &mut dyn FnMut(DecisionRow) -> Result<()>) -> Result<()> {
+    fn for_each_decision(
+        &self,
+        disclosure: i64,
+        f: &mut dyn FnMut(DecisionRow) -> Result<()>,
+    ) -> Result<()> {
         let mut stmt = self
             .conn
             .prepare("SELECT disclosure, record, reasons FROM decisions WHERE disclosure = ?1 ORDER BY record")?;
         let mut rows = stmt.query([disclosure])?;
         while let Some(r) = rows.next()? {
-            f(DecisionRow { disclosure: r.get(0)?, record: r.get(1)?, reasons: r.get(2)? })?;
+            f(DecisionRow {
+                disclosure: r.get(0)?,
+                record: r.get(1)?,
+                reasons: r.get(2)?,
+            })?;
         }
         Ok(())
     }
@@ -491,12 +608,24 @@ impl Store for SqliteStore {
             .conn
             .prepare("SELECT disclosure, record, reasons FROM decisions WHERE record = ?1 ORDER BY disclosure")?;
         let rows = stmt
-            .query_map([record], |r| Ok(DecisionRow { disclosure: r.get(0)?, record: r.get(1)?, reasons: r.get(2)? }))?
+            .query_map([record], |r| {
+                Ok(DecisionRow {
+                    disclosure: r.get(0)?,
+                    record: r.get(1)?,
+                    reasons: r.get(2)?,
+                })
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
-    fn insert_copies(&mut self, org: &str, disclosure: i64, at: Seconds, copies: &[(i64, String)]) -> Result<u64> {
+    fn insert_copies(
+        &mut self,
+        org: &str,
+        disclosure: i64,
+        at: Seconds,
+        copies: &[(i64, String)],
+    ) -> Result<u64> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO records (org, subject, origin, at, received_via) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT DO NOTHING",
@@ -507,6 +636,181 @@ impl Store for SqliteStore {
         }
         Ok(n)
     }
+
+    fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
+    fn org_secret(&self, org: &str) -> Result<Option<[u8; 32]>> {
+        let blob: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT secret FROM org_secrets WHERE org = ?1",
+                [org],
+                |r| r.get(0),
+            )
+            .optional()?;
+        blob.map(|b| {
+            b.try_into()
+                .map_err(|_| StoreError::Corrupt(format!("the secret of `{org}` is not 32 bytes")))
+        })
+        .transpose()
+    }
+
+    fn insert_org_secret(&mut self, org: &str, secret: &[u8; 32]) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO org_secrets (org, secret) VALUES (?1, ?2)",
+            params![org, &secret[..]],
+        )?;
+        Ok(())
+    }
+
+    fn state_counts(&self) -> Result<StateCounts> {
+        let count = |sql: &str| -> Result<u64> {
+            Ok(self.conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
+        };
+        Ok(StateCounts {
+            orgs: count("SELECT count(*) FROM orgs")?,
+            terms: count("SELECT count(*) FROM terms")?,
+            notices: count("SELECT count(*) FROM notices")?,
+            records_collected: count("SELECT count(*) FROM records WHERE origin IS NULL")?,
+            preferences: count("SELECT count(*) FROM preferences")?,
+            disclosures: count("SELECT count(*) FROM disclosures")?,
+            decisions: count("SELECT count(*) FROM decisions WHERE reasons IS NOT NULL")?,
+            disclosed_history: count("SELECT count(*) FROM decisions WHERE reasons IS NULL")?,
+        })
+    }
+
+    fn log_size(&self) -> Result<u64> {
+        let max: Option<i64> =
+            self.conn
+                .query_row("SELECT max(idx) FROM log_entries", [], |r| r.get(0))?;
+        Ok(max.map_or(0, |m| m as u64 + 1))
+    }
+
+    fn append_log(&mut self, first: u64, batch: &EntryBatch) -> Result<()> {
+        let size = self.log_size()?;
+        if size != first {
+            return Err(StoreError::Conflict(format!(
+                "the log has {size} entries; cannot append at {first}"
+            )));
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached("INSERT INTO log_entries (idx, entry) VALUES (?1, ?2)")?;
+        for (i, e) in batch.iter().enumerate() {
+            stmt.execute(params![(first + i as u64) as i64, e])?;
+        }
+        Ok(())
+    }
+
+    fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT entry FROM log_entries WHERE idx = ?1",
+                [index as i64],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn for_each_log_entry(
+        &self,
+        from: u64,
+        f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT idx, entry FROM log_entries WHERE idx >= ?1 ORDER BY idx")?;
+        let mut rows = stmt.query([from as i64])?;
+        while let Some(r) = rows.next()? {
+            let idx: i64 = r.get(0)?;
+            let entry = r.get_ref(1)?.as_blob().map_err(|_| {
+                StoreError::Corrupt(format!("entry {idx} is not stored as bytes: it was edited"))
+            })?;
+            f(idx as u64, entry)?;
+        }
+        Ok(())
+    }
+
+    fn log_entries_about(&self, subject: &[u8; 32]) -> Result<Vec<(u64, Vec<u8>)>> {
+        // substr counts blob bytes from 1: bytes 10..42 are positions 11..42.
+        let mut stmt = self.conn.prepare(
+            "SELECT idx, entry FROM log_entries WHERE substr(entry, 11, 32) = ?1 ORDER BY idx",
+        )?;
+        let rows = stmt
+            .query_map([&subject[..]], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn log_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT hashes FROM log_tiles WHERE level = ?1 AND idx = ?2")?
+            .query_row(params![level, index as i64], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn put_log_tiles(&mut self, tiles: &[(u8, u64, Vec<u8>)]) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT OR REPLACE INTO log_tiles (level, idx, hashes) VALUES (?1, ?2, ?3)",
+        )?;
+        for (level, index, hashes) in tiles {
+            stmt.execute(params![level, *index as i64, hashes])?;
+        }
+        Ok(())
+    }
+
+    fn insert_checkpoint(&mut self, size: u64, note: &str, at: Seconds) -> Result<()> {
+        let n = self.conn.execute(
+            "INSERT INTO log_checkpoints (size, note, signed_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            params![size as i64, note, at],
+        )?;
+        if n == 0 {
+            return Err(StoreError::Conflict(format!(
+                "a checkpoint of size {size} is already signed"
+            )));
+        }
+        Ok(())
+    }
+
+    fn checkpoints(&self) -> Result<Vec<(u64, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT size, note FROM log_checkpoints ORDER BY size")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<(u64, String)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT size, note FROM log_checkpoints ORDER BY size DESC LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
+            .optional()?)
+    }
 }
 
 #[cfg(test)]
@@ -514,7 +818,12 @@ mod tests {
     use super::*;
 
     fn org(id: &str) -> Organisation {
-        Organisation { id: id.into(), name: id.into(), role: Role::Controller, categories: vec![] }
+        Organisation {
+            id: id.into(),
+            name: id.into(),
+            role: Role::Controller,
+            categories: vec![],
+        }
     }
 
     #[test]
@@ -534,15 +843,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
         drop(SqliteStore::open(&path).unwrap());
-        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
-        assert!(matches!(SqliteStore::open(&path), Err(StoreError::NewerSchema { found: 99, .. })));
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        assert!(matches!(
+            SqliteStore::open(&path),
+            Err(StoreError::NewerSchema { found: 99, .. })
+        ));
     }
 
     #[test]
     fn duplicate_org_is_a_conflict() {
         let mut s = SqliteStore::in_memory().unwrap();
         s.insert_org(&org("a")).unwrap();
-        assert!(matches!(s.insert_org(&org("a")), Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            s.insert_org(&org("a")),
+            Err(StoreError::Conflict(_))
+        ));
     }
 
     #[test]
@@ -559,7 +877,10 @@ mod tests {
             published_at: 0,
         };
         let id = s.insert_notice(&row).unwrap();
-        assert!(s.conn.execute("UPDATE notices SET source = 'x' WHERE id = ?1", [id]).is_err());
+        assert!(s
+            .conn
+            .execute("UPDATE notices SET source = 'x' WHERE id = ?1", [id])
+            .is_err());
         assert!(s.conn.execute("DELETE FROM notices", []).is_err());
         assert!(s.insert_notice(&row).is_err(), "same label twice");
     }
@@ -606,23 +927,57 @@ mod tests {
             })
             .unwrap();
         let mk = || {
-            (0..3).map(|i| NewRecord { subject: format!("s{i}"), collected_at: 10, consented: 1, fields: "[\"n\"]".into() })
+            (0..3).map(|i| NewRecord {
+                subject: format!("s{i}"),
+                collected_at: 10,
+                consented: 1,
+                fields: "[\"n\"]".into(),
+            })
         };
-        assert_eq!(s.insert_records("a", c, nid, &mut mk()).unwrap(), (3, 0));
-        assert_eq!(s.insert_records("a", c, nid, &mut mk()).unwrap(), (0, 3));
+        assert_eq!(
+            s.insert_records("a", c, nid, &mut mk(), &mut |_| Ok(()))
+                .unwrap(),
+            (3, 0)
+        );
+        assert_eq!(
+            s.insert_records("a", c, nid, &mut mk(), &mut |_| Ok(()))
+                .unwrap(),
+            (0, 3)
+        );
         let origin = s.collected("a", "s1").unwrap().unwrap().id;
         let d = s
-            .insert_disclosure(&DisclosureRow { from_org: "a".into(), to_org: "b".into(), ..Default::default() })
+            .insert_disclosure(&DisclosureRow {
+                from_org: "a".into(),
+                to_org: "b".into(),
+                ..Default::default()
+            })
             .unwrap();
-        assert_eq!(s.insert_copies("b", d, 20, &[(origin, "s1".into())]).unwrap(), 1);
-        assert_eq!(s.insert_copies("b", d, 20, &[(origin, "s1".into())]).unwrap(), 0);
+        assert_eq!(
+            s.insert_copies("b", d, 20, &[(origin, "s1".into())])
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            s.insert_copies("b", d, 20, &[(origin, "s1".into())])
+                .unwrap(),
+            0
+        );
         let mut seen = vec![];
         s.for_each_held("b", &mut |h| {
-            seen.push((h.subject.to_string(), h.origin, h.collected_at, h.fields.to_string(), h.received_via));
+            seen.push((
+                h.subject.to_string(),
+                h.origin,
+                h.collected_at,
+                h.fields.to_string(),
+                h.received_via,
+            ));
             Ok(())
         })
         .unwrap();
-        assert_eq!(seen, vec![("s1".to_string(), origin, 10, "[\"n\"]".to_string(), Some(d))]);
+        assert_eq!(
+            seen,
+            vec![("s1".to_string(), origin, 10, "[\"n\"]".to_string(), Some(d))]
+        );
         assert_eq!(s.copies_of(origin).unwrap().len(), 1);
     }
 }

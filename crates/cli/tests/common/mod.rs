@@ -10,7 +10,9 @@ use tempfile::TempDir;
 
 /// A file from examples/emmas-diary.
 pub fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/emmas-diary").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/emmas-diary")
+        .join(name)
 }
 
 pub fn example_text(name: &str) -> String {
@@ -54,7 +56,9 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Sandbox {
-        Sandbox { dir: tempfile::tempdir().expect("temp dir") }
+        Sandbox {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -65,10 +69,24 @@ impl Sandbox {
         self.path("c.db")
     }
 
+    /// The log's signing key, made on first use beside the database.
+    pub fn key(&self) -> PathBuf {
+        self.path("c.key")
+    }
+
+    /// The database opened directly, as an attacker with file access would.
+    pub fn sql(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.db()).expect("open the database")
+    }
+
     /// `custody --db <dir>/c.db`, run inside the sandbox directory.
     pub fn cmd(&self) -> Command {
         let mut c = Command::cargo_bin("custody").expect("custody binary");
-        c.env_remove("CUSTODY_DB").current_dir(self.dir.path()).arg("--db").arg(self.db());
+        c.env_remove("CUSTODY_DB")
+            .env_remove("CUSTODY_SIGNING_KEY")
+            .current_dir(self.dir.path())
+            .arg("--db")
+            .arg(self.db());
         c
     }
 
@@ -105,7 +123,8 @@ impl Sandbox {
     /// Run with the given args (which should include --json), parse stdout.
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.ok(args);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("custody {args:?}: not JSON ({e}):\n{out}"))
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("custody {args:?}: not JSON ({e}):\n{out}"))
     }
 
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
@@ -136,9 +155,33 @@ impl Sandbox {
 
     /// Three organisations: emmas-diary (controller), experian (broker), labour (campaign).
     pub fn orgs(&self) {
-        self.ok(&["org", "add", "emmas-diary", "--name", "Emma's Diary", "--role", "controller"]);
-        self.ok(&["org", "add", "experian", "--name", "Experian Marketing Services", "--role", "broker"]);
-        self.ok(&["org", "add", "labour", "--name", "The Labour Party", "--role", "campaign"]);
+        self.ok(&[
+            "org",
+            "add",
+            "emmas-diary",
+            "--name",
+            "Emma's Diary",
+            "--role",
+            "controller",
+        ]);
+        self.ok(&[
+            "org",
+            "add",
+            "experian",
+            "--name",
+            "Experian Marketing Services",
+            "--role",
+            "broker",
+        ]);
+        self.ok(&[
+            "org",
+            "add",
+            "labour",
+            "--name",
+            "The Labour Party",
+            "--role",
+            "campaign",
+        ]);
     }
 
     /// Orgs, the 2017 notice, and the six mothers collected (no later events).
@@ -149,7 +192,15 @@ impl Sandbox {
         s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
         s.write("signups.csv", SIGNUPS_CSV);
         s.write("signups.mapping.toml", MAPPING_TOML);
-        s.ok(&["collect", "emmas-diary", "signups.csv", "--notice", "2017", "--mapping", "signups.mapping.toml"]);
+        s.ok(&[
+            "collect",
+            "emmas-diary",
+            "signups.csv",
+            "--notice",
+            "2017",
+            "--mapping",
+            "signups.mapping.toml",
+        ]);
         s
     }
 
@@ -157,14 +208,36 @@ impl Sandbox {
     /// objects to direct marketing, both on 2017-03-01.
     pub fn emmas_case() -> Sandbox {
         let s = Sandbox::collected();
-        s.ok(&["consent", "emmas-diary", "M03", "--withdraw", "DirectMarketing", "--at", "2017-03-01"]);
-        s.ok(&["consent", "emmas-diary", "M04", "--object-direct-marketing", "--at", "2017-03-01"]);
+        s.ok(&[
+            "consent",
+            "emmas-diary",
+            "M03",
+            "--withdraw",
+            "DirectMarketing",
+            "--at",
+            "2017-03-01",
+        ]);
+        s.ok(&[
+            "consent",
+            "emmas-diary",
+            "M04",
+            "--object-direct-marketing",
+            "--at",
+            "2017-03-01",
+        ]);
         s
     }
 
     /// `share` with the standard output names out.csv / refused.csv.
     pub fn share(&self, extra: &[&str]) -> Assert {
-        let mut args = vec!["share", "emmas-diary", "--out", "out.csv", "--refused", "refused.csv"];
+        let mut args = vec![
+            "share",
+            "emmas-diary",
+            "--out",
+            "out.csv",
+            "--refused",
+            "refused.csv",
+        ];
         args.extend_from_slice(extra);
         self.custody(&args)
     }
@@ -173,7 +246,11 @@ impl Sandbox {
 /// (subject, reasons) rows of a refused.csv.
 pub fn refused_rows(text: &str) -> Vec<(String, String)> {
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("subject,reasons"), "refused file header:\n{text}");
+    assert_eq!(
+        lines.next(),
+        Some("subject,reasons"),
+        "refused file header:\n{text}"
+    );
     let mut rows: Vec<(String, String)> = lines
         .map(|l| {
             let (s, r) = l.split_once(',').unwrap_or((l, ""));

@@ -31,7 +31,12 @@ recipients.categories = ["marketing company", "data broker"]
 "#;
 
 fn org(id: &str, role: Role) -> Organisation {
-    Organisation { id: id.into(), name: id.into(), role, categories: role.default_categories() }
+    Organisation {
+        id: id.into(),
+        name: id.into(),
+        role,
+        categories: role.default_categories(),
+    }
 }
 
 fn t(s: &str) -> Instant {
@@ -46,13 +51,22 @@ struct Fixture {
 impl Fixture {
     fn new() -> Self {
         let vocab = Vocabulary::embedded();
-        let mut n = parse_source("n.toml", EMMAS_DIARY_2017).unwrap().resolve("n.toml", "emmas-diary", &vocab).unwrap();
+        let mut n = parse_source("n.toml", EMMAS_DIARY_2017)
+            .unwrap()
+            .resolve("n.toml", "emmas-diary", &vocab)
+            .unwrap();
         n.id = 1;
-        Fixture { vocab, notices: HashMap::from([(1, n)]) }
+        Fixture {
+            vocab,
+            notices: HashMap::from([(1, n)]),
+        }
     }
 
     fn ids(&self, kind: TermKind, names: &[&str]) -> Vec<TermId> {
-        names.iter().map(|n| self.vocab.resolve(kind, n).unwrap()).collect()
+        names
+            .iter()
+            .map(|n| self.vocab.resolve(kind, n).unwrap())
+            .collect()
     }
 
     fn request(&self, purposes: &[&str], categories: &[&str], to: Organisation) -> Request {
@@ -68,7 +82,13 @@ impl Fixture {
 
     fn decide(&self, req: &Request, consented: u64, events: &[PreferenceEvent]) -> Decision {
         let ctx = Context::new(&self.vocab, &self.notices);
-        let facts = RecordFacts { collected_at: t("2016-06-01"), notice: 1, consented, events, received: None };
+        let facts = RecordFacts {
+            collected_at: t("2016-06-01"),
+            notice: 1,
+            consented,
+            events,
+            received: None,
+        };
         decide(&ctx, req, &facts)
     }
 }
@@ -80,7 +100,11 @@ fn ids(d: Decision) -> String {
 #[test]
 fn marketing_to_a_broker_with_consent_is_allowed() {
     let f = Fixture::new();
-    let req = f.request(&["DirectMarketing"], &["Name", "PostalCode"], org("experian", Role::Broker));
+    let req = f.request(
+        &["DirectMarketing"],
+        &["Name", "PostalCode"],
+        org("experian", Role::Broker),
+    );
     assert!(f.decide(&req, 0b10, &[]).allowed());
     assert_eq!(ids(f.decide(&req, 0b01, &[])), "no-consent");
 }
@@ -88,21 +112,36 @@ fn marketing_to_a_broker_with_consent_is_allowed() {
 #[test]
 fn the_2017_disclosure_is_refused_for_a_consenting_mother() {
     let f = Fixture::new();
-    let mut req = f.request(&["PoliticalCampaign"], &["Name", "PhysicalAddress", "custody:ChildBirthDate"], org("experian", Role::Broker));
+    let mut req = f.request(
+        &["PoliticalCampaign"],
+        &["Name", "PhysicalAddress", "custody:ChildBirthDate"],
+        org("experian", Role::Broker),
+    );
     req.on_behalf_of = Some(org("labour", Role::Campaign));
     let d = f.decide(&req, 0b11, &[]);
     // "marketing" does not cover political campaigning, whatever was ticked;
     // under the marketing declaration Labour is not named either, and consent
     // to marketing is no consent to political campaigning
-    assert_eq!(ids(d), "purpose-not-named-explicitly;recipient-not-named;no-consent");
+    assert_eq!(
+        ids(d),
+        "purpose-not-named-explicitly;recipient-not-named;no-consent"
+    );
 }
 
 #[test]
 fn recipient_must_be_named() {
     let f = Fixture::new();
-    let req = f.request(&["DirectMarketing"], &["Name"], org("labour", Role::Campaign));
+    let req = f.request(
+        &["DirectMarketing"],
+        &["Name"],
+        org("labour", Role::Campaign),
+    );
     assert_eq!(ids(f.decide(&req, 0b10, &[])), "recipient-not-named");
-    let mut req = f.request(&["DirectMarketing"], &["Name"], org("experian", Role::Broker));
+    let mut req = f.request(
+        &["DirectMarketing"],
+        &["Name"],
+        org("experian", Role::Broker),
+    );
     req.on_behalf_of = Some(org("labour", Role::Campaign));
     assert_eq!(ids(f.decide(&req, 0b10, &[])), "recipient-not-named");
     let mut named = org("acme", Role::Controller);
@@ -114,47 +153,101 @@ fn recipient_must_be_named() {
 #[test]
 fn undeclared_purpose_and_category() {
     let f = Fixture::new();
-    let req = f.request(&["ScientificResearch"], &["Name"], org("experian", Role::Broker));
+    let req = f.request(
+        &["ScientificResearch"],
+        &["Name"],
+        org("experian", Role::Broker),
+    );
     assert_eq!(ids(f.decide(&req, 0b11, &[])), "purpose-not-declared");
-    let req = f.request(&["DirectMarketing"], &["EmailAddress"], org("experian", Role::Broker));
+    let req = f.request(
+        &["DirectMarketing"],
+        &["EmailAddress"],
+        org("experian", Role::Broker),
+    );
     assert_eq!(ids(f.decide(&req, 0b10, &[])), "category-not-declared");
 }
 
 #[test]
 fn withdrawal_and_objection_are_events_in_time() {
     let f = Fixture::new();
-    let req = f.request(&["DirectMarketing"], &["Name"], org("experian", Role::Broker));
+    let req = f.request(
+        &["DirectMarketing"],
+        &["Name"],
+        org("experian", Role::Broker),
+    );
     let marketing = f.vocab.resolve(TermKind::Purpose, "Marketing").unwrap();
-    let withdraw = PreferenceEvent { at: t("2017-01-01"), preference: Preference::Withdraw(marketing), notice: None };
+    let withdraw = PreferenceEvent {
+        at: t("2017-01-01"),
+        preference: Preference::Withdraw(marketing),
+        notice: None,
+    };
     assert_eq!(ids(f.decide(&req, 0b10, &[withdraw])), "consent-withdrawn");
     // a withdrawal after the disclosure does not reach back
-    let later = PreferenceEvent { at: t("2018-01-01"), ..withdraw };
+    let later = PreferenceEvent {
+        at: t("2018-01-01"),
+        ..withdraw
+    };
     assert!(f.decide(&req, 0b10, &[later]).allowed());
     // given again after withdrawing
-    let give = PreferenceEvent { at: t("2017-02-01"), preference: Preference::Give(marketing), notice: None };
+    let give = PreferenceEvent {
+        at: t("2017-02-01"),
+        preference: Preference::Give(marketing),
+        notice: None,
+    };
     assert!(f.decide(&req, 0b10, &[withdraw, give]).allowed());
-    let object = PreferenceEvent { at: t("2017-01-01"), preference: Preference::ObjectDirectMarketing, notice: None };
-    assert_eq!(ids(f.decide(&req, 0b10, &[object])), "objected-direct-marketing");
-    let lift = PreferenceEvent { at: t("2017-03-01"), preference: Preference::WithdrawObjection, notice: None };
+    let object = PreferenceEvent {
+        at: t("2017-01-01"),
+        preference: Preference::ObjectDirectMarketing,
+        notice: None,
+    };
+    assert_eq!(
+        ids(f.decide(&req, 0b10, &[object])),
+        "objected-direct-marketing"
+    );
+    let lift = PreferenceEvent {
+        at: t("2017-03-01"),
+        preference: Preference::WithdrawObjection,
+        notice: None,
+    };
     assert!(f.decide(&req, 0b10, &[object, lift]).allowed());
 }
 
 #[test]
 fn special_category_needs_a_condition_that_holds() {
     let f = Fixture::new();
-    let req = f.request(&["ServiceProvision"], &["custody:PregnancyDueDate"], org("experian", Role::Broker));
+    let req = f.request(
+        &["ServiceProvision"],
+        &["custody:PregnancyDueDate"],
+        org("experian", Role::Broker),
+    );
     // membership rests on explicit consent for due dates; without it, refused
     let d = f.decide(&req, 0b00, &[]);
-    assert!(d.reasons.contains(Reason::SpecialCategoryNoCondition), "{}", ids(d));
-    let req = f.request(&["DirectMarketing"], &["custody:PregnancyDueDate"], org("experian", Role::Broker));
+    assert!(
+        d.reasons.contains(Reason::SpecialCategoryNoCondition),
+        "{}",
+        ids(d)
+    );
+    let req = f.request(
+        &["DirectMarketing"],
+        &["custody:PregnancyDueDate"],
+        org("experian", Role::Broker),
+    );
     let d = f.decide(&req, 0b10, &[]);
-    assert!(d.reasons.contains(Reason::SpecialCategoryNoCondition), "{}", ids(d));
+    assert!(
+        d.reasons.contains(Reason::SpecialCategoryNoCondition),
+        "{}",
+        ids(d)
+    );
 }
 
 #[test]
 fn childrens_data_for_marketing_needs_saying() {
     let mut f = Fixture::new();
-    let req = f.request(&["DirectMarketing"], &["custody:ChildBirthDate"], org("experian", Role::Broker));
+    let req = f.request(
+        &["DirectMarketing"],
+        &["custody:ChildBirthDate"],
+        org("experian", Role::Broker),
+    );
     assert!(f.decide(&req, 0b10, &[]).allowed());
     f.notices.get_mut(&1).unwrap().declarations[1].childrens_data = false;
     assert_eq!(ids(f.decide(&req, 0b10, &[])), "childrens-data");
@@ -163,7 +256,11 @@ fn childrens_data_for_marketing_needs_saying() {
 #[test]
 fn retention_runs_out() {
     let f = Fixture::new();
-    let mut req = f.request(&["DirectMarketing"], &["Name"], org("experian", Role::Broker));
+    let mut req = f.request(
+        &["DirectMarketing"],
+        &["Name"],
+        org("experian", Role::Broker),
+    );
     req.at = t("2019-06-02");
     assert_eq!(ids(f.decide(&req, 0b10, &[])), "retention-expired");
 }
@@ -171,7 +268,11 @@ fn retention_runs_out() {
 #[test]
 fn basis_must_match() {
     let f = Fixture::new();
-    let mut req = f.request(&["DirectMarketing"], &["Name"], org("experian", Role::Broker));
+    let mut req = f.request(
+        &["DirectMarketing"],
+        &["Name"],
+        org("experian", Role::Broker),
+    );
     req.basis = Some(LegalBasis::LegitimateInterests);
     assert_eq!(ids(f.decide(&req, 0b10, &[])), "basis-mismatch");
 }
@@ -185,11 +286,28 @@ fn onward_disclosures_keep_the_terms_received() {
         purposes: f.ids(TermKind::Purpose, &["DirectMarketing"]),
         categories: f.ids(TermKind::DataCategory, &["Name"]),
     };
-    let facts = RecordFacts { collected_at: t("2016-06-01"), notice: 1, consented: 0b10, events: &[], received: Some(&received) };
-    let req = f.request(&["DirectMarketing"], &["Name"], org("experian", Role::Broker));
+    let facts = RecordFacts {
+        collected_at: t("2016-06-01"),
+        notice: 1,
+        consented: 0b10,
+        events: &[],
+        received: Some(&received),
+    };
+    let req = f.request(
+        &["DirectMarketing"],
+        &["Name"],
+        org("experian", Role::Broker),
+    );
     assert!(decide(&ctx, &req, &facts).allowed());
-    let req = f.request(&["Advertising"], &["Name", "PostalCode"], org("experian", Role::Broker));
-    assert_eq!(ids(decide(&ctx, &req, &facts)), "onward-purpose-not-received;onward-category-not-received");
+    let req = f.request(
+        &["Advertising"],
+        &["Name", "PostalCode"],
+        org("experian", Role::Broker),
+    );
+    assert_eq!(
+        ids(decide(&ctx, &req, &facts)),
+        "onward-purpose-not-received;onward-category-not-received"
+    );
 }
 
 #[test]
@@ -205,28 +323,61 @@ data_categories = ["EmailAddress", "Name"]
 legal_basis = "legitimate-interests"
 recipients.categories = ["data broker"]
 "#;
-    let mut n = parse_source("n.toml", src).unwrap().resolve("n.toml", "o", &vocab).unwrap();
+    let mut n = parse_source("n.toml", src)
+        .unwrap()
+        .resolve("n.toml", "o", &vocab)
+        .unwrap();
     n.id = 7;
     let notices = HashMap::from([(7, n)]);
     let ctx = Context::new(&vocab, &notices);
-    let facts = RecordFacts { collected_at: t("2017-01-02"), notice: 7, consented: 0, events: &[], received: None };
+    let facts = RecordFacts {
+        collected_at: t("2017-01-02"),
+        notice: 7,
+        consented: 0,
+        events: &[],
+        received: None,
+    };
     let mk = |cats: &[&str]| Request {
         purposes: vec![vocab.resolve(TermKind::Purpose, "DirectMarketing").unwrap()],
-        categories: cats.iter().map(|c| vocab.resolve(TermKind::DataCategory, c).unwrap()).collect(),
+        categories: cats
+            .iter()
+            .map(|c| vocab.resolve(TermKind::DataCategory, c).unwrap())
+            .collect(),
         recipient: org("experian", Role::Broker),
         on_behalf_of: None,
         basis: None,
         at: t("2017-05-01"),
     };
-    assert_eq!(ids(decide(&ctx, &mk(&["EmailAddress"]), &facts)), "electronic-marketing-without-consent");
+    assert_eq!(
+        ids(decide(&ctx, &mk(&["EmailAddress"]), &facts)),
+        "electronic-marketing-without-consent"
+    );
     assert!(decide(&ctx, &mk(&["Name"]), &facts).allowed());
 }
 
 // ---- properties ----
 
-const PURPOSES: &[&str] = &["Marketing", "DirectMarketing", "Advertising", "PoliticalCampaign", "ServiceProvision", "SellDataToThirdParties"];
-const CATEGORIES: &[&str] = &["Name", "PhysicalAddress", "EmailAddress", "custody:ChildBirthDate", "custody:PregnancyDueDate", "Identifying"];
-const BASES: &[LegalBasis] = &[LegalBasis::Consent, LegalBasis::Contract, LegalBasis::LegitimateInterests];
+const PURPOSES: &[&str] = &[
+    "Marketing",
+    "DirectMarketing",
+    "Advertising",
+    "PoliticalCampaign",
+    "ServiceProvision",
+    "SellDataToThirdParties",
+];
+const CATEGORIES: &[&str] = &[
+    "Name",
+    "PhysicalAddress",
+    "EmailAddress",
+    "custody:ChildBirthDate",
+    "custody:PregnancyDueDate",
+    "Identifying",
+];
+const BASES: &[LegalBasis] = &[
+    LegalBasis::Consent,
+    LegalBasis::Contract,
+    LegalBasis::LegitimateInterests,
+];
 const RECIPIENT_CATEGORIES: &[&str] = &["data-broker", "political-party", "marketing-company"];
 
 #[derive(Debug, Clone)]
@@ -248,14 +399,16 @@ fn decl_spec() -> impl Strategy<Value = DeclSpec> {
         any::<bool>(),
         prop::collection::vec(0..RECIPIENT_CATEGORIES.len(), 0..3),
     )
-        .prop_map(|(purposes, categories, basis, special, children, recipients)| DeclSpec {
-            purposes,
-            categories,
-            basis,
-            special,
-            children,
-            recipients,
-        })
+        .prop_map(
+            |(purposes, categories, basis, special, children, recipients)| DeclSpec {
+                purposes,
+                categories,
+                basis,
+                special,
+                children,
+                recipients,
+            },
+        )
 }
 
 fn build(vocab: &Vocabulary, decls: &[DeclSpec]) -> Notice {
@@ -264,13 +417,29 @@ fn build(vocab: &Vocabulary, decls: &[DeclSpec]) -> Notice {
         .enumerate()
         .map(|(i, d)| Declaration {
             id: format!("d{i}"),
-            purposes: d.purposes.iter().map(|p| vocab.resolve(TermKind::Purpose, PURPOSES[*p]).unwrap()).collect(),
-            categories: d.categories.iter().map(|c| vocab.resolve(TermKind::DataCategory, CATEGORIES[*c]).unwrap()).collect(),
+            purposes: d
+                .purposes
+                .iter()
+                .map(|p| vocab.resolve(TermKind::Purpose, PURPOSES[*p]).unwrap())
+                .collect(),
+            categories: d
+                .categories
+                .iter()
+                .map(|c| {
+                    vocab
+                        .resolve(TermKind::DataCategory, CATEGORIES[*c])
+                        .unwrap()
+                })
+                .collect(),
             basis: BASES[d.basis],
             special_condition: d.special.then_some(SpecialCondition::ExplicitConsent),
             childrens_data: d.children,
             recipient_orgs: vec![],
-            recipient_categories: d.recipients.iter().map(|r| RecipientCategory::parse(RECIPIENT_CATEGORIES[*r]).unwrap()).collect(),
+            recipient_categories: d
+                .recipients
+                .iter()
+                .map(|r| RecipientCategory::parse(RECIPIENT_CATEGORIES[*r]).unwrap())
+                .collect(),
             retention: None,
         })
         .collect();
@@ -304,14 +473,16 @@ fn case() -> impl Strategy<Value = Case> {
         prop::collection::vec(0..CATEGORIES.len(), 1..3),
         0..RECIPIENT_CATEGORIES.len(),
     )
-        .prop_map(|(decls, consented, events, purposes, categories, recipient)| Case {
-            decls,
-            consented,
-            events,
-            purposes,
-            categories,
-            recipient,
-        })
+        .prop_map(
+            |(decls, consented, events, purposes, categories, recipient)| Case {
+                decls,
+                consented,
+                events,
+                purposes,
+                categories,
+                recipient,
+            },
+        )
 }
 
 fn run(vocab: &Vocabulary, notice: Notice, c: &Case, extra: Option<PreferenceEvent>) -> Decision {
@@ -335,16 +506,31 @@ fn run(vocab: &Vocabulary, notice: Notice, c: &Case, extra: Option<PreferenceEve
     events.extend(extra);
     events.sort_by_key(|e| e.at);
     let mut recipient = org("r", Role::Controller);
-    recipient.categories = vec![RecipientCategory::parse(RECIPIENT_CATEGORIES[c.recipient]).unwrap()];
+    recipient.categories =
+        vec![RecipientCategory::parse(RECIPIENT_CATEGORIES[c.recipient]).unwrap()];
     let req = Request {
         purposes: c.purposes.iter().map(|i| p(*i)).collect(),
-        categories: c.categories.iter().map(|i| vocab.resolve(TermKind::DataCategory, CATEGORIES[*i]).unwrap()).collect(),
+        categories: c
+            .categories
+            .iter()
+            .map(|i| {
+                vocab
+                    .resolve(TermKind::DataCategory, CATEGORIES[*i])
+                    .unwrap()
+            })
+            .collect(),
         recipient,
         on_behalf_of: None,
         basis: None,
         at: t("2017-03-15"),
     };
-    let facts = RecordFacts { collected_at: t("2016-06-01"), notice: 1, consented: c.consented, events: &events, received: None };
+    let facts = RecordFacts {
+        collected_at: t("2016-06-01"),
+        notice: 1,
+        consented: c.consented,
+        events: &events,
+        received: None,
+    };
     decide(&ctx, &req, &facts)
 }
 

@@ -1,0 +1,311 @@
+mod common;
+
+use base64::prelude::{Engine as _, BASE64_STANDARD};
+use common::Sandbox;
+use custody_log::checkpoint::open_checkpoint;
+use custody_log::merkle;
+use custody_log::note::Verifier;
+use custody_log::tiles::{decode_bundle, TileHashes, TileId};
+use custody_log::Hash;
+use serde_json::Value;
+
+const SHARE_DM: &[&str] = &[
+    "share",
+    "emmas-diary",
+    "--to",
+    "experian",
+    "--purpose",
+    "DirectMarketing",
+    "--categories",
+    "Name,PostalCode",
+    "--at",
+    "2017-04-01",
+    "--out",
+    "out.csv",
+    "--refused",
+    "refused.csv",
+];
+
+fn verifier(s: &Sandbox) -> Verifier {
+    Verifier::from_text(s.ok(&["log", "key"]).trim()).expect("log key prints a verifier key")
+}
+
+/// The base case with one gated disclosure: 3 orgs, 1 notice, 6 records,
+/// 2 preference events, 1 disclosure, 6 decisions.
+fn shared() -> Sandbox {
+    let s = Sandbox::emmas_case();
+    s.ok(SHARE_DM);
+    s
+}
+
+#[test]
+fn init_names_the_log_and_signs_an_empty_checkpoint() {
+    let s = Sandbox::new();
+    let out = s.ok(&["init", "--origin", "example.org/custody"]);
+    assert!(out.contains("log origin example.org/custody"), "{out}");
+    let cp = s.ok(&["log", "checkpoint"]);
+    // The empty tree's root is SHA-256 of nothing.
+    assert!(cp.starts_with("example.org/custody\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n— example.org/custody "), "{cp}");
+    let key = s.ok(&["log", "key"]);
+    let v = Verifier::from_text(key.trim()).unwrap();
+    assert_eq!(v.name(), "example.org/custody");
+    assert!(
+        key.starts_with(&format!("example.org/custody+{:08x}+", v.key_id())),
+        "{key}"
+    );
+    open_checkpoint(&cp, &v).expect("the checkpoint verifies with the printed key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(s.key()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the signing key is readable by its owner only");
+    }
+    let err = s.fails(&["init", "--origin", "other.example/log"]);
+    assert!(
+        err.contains("example.org/custody"),
+        "a log keeps its name: {err}"
+    );
+}
+
+#[test]
+fn every_state_change_is_logged_and_the_log_verifies() {
+    let s = shared();
+    let v: Value = s.json(&["log", "verify", "--json"]);
+    let state = &v["state"];
+    assert_eq!(state["orgs"], 3);
+    assert_eq!(state["notices"], 1);
+    assert_eq!(state["records_collected"], 6);
+    assert_eq!(state["preferences"], 2);
+    assert_eq!(state["disclosures"], 1);
+    assert_eq!(state["decisions"], 6);
+    assert_eq!(v["size"], 3 + 1 + 6 + 2 + 1 + 6);
+    // One checkpoint per command that changed something.
+    assert_eq!(v["checkpoints"], 3 + 1 + 1 + 2 + 1);
+    let cp = s.ok(&["log", "checkpoint"]);
+    assert!(cp.starts_with("localhost/custody\n19\n"), "{cp}");
+}
+
+#[test]
+fn the_log_holds_no_personal_data_in_clear() {
+    let s = shared();
+    s.ok(&["log", "export", "tiles"]);
+    let mut bytes = Vec::new();
+    for entry in walk(&s.path("tiles")) {
+        bytes.extend(std::fs::read(entry).unwrap());
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    for personal in [
+        "M01",
+        "M04",
+        "Ann",
+        "Ames",
+        "ann@example.org",
+        "Ash Rd",
+        "AB1 1AA",
+        "2016-12-01",
+    ] {
+        assert!(
+            !text.contains(personal),
+            "`{personal}` appears in the exported log"
+        );
+    }
+    let shown = s.ok(&["log", "show", "--limit", "100"]);
+    assert!(
+        shown.contains("record-collected") && shown.contains("decided"),
+        "{shown}"
+    );
+    assert!(!shown.contains("M01"), "{shown}");
+}
+
+#[test]
+fn consistency_proof_from_an_old_checkpoint_verifies() {
+    let s = Sandbox::emmas_case();
+    let old = s.ok(&["log", "checkpoint"]);
+    s.write("old.checkpoint", &old);
+    s.ok(SHARE_DM);
+    let new = s.ok(&["log", "checkpoint"]);
+    let out = s.ok(&["log", "consistency", "--from", "old.checkpoint"]);
+    let proof: Vec<Hash> = out
+        .lines()
+        .map(|l| {
+            BASE64_STANDARD
+                .decode(l)
+                .unwrap()
+                .try_into()
+                .expect("32-byte hashes")
+        })
+        .collect();
+    assert!(!proof.is_empty());
+    let v = verifier(&s);
+    let (a, b) = (
+        open_checkpoint(&old, &v).unwrap(),
+        open_checkpoint(&new, &v).unwrap(),
+    );
+    merkle::verify_consistency(a.size, b.size, &proof, &a.root, &b.root)
+        .expect("the printed proof verifies");
+    let mut wrong = proof.clone();
+    wrong[0][0] ^= 1;
+    assert!(merkle::verify_consistency(a.size, b.size, &wrong, &a.root, &b.root).is_err());
+
+    s.ok(&["log", "verify", "--from", "old.checkpoint"]);
+
+    // A checkpoint of another log, or an altered one, is refused.
+    let other = Sandbox::emmas_case();
+    other.write("theirs.checkpoint", &other.ok(&["log", "checkpoint"]));
+    std::fs::copy(other.path("theirs.checkpoint"), s.path("theirs.checkpoint")).unwrap();
+    let err = s.fails(&["log", "consistency", "--from", "theirs.checkpoint"]);
+    assert!(err.contains("checkpoint"), "{err}");
+    s.write("edited.checkpoint", &old.replacen("\n1", "\n2", 1));
+    s.fails(&["log", "consistency", "--from", "edited.checkpoint"]);
+}
+
+#[test]
+fn verify_names_an_edited_entry() {
+    let s = shared();
+    let db = s.sql();
+    db.execute_batch("DROP TRIGGER log_entries_unchangeable")
+        .unwrap();
+    // Flip the reasons of decision entry 15 from whatever they were.
+    db.execute("UPDATE log_entries SET entry = CAST(substr(entry, 1, length(entry) - 1) || x'7f' AS BLOB) WHERE idx = 15", []).unwrap();
+    drop(db);
+    let err = s.fails(&["log", "verify"]);
+    assert!(err.contains("entry 15 does not match"), "{err}");
+}
+
+#[test]
+fn verify_names_a_deleted_entry() {
+    let s = shared();
+    let db = s.sql();
+    db.execute_batch("DROP TRIGGER log_entries_undeletable")
+        .unwrap();
+    db.execute("DELETE FROM log_entries WHERE idx = 7", [])
+        .unwrap();
+    drop(db);
+    let err = s.fails(&["log", "verify"]);
+    assert!(err.contains("entry 7 is missing"), "{err}");
+}
+
+#[test]
+fn verify_names_reordered_entries() {
+    let s = shared();
+    let db = s.sql();
+    db.execute_batch(
+        "DROP TRIGGER log_entries_unchangeable;
+         UPDATE log_entries SET idx = -1 WHERE idx = 13;
+         UPDATE log_entries SET idx = 13 WHERE idx = 14;
+         UPDATE log_entries SET idx = 14 WHERE idx = -1;",
+    )
+    .unwrap();
+    drop(db);
+    let err = s.fails(&["log", "verify"]);
+    assert!(err.contains("entry 13 does not match"), "{err}");
+}
+
+#[test]
+fn verify_catches_entries_cut_from_the_end_with_their_tiles() {
+    let s = shared();
+    let db = s.sql();
+    db.execute_batch(
+        "DROP TRIGGER log_entries_undeletable; DELETE FROM log_entries WHERE idx >= 17;",
+    )
+    .unwrap();
+    drop(db);
+    let err = s.fails(&["log", "verify"]);
+    assert!(err.contains("removed from its end"), "{err}");
+}
+
+#[test]
+fn verify_catches_state_without_its_entries() {
+    let s = shared();
+    s.sql()
+        .execute(
+            "DELETE FROM decisions WHERE record = (SELECT min(record) FROM decisions)",
+            [],
+        )
+        .unwrap();
+    let err = s.fails(&["log", "verify"]);
+    assert!(err.contains("the store and the log disagree"), "{err}");
+}
+
+#[test]
+fn another_key_cannot_extend_the_log() {
+    let s = shared();
+    std::fs::rename(s.key(), s.path("kept.key")).unwrap();
+    let err = s.fails(&["log", "checkpoint"]);
+    assert!(err.contains("signed with a key that is not at"), "{err}");
+    let other = Sandbox::new();
+    other.ok(&["init"]);
+    let err = s.fails(&[
+        "--signing-key",
+        other.key().to_str().unwrap(),
+        "log",
+        "checkpoint",
+    ]);
+    assert!(err.contains("does not verify"), "{err}");
+    s.ok(&["--signing-key", "kept.key", "log", "verify"]);
+}
+
+#[test]
+fn export_is_a_tiles_log_a_client_can_check_alone() {
+    let s = shared();
+    s.ok(&[
+        "consent",
+        "emmas-diary",
+        "M05",
+        "--withdraw",
+        "DirectMarketing",
+        "--at",
+        "2017-05-01",
+    ]);
+    s.ok(&["log", "export", "tiles"]);
+    let root = s.path("tiles");
+    let v = verifier(&s);
+    let cp = open_checkpoint(
+        &std::fs::read_to_string(root.join("checkpoint")).unwrap(),
+        &v,
+    )
+    .unwrap();
+    assert_eq!(cp.size, 20);
+    let read_tile = |level: u8, index: u64| -> Result<Vec<Hash>, std::io::Error> {
+        // The client knows the size, so which tiles are partial.
+        let id = custody_log::tiles::tiles_for_size(cp.size)
+            .into_iter()
+            .find(|t| t.level == level && t.index == index)
+            .ok_or_else(|| std::io::Error::other("no such tile"))?;
+        let bytes = std::fs::read(root.join(id.path()))?;
+        Ok(bytes
+            .chunks_exact(32)
+            .map(|c| c.try_into().unwrap())
+            .collect())
+    };
+    let bundle = std::fs::read(root.join(TileId::entries_path(0, 20)))
+        .expect("a partial entry bundle of 20");
+    let entries = decode_bundle(&bundle).unwrap();
+    assert_eq!(entries.len(), 20);
+    let leaves = read_tile(0, 0).unwrap();
+    let source = TileHashes::new(read_tile);
+    assert_eq!(merkle::root(&source, cp.size).unwrap(), cp.root);
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(
+            merkle::leaf_hash(e),
+            leaves[i],
+            "entry {i} matches its leaf"
+        );
+        let proof = merkle::inclusion_proof(&source, i as u64, cp.size).unwrap();
+        merkle::verify_inclusion(&leaves[i], i as u64, cp.size, &proof, &cp.root).unwrap();
+        custody_core::entry::Entry::decode(e).expect("every exported entry decodes");
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -1,0 +1,412 @@
+//! The transparency log as its users see it: the latest checkpoint and the
+//! key that verifies it, consistency proofs between checkpoints, a full
+//! re-verification of the stored log, and export as C2SP tlog-tiles.
+
+use std::path::{Path, PathBuf};
+
+use base64::prelude::{Engine as _, BASE64_STANDARD};
+use custody_core::entry::Entry;
+use custody_log::checkpoint::{self, Checkpoint};
+use custody_log::merkle;
+use custody_log::note::{Signer, Verifier};
+use custody_log::tiles::{self, TileId, TileWriter};
+use custody_log::Hash;
+use custody_store::{StateCounts, Store};
+use serde::Serialize;
+
+use crate::sequencer::{split_hashes, tile_source};
+use crate::{logged, Engine, Error, Progress, Result};
+
+pub(crate) const ORIGIN_SETTING: &str = "log.origin";
+
+/// Refuses a key that is not the one this log was signed with.
+pub(crate) fn check_signer<S: Store>(store: &S, signer: &Signer) -> Result<()> {
+    if let Some(origin) = store.setting(ORIGIN_SETTING)? {
+        if origin != signer.name() {
+            return Err(Error::Log(format!(
+                "this log's origin is `{origin}` but the signing key is for `{}`: use the key the log was started with",
+                signer.name()
+            )));
+        }
+    }
+    if let Some((size, note)) = store.latest_checkpoint()? {
+        open_checkpoint(&note, &signer.verifier()).map_err(|_| {
+            Error::Log(format!(
+                "the checkpoint signed at size {size} does not verify with the key {}: \
+                 this is not the key the log was signed with",
+                signer.verifier().to_text()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+pub(crate) fn open_checkpoint(note: &str, verifier: &Verifier) -> Result<Checkpoint> {
+    checkpoint::open_checkpoint(note, verifier).map_err(|e| Error::Log(format!("checkpoint: {e}")))
+}
+
+/// What `custody log verify` found: all of it holds, or it returned an error.
+#[derive(Debug, Serialize)]
+pub struct Verified {
+    pub origin: String,
+    pub size: u64,
+    pub root: String,
+    pub checkpoints: usize,
+    /// The size of the checkpoint given with `--from`, shown consistent.
+    pub from: Option<u64>,
+    pub state: StateCounts,
+}
+
+/// A proof that the current tree extends an older checkpoint.
+#[derive(Debug, Serialize)]
+pub struct Consistency {
+    pub from_size: u64,
+    pub to_size: u64,
+    pub proof: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Exported {
+    pub dir: PathBuf,
+    pub size: u64,
+    pub tiles: usize,
+    pub bundles: u64,
+}
+
+impl<S: Store> Engine<S> {
+    /// Records the log's origin and signs its first (possibly empty) checkpoint.
+    pub fn init_log(&mut self) -> Result<String> {
+        let origin = self.signer.name().to_string();
+        if self.store.setting(ORIGIN_SETTING)?.is_none() {
+            custody_store::atomic(&mut self.store, |s| s.set_setting(ORIGIN_SETTING, &origin))?;
+        }
+        if self.store.latest_checkpoint()?.is_none() {
+            logged(&mut self.store, &self.signer, |_, _| Ok(()))?;
+        }
+        self.checkpoint()
+    }
+
+    /// The latest signed checkpoint, as the signed note.
+    pub fn checkpoint(&self) -> Result<String> {
+        Ok(self
+            .store
+            .latest_checkpoint()?
+            .ok_or_else(|| {
+                Error::NotFound("the log has no checkpoint yet: run `custody init`".into())
+            })?
+            .1)
+    }
+
+    /// The verifier key, `<origin>+<key id>+<key>`.
+    pub fn verifier_key(&self) -> String {
+        self.signer.verifier().to_text()
+    }
+
+    pub fn verifier(&self) -> Verifier {
+        self.signer.verifier()
+    }
+
+    /// The latest checkpoint, opened.
+    pub fn latest(&self) -> Result<(Checkpoint, String)> {
+        let note = self.checkpoint()?;
+        Ok((open_checkpoint(&note, &self.signer.verifier())?, note))
+    }
+
+    /// The proof that the latest checkpoint's tree extends `old` (a signed
+    /// checkpoint note of this log). The proof is checked before it is given.
+    pub fn consistency(&self, old: &str) -> Result<Consistency> {
+        let old = open_checkpoint(old, &self.signer.verifier())?;
+        let (new, _) = self.latest()?;
+        if old.size > new.size {
+            return Err(Error::Log(format!(
+                "the given checkpoint has {} entries but this log has {}: the log has been truncated, or it is another log",
+                old.size, new.size
+            )));
+        }
+        let source = tile_source(&self.store);
+        let proof = merkle::consistency_proof(&source, old.size, new.size)
+            .map_err(|e| Error::Log(e.to_string()))?;
+        merkle::verify_consistency(old.size, new.size, &proof, &old.root, &new.root).map_err(|_| {
+            Error::Log(format!(
+                "the log does not extend the given checkpoint of size {}: its first {} entries have another root now",
+                old.size, old.size
+            ))
+        })?;
+        Ok(Consistency {
+            from_size: old.size,
+            to_size: new.size,
+            proof: proof.iter().map(|h| BASE64_STANDARD.encode(h)).collect(),
+        })
+    }
+
+    /// Up to `limit` stored entries from index `from`.
+    pub fn log_entries(&self, from: u64, limit: u64) -> Result<Vec<(u64, Vec<u8>)>> {
+        let end = self.store.log_size()?.min(from.saturating_add(limit));
+        (from..end)
+            .map(|i| {
+                Ok((
+                    i,
+                    self.store
+                        .log_entry(i)?
+                        .ok_or_else(|| Error::Log(format!("entry {i} is missing")))?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The inclusion proof of entry `index` in the tree of the latest checkpoint.
+    pub fn inclusion(&self, index: u64) -> Result<(Vec<u8>, Vec<Hash>, String)> {
+        let (cp, note) = self.latest()?;
+        if index >= cp.size {
+            return Err(Error::NotFound(format!(
+                "the log has {} entries; there is no entry {index}",
+                cp.size
+            )));
+        }
+        let entry = self
+            .store
+            .log_entry(index)?
+            .ok_or_else(|| Error::Log(format!("entry {index} is missing")))?;
+        let proof = merkle::inclusion_proof(&tile_source(&self.store), index, cp.size)
+            .map_err(|e| Error::Log(e.to_string()))?;
+        Ok((entry, proof, note))
+    }
+
+    /// Recomputes the whole tree from the stored entries and checks it against
+    /// the stored hashes, every signed checkpoint, `from` (a checkpoint someone
+    /// kept), and the state the entries describe. The first fault is an error
+    /// naming the entry.
+    pub fn verify_log(&self, from: Option<&str>, progress: &dyn Progress) -> Result<Verified> {
+        let verifier = self.signer.verifier();
+        let mut checkpoints = Vec::new();
+        for (size, note) in self.store.checkpoints()? {
+            let cp = open_checkpoint(&note, &verifier).map_err(|e| {
+                Error::Log(format!(
+                    "the checkpoint stored for size {size} does not verify: {e}"
+                ))
+            })?;
+            if cp.size != size {
+                return Err(Error::Log(format!(
+                    "the checkpoint stored for size {size} is for size {}",
+                    cp.size
+                )));
+            }
+            checkpoints.push(cp);
+        }
+        let from = from.map(|n| open_checkpoint(n, &verifier)).transpose()?;
+        let mut targets: Vec<(&Checkpoint, &str)> = checkpoints
+            .iter()
+            .map(|c| (c, "the checkpoint signed"))
+            .collect();
+        if let Some(f) = &from {
+            targets.push((f, "the given checkpoint"));
+        }
+        targets.sort_by_key(|(c, _)| c.size);
+
+        let size = self.store.log_size()?;
+        let mut writer =
+            TileWriter::resume(0, Vec::new()).map_err(|e| Error::Log(e.to_string()))?;
+        let mut stored_leaves: Vec<Hash> = Vec::new();
+        let mut kinds = StateCounts::default();
+        let mut next_target = 0;
+        let mut last_good = 0u64;
+        let mut expected = 0u64;
+        progress.start("verifying the log", Some(size));
+        let check_targets = |writer: &TileWriter,
+                             next_target: &mut usize,
+                             last_good: &mut u64|
+         -> Result<()> {
+            while let Some((cp, what)) = targets.get(*next_target) {
+                if cp.size != writer.size() {
+                    break;
+                }
+                if writer.root() != cp.root {
+                    return Err(Error::Log(format!(
+                        "the first {} entries no longer hash to {what} at that size: an entry from {} to {} was changed, \
+                         removed or reordered (the stored hashes were rewritten to match)",
+                        cp.size,
+                        last_good,
+                        cp.size - 1
+                    )));
+                }
+                *last_good = cp.size;
+                *next_target += 1;
+            }
+            Ok(())
+        };
+        check_targets(&writer, &mut next_target, &mut last_good)?;
+        self.store.for_each_log_entry(0, &mut |index, bytes| {
+            let fail = |m: String| custody_store::StoreError::Corrupt(m);
+            if index != expected {
+                return Err(fail(format!("entry {expected} is missing (the next stored entry is {index}): a row was deleted")));
+            }
+            let entry = Entry::decode(bytes).map_err(|e| fail(format!("entry {index} does not decode: {e}")))?;
+            count(&mut kinds, &entry);
+            let leaf = merkle::leaf_hash(bytes);
+            if index % 256 == 0 {
+                let tile = self.store.log_tile(0, index / 256)?.unwrap_or_default();
+                stored_leaves = split_hashes(&tile).unwrap_or_default();
+            }
+            if stored_leaves.get((index % 256) as usize) != Some(&leaf) {
+                return Err(fail(format!(
+                    "entry {index} does not match the hash stored when it was appended: it was edited or moved"
+                )));
+            }
+            writer.push(leaf);
+            expected += 1;
+            if expected % 65536 == 0 {
+                compare_tiles(&self.store, writer.take_dirty()).map_err(|e| fail(e.to_string()))?;
+                progress.advance(65536);
+            }
+            check_targets(&writer, &mut next_target, &mut last_good).map_err(|e| fail(e.to_string()))?;
+            Ok(())
+        })
+        .map_err(|e| match e {
+            custody_store::StoreError::Corrupt(m) => Error::Log(m),
+            other => other.into(),
+        })?;
+        progress.finish();
+        compare_tiles(&self.store, writer.take_dirty())?;
+        if let Some((cp, what)) = targets.get(next_target) {
+            return Err(Error::Log(format!(
+                "{what} covers {} entries but the log holds {size}: entries were removed from its end",
+                cp.size
+            )));
+        }
+        let latest = checkpoints.last().map_or(0, |c| c.size);
+        if latest != size {
+            return Err(Error::Log(format!(
+                "entries {latest} to {} are not covered by any signed checkpoint",
+                size - 1
+            )));
+        }
+        let state = self.store.state_counts()?;
+        if state != kinds {
+            return Err(Error::Log(format!(
+                "the store and the log disagree: the store holds {} and the log records {}",
+                describe_counts(&state),
+                describe_counts(&kinds)
+            )));
+        }
+        Ok(Verified {
+            origin: self.signer.name().to_string(),
+            size,
+            root: BASE64_STANDARD.encode(writer.root()),
+            checkpoints: checkpoints.len(),
+            from: from.map(|f| f.size),
+            state,
+        })
+    }
+
+    /// Writes the log as C2SP tlog-tiles under `dir`: `checkpoint`, every
+    /// tile, every entry bundle.
+    pub fn export_tiles(&self, dir: &Path, progress: &dyn Progress) -> Result<Exported> {
+        let (cp, note) = self.latest()?;
+        let write = |rel: &str, bytes: &[u8]| -> Result<()> {
+            let path = dir.join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            }
+            std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))
+        };
+        let ids = tiles::tiles_for_size(cp.size);
+        for id in &ids {
+            let stored = self
+                .store
+                .log_tile(id.level, id.index)?
+                .ok_or_else(|| Error::Log(format!("tile {} is missing", id.path())))?;
+            let want = id.width as usize * 32;
+            if stored.len() < want {
+                return Err(Error::Log(format!(
+                    "tile {} holds {} hashes, not {}",
+                    id.path(),
+                    stored.len() / 32,
+                    id.width
+                )));
+            }
+            write(&id.path(), &stored[..want])?;
+        }
+        progress.start("exporting entries", Some(cp.size));
+        let mut bundle: Vec<Vec<u8>> = Vec::with_capacity(256);
+        let mut bundles = 0u64;
+        let mut failed = None;
+        self.store
+            .for_each_log_entry(0, &mut |index, bytes| {
+                if index >= cp.size {
+                    return Ok(());
+                }
+                bundle.push(bytes.to_vec());
+                if bundle.len() == 256 {
+                    if let Err(e) = write_bundle(&write, index / 256, &bundle) {
+                        failed = Some(e);
+                        return Err(custody_store::StoreError::Conflict("export failed".into()));
+                    }
+                    bundle.clear();
+                    bundles += 1;
+                    progress.advance(256);
+                }
+                Ok(())
+            })
+            .map_err(|e| failed.take().unwrap_or(e.into()))?;
+        if !bundle.is_empty() {
+            write_bundle(&write, cp.size / 256, &bundle)?;
+            bundles += 1;
+        }
+        progress.finish();
+        // The checkpoint last: a mirror that sees it can fetch everything it covers.
+        write("checkpoint", note.as_bytes())?;
+        Ok(Exported {
+            dir: dir.to_path_buf(),
+            size: cp.size,
+            tiles: ids.len(),
+            bundles,
+        })
+    }
+}
+
+fn write_bundle(
+    write: &dyn Fn(&str, &[u8]) -> Result<()>,
+    index: u64,
+    entries: &[Vec<u8>],
+) -> Result<()> {
+    let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+    let bytes = tiles::encode_bundle(&refs).map_err(|e| Error::Log(e.to_string()))?;
+    write(&TileId::entries_path(index, entries.len() as u16), &bytes)
+}
+
+/// Recomputed tiles against the stored ones (level 0 was checked entry by entry).
+fn compare_tiles<S: Store>(store: &S, recomputed: Vec<(TileId, Vec<Hash>)>) -> Result<()> {
+    for (id, hashes) in recomputed.into_iter().filter(|(id, _)| id.level > 0) {
+        let stored = store.log_tile(id.level, id.index)?.unwrap_or_default();
+        let stored = split_hashes(&stored).unwrap_or_default();
+        if stored.get(..hashes.len()) != Some(&hashes[..]) {
+            return Err(Error::Log(format!(
+                "the stored tile {} does not match the entries: it was rewritten",
+                id.path()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn count(c: &mut StateCounts, e: &Entry) {
+    match e {
+        Entry::OrgAdded { .. } => c.orgs += 1,
+        Entry::TermAdded { .. } => c.terms += 1,
+        Entry::ExplicitPurposesSet { .. } => {}
+        Entry::NoticePublished { .. } => c.notices += 1,
+        Entry::RecordCollected { .. } => c.records_collected += 1,
+        Entry::PreferenceRecorded { .. } => c.preferences += 1,
+        Entry::DisclosureRecorded { .. } => c.disclosures += 1,
+        Entry::Decided { .. } => c.decisions += 1,
+        Entry::Disclosed { .. } => c.disclosed_history += 1,
+    }
+}
+
+fn describe_counts(c: &StateCounts) -> String {
+    format!(
+        "{} organisations, {} terms, {} notices, {} collected records, {} preference events, {} disclosures, \
+         {} decisions, {} records disclosed in imported history",
+        c.orgs, c.terms, c.notices, c.records_collected, c.preferences, c.disclosures, c.decisions, c.disclosed_history
+    )
+}

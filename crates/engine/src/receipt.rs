@@ -1,0 +1,237 @@
+//! Receipts: for every log entry about a person, a C2SP `tlog-proof@v1` file
+//! whose `extra` line is the entry's exact bytes. Anyone with the log's
+//! verifier key can check one offline: the entry is in the tree the signed
+//! checkpoint commits to.
+
+use std::path::{Path, PathBuf};
+
+use custody_core::entry::{Commitment, Entry, SubjectKey};
+use custody_core::reason::ReasonSet;
+use custody_log::checkpoint::Checkpoint;
+use custody_log::merkle;
+use custody_log::note::Verifier;
+use custody_log::proof::TlogProof;
+use custody_store::Store;
+use serde::Serialize;
+
+use crate::sequencer::tile_source;
+use crate::{instant, Engine, Error, Result};
+
+#[derive(Debug, Serialize)]
+pub struct Receipt {
+    pub index: u64,
+    pub kind: &'static str,
+    pub summary: String,
+    pub file: PathBuf,
+}
+
+/// A receipt that verified: the checkpoint it rests on and the entry it proves.
+#[derive(Debug)]
+pub struct VerifiedReceipt {
+    pub checkpoint: Checkpoint,
+    pub index: u64,
+    pub entry: Entry,
+}
+
+impl<S: Store> Engine<S> {
+    /// Writes a receipt into `dir` for every entry about `subject` as held by
+    /// `org` (the collector or any later holder), proved against the latest
+    /// checkpoint.
+    pub fn receipts(&self, org: &str, subject: &str, dir: &Path) -> Result<Vec<Receipt>> {
+        self.org(org)?;
+        let commitments = self.commitments(org, subject)?;
+        let (cp, note) = self.latest()?;
+        let source = tile_source(&self.store);
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut out = Vec::new();
+        for c in &commitments {
+            for (index, bytes) in self.store.log_entries_about(c)? {
+                let entry =
+                    Entry::decode(&bytes).map_err(|e| Error::Log(format!("entry {index}: {e}")))?;
+                if entry.subject() != Some(c) || index >= cp.size {
+                    continue;
+                }
+                let proof = merkle::inclusion_proof(&source, index, cp.size)
+                    .map_err(|e| Error::Log(e.to_string()))?;
+                let receipt = TlogProof {
+                    extra: Some(bytes),
+                    index,
+                    proof,
+                    checkpoint: note.clone(),
+                };
+                let file = dir.join(format!("{}-{index}.tlog-proof", file_safe(subject)));
+                std::fs::write(&file, receipt.to_text()).map_err(|e| Error::io(&file, e))?;
+                out.push(Receipt {
+                    index,
+                    kind: entry.kind_name(),
+                    summary: describe(&entry),
+                    file,
+                });
+            }
+        }
+        out.sort_by_key(|r| r.index);
+        Ok(out)
+    }
+
+    /// The commitments under which the log knows this person's records: one
+    /// per collection they came from.
+    fn commitments(&self, org: &str, subject: &str) -> Result<Vec<Commitment>> {
+        let held = self.store.held(org, subject)?;
+        if held.is_empty() {
+            return Err(Error::NotFound(format!(
+                "{org} holds no record of subject `{subject}`"
+            )));
+        }
+        let notices = self.store.notices(None)?;
+        let mut out = Vec::new();
+        for r in held {
+            let origin = match r.origin {
+                None => r,
+                Some(o) => self
+                    .store
+                    .record(o)?
+                    .ok_or_else(|| Error::NotFound(format!("record {o}")))?,
+            };
+            let collector = notices
+                .iter()
+                .find(|n| Some(n.id) == origin.notice)
+                .map(|n| n.org.clone())
+                .ok_or_else(|| Error::NotFound(format!("the notice of record {}", origin.id)))?;
+            let Some(secret) = self.store.org_secret(&collector)? else {
+                continue;
+            };
+            let c = SubjectKey::new(&secret).commit(&origin.subject);
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Checks a receipt offline against the log's verifier key.
+pub fn verify_receipt(text: &str, verifier: &Verifier) -> Result<VerifiedReceipt> {
+    let receipt = TlogProof::parse(text).map_err(|e| Error::Log(format!("not a receipt: {e}")))?;
+    let bytes = receipt
+        .extra
+        .as_deref()
+        .ok_or_else(|| Error::Log("the receipt carries no entry (no `extra` line)".into()))?;
+    let entry = Entry::decode(bytes)
+        .map_err(|e| Error::Log(format!("the receipt's entry does not decode: {e}")))?;
+    let checkpoint = receipt
+        .verify(verifier, &merkle::leaf_hash(bytes))
+        .map_err(|e| Error::Log(format!("the receipt does not verify: {e}")))?;
+    Ok(VerifiedReceipt {
+        checkpoint,
+        index: receipt.index,
+        entry,
+    })
+}
+
+/// An entry in words.
+pub fn describe(e: &Entry) -> String {
+    let date = |at: i64| custody_core::time::format_instant(&instant(at));
+    match e {
+        Entry::OrgAdded {
+            at,
+            org,
+            name,
+            role,
+        } => format!("{}: organisation {org} ({name}, {role}) joined", date(*at)),
+        Entry::TermAdded {
+            at, org, key, kind, ..
+        } => format!("{}: {org} added the {kind} {key}", date(*at)),
+        Entry::ExplicitPurposesSet { at, purposes } => {
+            format!(
+                "{}: purposes that must be named explicitly set to {}",
+                date(*at),
+                purposes.join(", ")
+            )
+        }
+        Entry::NoticePublished {
+            at,
+            org,
+            version,
+            notice,
+            ..
+        } => {
+            format!(
+                "{}: {org} published notice version {version} (notice {notice})",
+                date(*at)
+            )
+        }
+        Entry::RecordCollected {
+            at, org, notice, ..
+        } => {
+            format!(
+                "{}: {org} collected this record under notice {notice}",
+                date(*at)
+            )
+        }
+        Entry::PreferenceRecorded {
+            at,
+            org,
+            action,
+            purpose,
+            ..
+        } => match purpose {
+            Some(p) => format!("{}: {action} consent for {p}, recorded by {org}", date(*at)),
+            None => format!("{}: {action}, recorded by {org}", date(*at)),
+        },
+        Entry::DisclosureRecorded {
+            at,
+            disclosure,
+            from,
+            to,
+            purposes,
+            allowed,
+            refused,
+            gated,
+            ..
+        } => format!(
+            "{}: disclosure {disclosure} from {from} to {to} for {}: {}",
+            date(*at),
+            purposes.join(", "),
+            if *gated {
+                format!("{allowed} allowed, {refused} refused")
+            } else {
+                format!("{allowed} records, imported history")
+            }
+        ),
+        Entry::Decided {
+            at,
+            disclosure,
+            reasons,
+            ..
+        } => {
+            let reasons = ReasonSet(*reasons);
+            if reasons.is_empty() {
+                format!(
+                    "{}: disclosure {disclosure} of this record was allowed",
+                    date(*at)
+                )
+            } else {
+                format!(
+                    "{}: disclosure {disclosure} of this record was refused: {}",
+                    date(*at),
+                    reasons.to_ids()
+                )
+            }
+        }
+        Entry::Disclosed { at, disclosure, .. } => {
+            format!("{}: this record was disclosed in disclosure {disclosure}, outside custody (imported history)", date(*at))
+        }
+    }
+}
+
+fn file_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

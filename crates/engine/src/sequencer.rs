@@ -1,0 +1,166 @@
+//! Sequencing: the entries of one transaction go into the log inside that
+//! transaction, and the checkpoint that covers them is signed before it
+//! commits. So there is no state change without its entry, no entry without
+//! its state change, and no commit without a checkpoint.
+
+use custody_core::entry::Entry;
+use custody_log::checkpoint::Checkpoint;
+use custody_log::merkle;
+use custody_log::note::Signer;
+use custody_log::tiles::{TileHashes, TileWriter, TILE_HEIGHT};
+use custody_log::Hash;
+use custody_store::{EntryBatch, Store, StoreError};
+
+use crate::log::ORIGIN_SETTING;
+use crate::{Error, Result};
+
+/// Entries are written to the store in batches of this many, to bound memory
+/// on a disclosure of tens of millions of records.
+const FLUSH_EVERY: usize = 1 << 16;
+
+pub(crate) struct Sequencer {
+    writer: TileWriter,
+    /// Index of the first entry of `batch`.
+    next: u64,
+    batch: EntryBatch,
+    /// Size and root of the latest signed checkpoint when the transaction began.
+    signed: Option<Checkpoint>,
+}
+
+impl Sequencer {
+    /// Resumes the log where the store left it. Call inside the transaction.
+    pub(crate) fn begin<S: Store>(store: &S, signer: &Signer) -> Result<Sequencer> {
+        let size = store.log_size()?;
+        let writer = TileWriter::resume(size, last_tiles(store, size)?)
+            .map_err(|e| corrupt(format!("log tiles: {e}")))?;
+        let signed = match store.latest_checkpoint()? {
+            None => None,
+            Some((_, note)) => Some(crate::log::open_checkpoint(&note, &signer.verifier())?),
+        };
+        Ok(Sequencer {
+            writer,
+            next: size,
+            batch: EntryBatch::default(),
+            signed,
+        })
+    }
+
+    pub(crate) fn append<S: Store>(&mut self, store: &mut S, entry: &Entry) -> Result<()> {
+        let bytes = self
+            .batch
+            .push_with(|out| entry.encode(out))
+            .map_err(|e| Error::Invalid(format!("log entry: {e}")))?;
+        self.writer.push(merkle::leaf_hash(bytes));
+        if self.batch.len() >= FLUSH_EVERY {
+            self.flush(store)?;
+        }
+        Ok(())
+    }
+
+    fn flush<S: Store>(&mut self, store: &mut S) -> Result<()> {
+        store.append_log(self.next, &self.batch)?;
+        self.next += self.batch.len() as u64;
+        self.batch.clear();
+        Ok(())
+    }
+
+    /// Writes what is left, the tiles, and a checkpoint signed only if the new
+    /// tree extends the last signed one. Returns the new checkpoint, if the
+    /// transaction appended anything.
+    pub(crate) fn seal<S: Store>(
+        mut self,
+        store: &mut S,
+        signer: &Signer,
+        at: i64,
+    ) -> Result<Option<String>> {
+        self.flush(store)?;
+        let size = self.writer.size();
+        if self.signed.as_ref().is_some_and(|c| c.size == size) {
+            return Ok(None);
+        }
+        let tiles: Vec<(u8, u64, Vec<u8>)> = self
+            .writer
+            .take_dirty()
+            .into_iter()
+            .map(|(id, hashes)| (id.level, id.index, hashes.concat()))
+            .collect();
+        store.put_log_tiles(&tiles)?;
+        let root = self.writer.root();
+        if let Some(old) = &self.signed {
+            let source = tile_source(store);
+            let then =
+                merkle::root(&source, old.size).map_err(|e| corrupt(format!("log tiles: {e}")))?;
+            if then != old.root {
+                return Err(Error::Log(format!(
+                    "refusing to sign: the tree of {} entries no longer has the root of the checkpoint signed at that size; \
+                     run `custody log verify`",
+                    old.size
+                )));
+            }
+        }
+        if store.setting(ORIGIN_SETTING)?.is_none() {
+            store.set_setting(ORIGIN_SETTING, signer.name())?;
+        }
+        let checkpoint = Checkpoint {
+            origin: signer.name().to_string(),
+            size,
+            root,
+        };
+        let note = checkpoint
+            .sign(signer)
+            .map_err(|e| Error::Log(format!("signing the checkpoint: {e}")))?;
+        store.insert_checkpoint(size, &note, at)?;
+        Ok(Some(note))
+    }
+}
+
+/// The last tile at each level for a tree of `size` leaves, level 0 first.
+pub(crate) fn last_tiles<S: Store>(store: &S, size: u64) -> Result<Vec<Vec<Hash>>> {
+    let mut tiles = Vec::new();
+    let mut level = 0u8;
+    loop {
+        let nodes = size >> (TILE_HEIGHT as u32 * level as u32);
+        if nodes == 0 {
+            return Ok(tiles);
+        }
+        let index = (nodes - 1) / 256;
+        let hashes = store
+            .log_tile(level, index)?
+            .ok_or_else(|| corrupt(format!("log tile {level}/{index} is missing")))?;
+        tiles.push(
+            split_hashes(&hashes)
+                .ok_or_else(|| corrupt(format!("log tile {level}/{index} is not whole hashes")))?,
+        );
+        level += 1;
+    }
+}
+
+pub(crate) fn split_hashes(bytes: &[u8]) -> Option<Vec<Hash>> {
+    if bytes.len() % 32 != 0 {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(32)
+            .map(|c| c.try_into().expect("32 bytes"))
+            .collect(),
+    )
+}
+
+/// Stored tiles as a source of subtree hashes for proofs.
+pub(crate) fn tile_source<S: Store>(
+    store: &S,
+) -> TileHashes<impl Fn(u8, u64) -> std::result::Result<Vec<Hash>, StoreError> + '_> {
+    TileHashes::new(move |level, index| {
+        let bytes = store
+            .log_tile(level, index)?
+            .ok_or_else(|| StoreError::Corrupt(format!("log tile {level}/{index} is missing")))?;
+        split_hashes(&bytes).ok_or_else(|| {
+            StoreError::Corrupt(format!("log tile {level}/{index} is not whole hashes"))
+        })
+    })
+}
+
+fn corrupt(message: String) -> Error {
+    Error::Store(StoreError::Corrupt(message))
+}
