@@ -220,6 +220,7 @@ impl Entry {
 
     /// Appends the canonical encoding to `out`.
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EntryError> {
+        let start = out.len();
         out.push(VERSION);
         out.push(self.kind());
         out.extend_from_slice(&self.at().to_be_bytes());
@@ -326,9 +327,11 @@ impl Entry {
             }
             Entry::Disclosed { disclosure, .. } => w.u64(*disclosure),
         }
-        if out.len() > u16::MAX as usize {
+        let len = out.len() - start;
+        if len > u16::MAX as usize {
             // Entry bundles prefix each entry with a u16 length.
-            return Err(EntryError::TooLong(out.len()));
+            out.truncate(start);
+            return Err(EntryError::TooLong(len));
         }
         Ok(())
     }
