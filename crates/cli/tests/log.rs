@@ -5,7 +5,7 @@ use common::Sandbox;
 use custody_log::checkpoint::open_checkpoint;
 use custody_log::merkle;
 use custody_log::note::Verifier;
-use custody_log::tiles::{decode_bundle, TileHashes, TileId};
+use custody_log::tiles::{decode_bundle, encode_bundle, TileHashes, TileId};
 use custody_log::Hash;
 use serde_json::Value;
 
@@ -159,57 +159,145 @@ fn consistency_proof_from_an_old_checkpoint_verifies() {
     s.fails(&["log", "consistency", "--from", "edited.checkpoint"]);
 }
 
+/// The entries of stored bundle `idx`, read as an attacker would.
+fn bundle(s: &Sandbox, idx: i64) -> Vec<Vec<u8>> {
+    let bytes: Vec<u8> = s
+        .sql()
+        .query_row(
+            "SELECT entries FROM log_bundles WHERE idx = ?1",
+            [idx],
+            |r| r.get(0),
+        )
+        .unwrap();
+    decode_bundle(&bytes)
+        .unwrap()
+        .into_iter()
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+/// Rewrites bundle `idx`, triggers and all, as an attacker with the file could.
+fn rewrite(s: &Sandbox, idx: i64, entries: &[Vec<u8>]) {
+    let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+    let db = s.sql();
+    db.execute_batch("DROP TRIGGER log_bundles_append_only")
+        .unwrap();
+    db.execute(
+        "UPDATE log_bundles SET count = ?2, entries = ?3 WHERE idx = ?1",
+        rusqlite::params![idx, entries.len() as i64, encode_bundle(&refs).unwrap()],
+    )
+    .unwrap();
+}
+
 #[test]
 fn verify_names_an_edited_entry() {
     let s = shared();
-    let db = s.sql();
-    db.execute_batch("DROP TRIGGER log_entries_unchangeable")
-        .unwrap();
-    // Flip the reasons of decision entry 15 from whatever they were.
-    db.execute("UPDATE log_entries SET entry = CAST(substr(entry, 1, length(entry) - 1) || x'7f' AS BLOB) WHERE idx = 15", []).unwrap();
-    drop(db);
+    let mut entries = bundle(&s, 0);
+    // Entry 15 is a decision; its last bytes are the reasons: claim "allowed".
+    let e = &mut entries[15];
+    let n = e.len();
+    e[n - 4..].copy_from_slice(&[0; 4]);
+    rewrite(&s, 0, &entries);
     let err = s.fails(&["log", "verify"]);
     assert!(err.contains("entry 15 does not match"), "{err}");
 }
 
 #[test]
-fn verify_names_a_deleted_entry() {
-    let s = shared();
-    let db = s.sql();
-    db.execute_batch("DROP TRIGGER log_entries_undeletable")
-        .unwrap();
-    db.execute("DELETE FROM log_entries WHERE idx = 7", [])
-        .unwrap();
-    drop(db);
-    let err = s.fails(&["log", "verify"]);
-    assert!(err.contains("entry 7 is missing"), "{err}");
-}
-
-#[test]
 fn verify_names_reordered_entries() {
     let s = shared();
-    let db = s.sql();
-    db.execute_batch(
-        "DROP TRIGGER log_entries_unchangeable;
-         UPDATE log_entries SET idx = -1 WHERE idx = 13;
-         UPDATE log_entries SET idx = 13 WHERE idx = 14;
-         UPDATE log_entries SET idx = 14 WHERE idx = -1;",
-    )
-    .unwrap();
-    drop(db);
+    let mut entries = bundle(&s, 0);
+    entries.swap(13, 14);
+    rewrite(&s, 0, &entries);
     let err = s.fails(&["log", "verify"]);
     assert!(err.contains("entry 13 does not match"), "{err}");
 }
 
 #[test]
-fn verify_catches_entries_cut_from_the_end_with_their_tiles() {
+fn verify_names_a_removed_entry() {
     let s = shared();
+    let mut entries = bundle(&s, 0);
+    entries.remove(7);
+    rewrite(&s, 0, &entries);
+    let err = s.fails(&["log", "verify"]);
+    assert!(err.contains("entry 7 does not match"), "{err}");
+}
+
+#[test]
+fn verify_names_a_deleted_bundle_and_an_undecodable_one() {
+    let s = Sandbox::new();
+    s.ok(&[
+        "org",
+        "add",
+        "emmas-diary",
+        "--name",
+        "Emma's Diary",
+        "--role",
+        "controller",
+    ]);
+    s.copy_example("notice-2017.toml");
+    s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
+    let mut csv = common::SIGNUPS_CSV.lines().next().unwrap().to_string() + "\n";
+    for i in 0..600 {
+        csv += &format!("X{i:04},2017-02-01,A,B,a@example.org,1 Rd,AB1 1AA,2016-12-01,yes,no\n");
+    }
+    s.write("signups.csv", &csv);
+    s.write("signups.mapping.toml", common::MAPPING_TOML);
+    s.ok(&[
+        "collect",
+        "emmas-diary",
+        "signups.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "signups.mapping.toml",
+    ]);
+    s.ok(&["log", "verify"]);
+    s.sql()
+        .execute_batch("DROP TRIGGER log_bundles_append_only; UPDATE log_bundles SET entries = CAST(entries || x'00' AS BLOB) WHERE idx = 2")
+        .unwrap();
+    let err = s.fails(&["log", "verify"]);
+    assert!(
+        err.contains("the bundle of entries 512 to 601 was edited"),
+        "{err}"
+    );
     let db = s.sql();
     db.execute_batch(
-        "DROP TRIGGER log_entries_undeletable; DELETE FROM log_entries WHERE idx >= 17;",
+        "UPDATE log_bundles SET entries = substr(entries, 1, length(entries) - 1) WHERE idx = 2",
     )
     .unwrap();
     drop(db);
+    s.ok(&["log", "verify"]);
+    let db = s.sql();
+    db.execute_batch(
+        "DROP TRIGGER log_bundles_undeletable; DELETE FROM log_bundles WHERE idx = 1;",
+    )
+    .unwrap();
+    drop(db);
+    let err = s.fails(&["log", "verify"]);
+    assert!(
+        err.contains("entry 256 is missing (the next stored entry is 512)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_store_refuses_to_change_entries_without_tampering_with_it() {
+    let s = shared();
+    let db = s.sql();
+    let err = db
+        .execute("UPDATE log_bundles SET entries = x'00' WHERE idx = 0", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("only ever appended"), "{err}");
+    let err = db.execute("DELETE FROM log_bundles", []).unwrap_err();
+    assert!(err.to_string().contains("never deleted"), "{err}");
+}
+
+#[test]
+fn verify_catches_entries_cut_from_the_end_with_their_tiles() {
+    let s = shared();
+    let mut entries = bundle(&s, 0);
+    entries.truncate(17);
+    rewrite(&s, 0, &entries);
     let err = s.fails(&["log", "verify"]);
     assert!(err.contains("removed from its end"), "{err}");
 }

@@ -290,7 +290,7 @@ pub trait Store {
         from: u64,
         f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
     ) -> Result<()>;
-    /// Entries whose subject commitment (bytes 10..42) is `subject`, in index order.
+    /// Entries about one person (see `custody_core::entry::subject_of`), in index order.
     fn log_entries_about(&self, subject: &[u8; 32]) -> Result<Vec<(u64, Vec<u8>)>>;
     fn log_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>>;
     /// Inserts or replaces tiles (a partial tile grows in place).

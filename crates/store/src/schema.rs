@@ -112,14 +112,19 @@ CREATE INDEX decisions_record ON decisions(record);
 "#,
     // 2: the transparency log, and the secrets behind subject commitments
     r#"
--- One row per entry, in log order; idx is the entry's index in the tree.
-CREATE TABLE log_entries (
+-- The entries in bundles of 256, as C2SP tlog-tiles entry bundles (each
+-- entry a big-endian u16 length and its bytes): bundle idx holds entries
+-- idx*256 .. idx*256+count-1. Only the last bundle grows, and only at its end.
+CREATE TABLE log_bundles (
     idx INTEGER PRIMARY KEY,
-    entry BLOB NOT NULL
+    count INTEGER NOT NULL,
+    entries BLOB NOT NULL
 );
-CREATE TRIGGER log_entries_unchangeable BEFORE UPDATE ON log_entries
-BEGIN SELECT RAISE(ABORT, 'log entries are never changed'); END;
-CREATE TRIGGER log_entries_undeletable BEFORE DELETE ON log_entries
+CREATE TRIGGER log_bundles_append_only BEFORE UPDATE ON log_bundles
+WHEN new.idx != old.idx OR new.count < old.count
+     OR substr(new.entries, 1, length(old.entries)) != old.entries
+BEGIN SELECT RAISE(ABORT, 'log entries are only ever appended'); END;
+CREATE TRIGGER log_bundles_undeletable BEFORE DELETE ON log_bundles
 BEGIN SELECT RAISE(ABORT, 'log entries are never deleted'); END;
 -- C2SP tlog-tiles: the hashes of tile (level, idx), concatenated; the last
 -- tile of each level grows until it holds 256.

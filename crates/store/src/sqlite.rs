@@ -10,6 +10,9 @@ use custody_core::recipient::RecipientCategory;
 use custody_core::Organisation;
 
 use crate::schema::MIGRATIONS;
+
+/// Entries per stored bundle: the width of a C2SP tile.
+const BUNDLE: u64 = 256;
 use crate::*;
 
 pub struct SqliteStore {
@@ -64,6 +67,38 @@ impl SqliteStore {
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Every entry of the bundles `from..=to`, with its index.
+    fn bundles(
+        &self,
+        from: u64,
+        to: Option<u64>,
+        f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT idx, count, entries FROM log_bundles WHERE idx >= ?1 AND idx <= ?2 ORDER BY idx")?;
+        let mut rows = stmt.query(params![from as i64, to.map_or(i64::MAX, |t| t as i64)])?;
+        while let Some(r) = rows.next()? {
+            let idx = r.get::<_, i64>(0)? as u64;
+            let count = r.get::<_, i64>(1)? as u64;
+            let first = idx * BUNDLE;
+            let edited = || {
+                StoreError::Corrupt(format!(
+                    "the bundle of entries {first} to {} was edited: it does not decode",
+                    first + count.max(1) - 1
+                ))
+            };
+            let bytes = r.get_ref(2)?.as_blob().map_err(|_| edited())?;
+            let entries = custody_log::tiles::decode_bundle(bytes).map_err(|_| edited())?;
+            if entries.len() as u64 != count || count > BUNDLE {
+                return Err(edited());
+            }
+            for (i, e) in entries.into_iter().enumerate() {
+                f(first + i as u64, e)?;
+            }
         }
         Ok(())
     }
@@ -695,10 +730,15 @@ impl Store for SqliteStore {
     }
 
     fn log_size(&self) -> Result<u64> {
-        let max: Option<i64> =
-            self.conn
-                .query_row("SELECT max(idx) FROM log_entries", [], |r| r.get(0))?;
-        Ok(max.map_or(0, |m| m as u64 + 1))
+        let last: Option<(i64, i64)> = self
+            .conn
+            .query_row(
+                "SELECT idx, count FROM log_bundles ORDER BY idx DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(last.map_or(0, |(idx, count)| idx as u64 * BUNDLE + count as u64))
     }
 
     fn append_log(&mut self, first: u64, batch: &EntryBatch) -> Result<()> {
@@ -708,24 +748,51 @@ impl Store for SqliteStore {
                 "the log has {size} entries; cannot append at {first}"
             )));
         }
-        let mut stmt = self
-            .conn
-            .prepare_cached("INSERT INTO log_entries (idx, entry) VALUES (?1, ?2)")?;
-        for (i, e) in batch.iter().enumerate() {
-            stmt.execute(params![(first + i as u64) as i64, e])?;
+        let mut idx = size / BUNDLE;
+        let mut count = size % BUNDLE;
+        // The last bundle, if partial, grows in place.
+        let mut bytes: Vec<u8> = if count > 0 {
+            self.conn.query_row(
+                "SELECT entries FROM log_bundles WHERE idx = ?1",
+                [idx as i64],
+                |r| r.get(0),
+            )?
+        } else {
+            Vec::new()
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO log_bundles (idx, count, entries) VALUES (?1, ?2, ?3)
+             ON CONFLICT (idx) DO UPDATE SET count = excluded.count, entries = excluded.entries",
+        )?;
+        for e in batch.iter() {
+            let len = u16::try_from(e.len()).map_err(|_| {
+                StoreError::Conflict(format!("a log entry of {} bytes is too long", e.len()))
+            })?;
+            bytes.extend_from_slice(&len.to_be_bytes());
+            bytes.extend_from_slice(e);
+            count += 1;
+            if count == BUNDLE {
+                stmt.execute(params![idx as i64, count as i64, bytes])?;
+                bytes.clear();
+                idx += 1;
+                count = 0;
+            }
+        }
+        if count > 0 {
+            stmt.execute(params![idx as i64, count as i64, bytes])?;
         }
         Ok(())
     }
 
     fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT entry FROM log_entries WHERE idx = ?1",
-                [index as i64],
-                |r| r.get(0),
-            )
-            .optional()?)
+        let mut found = None;
+        self.bundles(index / BUNDLE, Some(index / BUNDLE), &mut |i, e| {
+            if i == index {
+                found = Some(e.to_vec());
+            }
+            Ok(())
+        })?;
+        Ok(found)
     }
 
     fn for_each_log_entry(
@@ -733,31 +800,24 @@ impl Store for SqliteStore {
         from: u64,
         f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
     ) -> Result<()> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT idx, entry FROM log_entries WHERE idx >= ?1 ORDER BY idx")?;
-        let mut rows = stmt.query([from as i64])?;
-        while let Some(r) = rows.next()? {
-            let idx: i64 = r.get(0)?;
-            let entry = r.get_ref(1)?.as_blob().map_err(|_| {
-                StoreError::Corrupt(format!("entry {idx} is not stored as bytes: it was edited"))
-            })?;
-            f(idx as u64, entry)?;
-        }
-        Ok(())
+        self.bundles(from / BUNDLE, None, &mut |i, e| {
+            if i >= from {
+                f(i, e)
+            } else {
+                Ok(())
+            }
+        })
     }
 
     fn log_entries_about(&self, subject: &[u8; 32]) -> Result<Vec<(u64, Vec<u8>)>> {
-        // substr counts blob bytes from 1: bytes 10..42 are positions 11..42.
-        let mut stmt = self.conn.prepare(
-            "SELECT idx, entry FROM log_entries WHERE substr(entry, 11, 32) = ?1 ORDER BY idx",
-        )?;
-        let rows = stmt
-            .query_map([&subject[..]], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+        let mut out = Vec::new();
+        self.bundles(0, None, &mut |i, e| {
+            if custody_core::entry::subject_of(e) == Some(&subject[..]) {
+                out.push((i, e.to_vec()));
+            }
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     fn log_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>> {

@@ -80,13 +80,26 @@ fn decoding_rejects_damage() {
 
 #[test]
 fn entries_encode_after_others_in_one_buffer() {
-    let e = Entry::Disclosed { at: 1, subject: [2; 32], disclosure: 3 };
+    let e = Entry::Disclosed {
+        at: 1,
+        subject: [2; 32],
+        disclosure: 3,
+    };
     let mut buf = vec![0u8; 70_000];
     e.encode(&mut buf).unwrap();
     assert_eq!(&buf[70_000..], &e.to_bytes().unwrap()[..]);
-    let big = Entry::OrgAdded { at: 0, org: "x".repeat(65_000), name: "y".repeat(600), role: String::new() };
+    let big = Entry::OrgAdded {
+        at: 0,
+        org: "x".repeat(65_000),
+        name: "y".repeat(600),
+        role: String::new(),
+    };
     assert!(big.encode(&mut buf).is_err());
-    assert_eq!(buf.len(), 70_000 + 50, "a refused entry leaves nothing behind");
+    assert_eq!(
+        buf.len(),
+        70_000 + 50,
+        "a refused entry leaves nothing behind"
+    );
 }
 
 #[test]
