@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::commitment::Committer;
 use crate::holdings::Holdings;
+use crate::sequencer::Prepared;
 use crate::{instant, logged, seconds, Engine, Error, Progress, Result};
 
 #[derive(Debug, Clone)]
@@ -378,24 +379,29 @@ impl<S: Store> Engine<S> {
         progress.start("recording", None);
         let id = logged(&mut self.store, &self.signer, |s, log| {
             let id = s.insert_disclosure(&row)?;
-            s.insert_decisions(&mut decisions.iter().map(|(record, r, _)| DecisionRow {
-                disclosure: id,
-                record: *record,
-                reasons: Some(r.0),
-            }))?;
-            s.insert_copies(&to.id, id, row.at, &copies)?;
-            log.append(s, &disclosure_entry(id, &row))?;
-            for (_, reasons, subject) in &decisions {
-                log.append(
+            std::thread::scope(|scope| {
+                let entries = scope.spawn(|| {
+                    Prepared::new(decisions.iter().map(|(_, reasons, subject)| {
+                        Ok(Entry::Decided {
+                            at: row.at,
+                            subject: *subject,
+                            disclosure: id as u64,
+                            reasons: reasons.0,
+                        })
+                    }))
+                });
+                s.insert_decisions(&mut decisions.iter().map(|(record, r, _)| DecisionRow {
+                    disclosure: id,
+                    record: *record,
+                    reasons: Some(r.0),
+                }))?;
+                s.insert_copies(&to.id, id, row.at, &copies)?;
+                log.append(s, &disclosure_entry(id, &row))?;
+                log.append_prepared(
                     s,
-                    &Entry::Decided {
-                        at: row.at,
-                        subject: *subject,
-                        disclosure: id as u64,
-                        reasons: reasons.0,
-                    },
-                )?;
-            }
+                    entries.join().expect("preparing entries does not panic")?,
+                )
+            })?;
             Ok(id)
         })?;
         progress.finish();

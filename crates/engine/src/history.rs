@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::commitment::Committer;
 use crate::disclosure::{disclosure_entry, Selection};
+use crate::sequencer::Prepared;
 use crate::{logged, seconds, Engine, Error, Result};
 
 #[derive(Debug, Deserialize)]
@@ -126,28 +127,33 @@ impl<S: Store> Engine<S> {
                 row.allowed = records.len() as i64;
                 row.not_held = not_held;
                 let id = s.insert_disclosure(&row)?;
-                s.insert_decisions(&mut records.iter().map(|(r, ..)| DecisionRow {
-                    disclosure: id,
-                    record: *r,
-                    reasons: None,
-                }))?;
-                let copies: Vec<(i64, String)> = records
-                    .iter()
-                    .map(|(_, o, subj, _)| (*o, subj.clone()))
-                    .collect();
-                s.insert_copies(&row.to_org, id, row.at, &copies)?;
-                log.append(s, &disclosure_entry(id, &row))?;
-                for (_, _, subject, notice) in &records {
-                    let subject = committer.commit(*notice, subject)?;
-                    log.append(
+                std::thread::scope(|scope| {
+                    let entries = scope.spawn(|| {
+                        Prepared::new(records.iter().map(|(_, _, subject, notice)| {
+                            let subject = committer.commit(*notice, subject)?;
+                            Ok(Entry::Disclosed {
+                                at: row.at,
+                                subject,
+                                disclosure: id as u64,
+                            })
+                        }))
+                    });
+                    s.insert_decisions(&mut records.iter().map(|(r, ..)| DecisionRow {
+                        disclosure: id,
+                        record: *r,
+                        reasons: None,
+                    }))?;
+                    let copies: Vec<(i64, String)> = records
+                        .iter()
+                        .map(|(_, o, subj, _)| (*o, subj.clone()))
+                        .collect();
+                    s.insert_copies(&row.to_org, id, row.at, &copies)?;
+                    log.append(s, &disclosure_entry(id, &row))?;
+                    log.append_prepared(
                         s,
-                        &Entry::Disclosed {
-                            at: row.at,
-                            subject,
-                            disclosure: id as u64,
-                        },
-                    )?;
-                }
+                        entries.join().expect("preparing entries does not panic")?,
+                    )
+                })?;
                 out.push(Imported {
                     disclosure: id,
                     to: row.to_org.clone(),

@@ -57,6 +57,22 @@ impl Sequencer {
         Ok(())
     }
 
+    /// Appends entries encoded and hashed elsewhere (see [`Prepared`]), after
+    /// those appended so far.
+    pub(crate) fn append_prepared<S: Store>(
+        &mut self,
+        store: &mut S,
+        prepared: Prepared,
+    ) -> Result<()> {
+        self.flush(store)?;
+        store.append_log(self.next, &prepared.batch)?;
+        self.next += prepared.batch.len() as u64;
+        for leaf in prepared.leaves {
+            self.writer.push(leaf);
+        }
+        Ok(())
+    }
+
     fn flush<S: Store>(&mut self, store: &mut S) -> Result<()> {
         store.append_log(self.next, &self.batch)?;
         self.next += self.batch.len() as u64;
@@ -111,6 +127,32 @@ impl Sequencer {
             .map_err(|e| Error::Log(format!("signing the checkpoint: {e}")))?;
         store.insert_checkpoint(size, &note, at)?;
         Ok(Some(note))
+    }
+}
+
+/// Entries encoded and leaf-hashed off the sequencer, so that a large
+/// disclosure's entries are prepared on one core while the store writes its
+/// decisions on the other.
+pub(crate) struct Prepared {
+    batch: EntryBatch,
+    leaves: Vec<Hash>,
+}
+
+impl Prepared {
+    pub(crate) fn new(entries: impl Iterator<Item = Result<Entry>>) -> Result<Prepared> {
+        let mut p = Prepared {
+            batch: EntryBatch::default(),
+            leaves: Vec::with_capacity(entries.size_hint().0),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let bytes = p
+                .batch
+                .push_with(|out| entry.encode(out))
+                .map_err(|e| Error::Invalid(format!("log entry: {e}")))?;
+            p.leaves.push(merkle::leaf_hash(bytes));
+        }
+        Ok(p)
     }
 }
 

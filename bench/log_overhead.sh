@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Issue #3: what the transparency log adds to the demo's disclosure.
+# Builds this checkout and BASE (default c0cbc47, the last commit before the
+# log) in release mode, builds each one's demo database (1,065,220 mothers),
+# then re-runs the 2017 share (1,065,220 records decided, stored and, in this
+# checkout, logged) RUNS times (default 5) alternating the two builds, and
+# prints the medians and the difference. Also times both demos once.
+# Usage: bench/log_overhead.sh [RUNS] [BASE]
+set -euo pipefail
+runs=${1:-5}
+base_rev=${2:-c0cbc47}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'git -C "$root" worktree remove --force "$work/base-src" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+cargo build --release --manifest-path "$root/Cargo.toml" -q
+git -C "$root" worktree add -f --detach "$work/base-src" "$base_rev" >/dev/null 2>&1
+CARGO_TARGET_DIR="${BASE_TARGET_DIR:-$root/target/bench-base}" \
+  cargo build --release --manifest-path "$work/base-src/Cargo.toml" -q
+new="$root/target/release/custody"
+base="${BASE_TARGET_DIR:-$root/target/bench-base}/release/custody"
+
+measure() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+read -r bt bm < <(measure "$base" demo --dir "$work/base")
+read -r nt nm < <(measure "$new" demo --dir "$work/new")
+echo "demo: base $bt s ($bm KiB), with the log $nt s ($nm KiB)"
+echo "log entries: $("$new" --db "$work/new/custody.db" log checkpoint | sed -n 2p)"
+
+share() { # bin db
+  measure "$1" --db "$2" share emmas-diary --to experian --on-behalf-of labour --purpose PoliticalCampaign \
+    --categories Name,PhysicalAddress,PostalCode,custody:ChildBirthDate --at 2017-05-10 \
+    --out "$work/allowed.csv" --refused "$work/refused.csv"
+}
+b=(); n=()
+for i in $(seq "$runs"); do
+  read -r t _ < <(share "$base" "$work/base/custody.db"); b+=("$t")
+  read -r t _ < <(share "$new" "$work/new/custody.db"); n+=("$t")
+  echo "run $i: share base ${b[-1]} s, with the log ${n[-1]} s"
+done
+mb=$(printf '%s\n' "${b[@]}" | median); mn=$(printf '%s\n' "${n[@]}" | median)
+echo "median share of 1,065,220 records: base $mb s, with the log $mn s, difference $(echo "$mn - $mb" | bc) s"
