@@ -1,0 +1,98 @@
+//! Durability: a share killed with SIGKILL at any moment leaves the store and
+//! the log agreeing, and every checkpoint ever signed still extended.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{Sandbox, MAPPING_TOML, SIGNUPS_CSV};
+
+const MOTHERS: usize = 20_000;
+
+fn share_args(s: &Sandbox, n: usize) -> Vec<String> {
+    let args = [
+        "share",
+        "emmas-diary",
+        "--to",
+        "experian",
+        "--purpose",
+        "DirectMarketing",
+        "--categories",
+        "Name,PostalCode",
+        "--at",
+        "2017-04-01",
+    ];
+    let mut v: Vec<String> = vec!["--db".into(), s.db().display().to_string()];
+    v.extend(args.iter().map(|a| a.to_string()));
+    v.extend(["--out".into(), format!("out-{n}.csv"), "--refused".into(), format!("refused-{n}.csv")]);
+    v
+}
+
+#[test]
+fn killed_shares_leave_the_store_and_the_log_agreeing() {
+    let s = Sandbox::new();
+    s.orgs();
+    s.copy_example("notice-2017.toml");
+    s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
+    let mut csv = SIGNUPS_CSV.lines().next().unwrap().to_string() + "\n";
+    for i in 0..MOTHERS {
+        csv += &format!("K{i:06},2017-02-01,A,B,a{i}@example.org,{i} Rd,AB1 1AA,2016-12-01,yes,{}\n", i % 2);
+    }
+    s.write("signups.csv", &csv);
+    s.write("signups.mapping.toml", MAPPING_TOML);
+    s.ok(&["collect", "emmas-diary", "signups.csv", "--notice", "2017", "--mapping", "signups.mapping.toml"]);
+
+    let bin = assert_cmd::cargo::cargo_bin("custody");
+    let started = Instant::now();
+    let full = std::process::Command::new(&bin).current_dir(s.dir.path()).args(share_args(&s, 0)).output().unwrap();
+    assert!(full.status.success(), "{}", String::from_utf8_lossy(&full.stderr));
+    let took = started.elapsed();
+
+    let mut checkpoints = vec![s.ok(&["log", "checkpoint"])];
+    let (mut killed, mut finished) = (0, 0);
+    for n in 1..=12u32 {
+        // Kill at spread-out moments across the share's run time.
+        let at = took.mul_f64(f64::from(n) / 12.0 * 1.1);
+        let mut child = std::process::Command::new(&bin)
+            .current_dir(s.dir.path())
+            .args(share_args(&s, n as usize))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(at);
+        match child.try_wait().unwrap() {
+            Some(_) => finished += 1,
+            None => {
+                child.kill().unwrap(); // SIGKILL on Unix
+                child.wait().unwrap();
+                killed += 1;
+            }
+        }
+        // The store and the log agree, and the log extends every checkpoint ever seen.
+        let out = s.ok(&["log", "verify"]);
+        assert!(out.contains("the store agrees with it"), "{out}");
+        for (i, old) in checkpoints.iter().enumerate() {
+            let name = format!("cp-{i}");
+            s.write(&name, old);
+            s.ok(&["log", "verify", "--from", &name]);
+        }
+        let latest = s.ok(&["log", "checkpoint"]);
+        if checkpoints.last() != Some(&latest) {
+            checkpoints.push(latest);
+        }
+        // Either a disclosure is whole, or it is not there at all.
+        let db = s.sql();
+        let partial: i64 = db
+            .query_row(
+                "SELECT count(*) FROM disclosures d WHERE requested != (SELECT count(*) FROM decisions WHERE disclosure = d.id)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(partial, 0, "a disclosure without all its decisions");
+    }
+    assert!(killed >= 4, "only {killed} runs were killed mid-way ({finished} finished): the test must kill some");
+    eprintln!("{killed} shares killed, {finished} finished; {} checkpoints", checkpoints.len());
+}
