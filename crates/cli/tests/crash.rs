@@ -6,7 +6,7 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Sandbox, MAPPING_TOML, SIGNUPS_CSV};
+use common::Sandbox;
 
 const MOTHERS: usize = 20_000;
 
@@ -25,28 +25,31 @@ fn share_args(s: &Sandbox, n: usize) -> Vec<String> {
     ];
     let mut v: Vec<String> = vec!["--db".into(), s.db().display().to_string()];
     v.extend(args.iter().map(|a| a.to_string()));
-    v.extend(["--out".into(), format!("out-{n}.csv"), "--refused".into(), format!("refused-{n}.csv")]);
+    v.extend([
+        "--out".into(),
+        format!("out-{n}.csv"),
+        "--refused".into(),
+        format!("refused-{n}.csv"),
+    ]);
     v
 }
 
 #[test]
 fn killed_shares_leave_the_store_and_the_log_agreeing() {
-    let s = Sandbox::new();
-    s.orgs();
-    s.copy_example("notice-2017.toml");
-    s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
-    let mut csv = SIGNUPS_CSV.lines().next().unwrap().to_string() + "\n";
-    for i in 0..MOTHERS {
-        csv += &format!("K{i:06},2017-02-01,A,B,a{i}@example.org,{i} Rd,AB1 1AA,2016-12-01,yes,{}\n", i % 2);
-    }
-    s.write("signups.csv", &csv);
-    s.write("signups.mapping.toml", MAPPING_TOML);
-    s.ok(&["collect", "emmas-diary", "signups.csv", "--notice", "2017", "--mapping", "signups.mapping.toml"]);
+    let s = Sandbox::with_mothers(MOTHERS);
 
     let bin = assert_cmd::cargo::cargo_bin("custody");
     let started = Instant::now();
-    let full = std::process::Command::new(&bin).current_dir(s.dir.path()).args(share_args(&s, 0)).output().unwrap();
-    assert!(full.status.success(), "{}", String::from_utf8_lossy(&full.stderr));
+    let full = std::process::Command::new(&bin)
+        .current_dir(s.dir.path())
+        .args(share_args(&s, 0))
+        .output()
+        .unwrap();
+    assert!(
+        full.status.success(),
+        "{}",
+        String::from_utf8_lossy(&full.stderr)
+    );
     let took = started.elapsed();
 
     let mut checkpoints = vec![s.ok(&["log", "checkpoint"])];
@@ -93,6 +96,12 @@ fn killed_shares_leave_the_store_and_the_log_agreeing() {
             .unwrap();
         assert_eq!(partial, 0, "a disclosure without all its decisions");
     }
-    assert!(killed >= 4, "only {killed} runs were killed mid-way ({finished} finished): the test must kill some");
-    eprintln!("{killed} shares killed, {finished} finished; {} checkpoints", checkpoints.len());
+    assert!(
+        killed >= 4,
+        "only {killed} runs were killed mid-way ({finished} finished): the test must kill some"
+    );
+    eprintln!(
+        "{killed} shares killed, {finished} finished; {} checkpoints",
+        checkpoints.len()
+    );
 }

@@ -26,6 +26,16 @@ const SHARE_DM: &[&str] = &[
     "refused.csv",
 ];
 
+const M05_WITHDRAWS: &[&str] = &[
+    "consent",
+    "emmas-diary",
+    "M05",
+    "--withdraw",
+    "DirectMarketing",
+    "--at",
+    "2017-05-01",
+];
+
 fn verifier(s: &Sandbox) -> Verifier {
     Verifier::from_text(s.ok(&["log", "key"]).trim()).expect("log key prints a verifier key")
 }
@@ -224,40 +234,15 @@ fn verify_names_a_removed_entry() {
 
 #[test]
 fn verify_names_a_deleted_bundle_and_an_undecodable_one() {
-    let s = Sandbox::new();
-    s.ok(&[
-        "org",
-        "add",
-        "emmas-diary",
-        "--name",
-        "Emma's Diary",
-        "--role",
-        "controller",
-    ]);
-    s.copy_example("notice-2017.toml");
-    s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
-    let mut csv = common::SIGNUPS_CSV.lines().next().unwrap().to_string() + "\n";
-    for i in 0..600 {
-        csv += &format!("X{i:04},2017-02-01,A,B,a@example.org,1 Rd,AB1 1AA,2016-12-01,yes,no\n");
-    }
-    s.write("signups.csv", &csv);
-    s.write("signups.mapping.toml", common::MAPPING_TOML);
-    s.ok(&[
-        "collect",
-        "emmas-diary",
-        "signups.csv",
-        "--notice",
-        "2017",
-        "--mapping",
-        "signups.mapping.toml",
-    ]);
+    // 3 organisations, 1 notice, 600 records: bundles of 256, 256 and 92 entries.
+    let s = Sandbox::with_mothers(600);
     s.ok(&["log", "verify"]);
     s.sql()
         .execute_batch("DROP TRIGGER log_bundles_append_only; UPDATE log_bundles SET entries = CAST(entries || x'00' AS BLOB) WHERE idx = 2")
         .unwrap();
     let err = s.fails(&["log", "verify"]);
     assert!(
-        err.contains("the bundle of entries 512 to 601 was edited"),
+        err.contains("the bundle of entries 512 to 603 was edited"),
         "{err}"
     );
     let db = s.sql();
@@ -316,6 +301,50 @@ fn verify_catches_state_without_its_entries() {
 }
 
 #[test]
+fn a_log_whose_stored_hashes_were_altered_is_never_signed_again() {
+    let s = shared();
+    let before = s.ok(&["log", "checkpoint"]);
+    s.sql()
+        .execute(
+            "UPDATE log_tiles SET hashes = zeroblob(length(hashes)) WHERE level = 0 AND idx = 0",
+            [],
+        )
+        .unwrap();
+    let err = s.fails(M05_WITHDRAWS);
+    assert!(err.contains("refusing to sign"), "{err}");
+    assert_eq!(s.ok(&["log", "checkpoint"]), before, "nothing was signed");
+    assert_eq!(
+        s.sql()
+            .query_row("SELECT count(*) FROM preferences", [], |r| r
+                .get::<_, i64>(0))
+            .unwrap(),
+        2,
+        "nothing was stored"
+    );
+}
+
+#[test]
+fn the_empty_checkpoint_is_extended_by_every_log() {
+    let s = Sandbox::new();
+    s.ok(&["init"]);
+    s.write("empty.checkpoint", &s.ok(&["log", "checkpoint"]));
+    s.ok(&[
+        "org",
+        "add",
+        "emmas-diary",
+        "--name",
+        "Emma's Diary",
+        "--role",
+        "controller",
+    ]);
+    assert_eq!(
+        s.ok(&["log", "consistency", "--from", "empty.checkpoint"]),
+        ""
+    );
+    s.ok(&["log", "verify", "--from", "empty.checkpoint"]);
+}
+
+#[test]
 fn another_key_cannot_extend_the_log() {
     let s = shared();
     std::fs::rename(s.key(), s.path("kept.key")).unwrap();
@@ -336,15 +365,7 @@ fn another_key_cannot_extend_the_log() {
 #[test]
 fn export_is_a_tiles_log_a_client_can_check_alone() {
     let s = shared();
-    s.ok(&[
-        "consent",
-        "emmas-diary",
-        "M05",
-        "--withdraw",
-        "DirectMarketing",
-        "--at",
-        "2017-05-01",
-    ]);
+    s.ok(M05_WITHDRAWS);
     s.ok(&["log", "export", "tiles"]);
     let root = s.path("tiles");
     let v = verifier(&s);

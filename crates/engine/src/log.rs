@@ -123,6 +123,14 @@ impl<S: Store> Engine<S> {
                 old.size, new.size
             )));
         }
+        if old.size == 0 {
+            // Every tree extends the empty one; RFC 9162 defines no proof from it.
+            return Ok(Consistency {
+                from_size: 0,
+                to_size: new.size,
+                proof: Vec::new(),
+            });
+        }
         let source = tile_source(&self.store);
         let proof = merkle::consistency_proof(&source, old.size, new.size)
             .map_err(|e| Error::Log(e.to_string()))?;
@@ -154,7 +162,14 @@ impl<S: Store> Engine<S> {
             .collect()
     }
 
-    /// The inclusion proof of entry `index` in the tree of the latest checkpoint.
+    /// The inclusion proof of entry `index` in the tree of the first `size`
+    /// entries, from the stored tiles.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
+        merkle::inclusion_proof(&tile_source(&self.store), index, size)
+            .map_err(|e| Error::Log(e.to_string()))
+    }
+
+    /// Entry `index`, its inclusion proof in the latest checkpoint, and that checkpoint.
     pub fn inclusion(&self, index: u64) -> Result<(Vec<u8>, Vec<Hash>, String)> {
         let (cp, note) = self.latest()?;
         if index >= cp.size {
@@ -167,9 +182,7 @@ impl<S: Store> Engine<S> {
             .store
             .log_entry(index)?
             .ok_or_else(|| Error::Log(format!("entry {index} is missing")))?;
-        let proof = merkle::inclusion_proof(&tile_source(&self.store), index, cp.size)
-            .map_err(|e| Error::Log(e.to_string()))?;
-        Ok((entry, proof, note))
+        Ok((entry, self.inclusion_proof(index, cp.size)?, note))
     }
 
     /// Recomputes the whole tree from the stored entries and checks it against

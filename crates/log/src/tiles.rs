@@ -273,11 +273,14 @@ pub enum TileReadError<E> {
 
 /// A [`HashSource`] reading stored tiles through `fetch(level, index)`, which
 /// returns the hashes of that tile: the full one or the current partial one
-/// (longer than needed is fine). Tiles are cached for the life of the source,
-/// so a proof reads each tile it touches once.
+/// (longer than needed is fine). Tiles and the subtree hashes computed from
+/// them are cached for the life of the source, so a proof reads each tile it
+/// touches once and hashes each node once, however often the ragged right
+/// edge asks for it.
 pub struct TileHashes<F> {
     fetch: F,
     cache: RefCell<HashMap<(u8, u64), Vec<Hash>>>,
+    nodes: RefCell<HashMap<(u8, u64), Hash>>,
 }
 
 impl<F> TileHashes<F> {
@@ -285,6 +288,7 @@ impl<F> TileHashes<F> {
         TileHashes {
             fetch,
             cache: RefCell::new(HashMap::new()),
+            nodes: RefCell::new(HashMap::new()),
         }
     }
 }
@@ -297,6 +301,22 @@ where
     type Error = TileReadError<E>;
 
     fn subtree(&self, height: u8, index: u64) -> Result<Hash, TileReadError<E>> {
+        if height % TILE_HEIGHT != 0 {
+            // Inside a tile: the two halves, each computed (and kept) once.
+            if let Some(h) = self.nodes.borrow().get(&(height, index)) {
+                return Ok(*h);
+            }
+            let left = self.subtree(
+                height - 1,
+                index
+                    .checked_mul(2)
+                    .ok_or(TileReadError::OutOfRange { height, index })?,
+            )?;
+            let right = self.subtree(height - 1, 2 * index + 1)?;
+            let h = node_hash(&left, &right);
+            self.nodes.borrow_mut().insert((height, index), h);
+            return Ok(h);
+        }
         // The subtree is 2^up consecutive hashes of one tile at this level.
         let level = height / TILE_HEIGHT;
         let up = u32::from(height % TILE_HEIGHT);

@@ -192,7 +192,13 @@ impl Sandbox {
         s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
         s.write("signups.csv", SIGNUPS_CSV);
         s.write("signups.mapping.toml", MAPPING_TOML);
-        s.ok(&[
+        s.collect_signups();
+        s
+    }
+
+    /// Collect signups.csv under the 2017 notice with signups.mapping.toml.
+    pub fn collect_signups(&self) {
+        self.ok(&[
             "collect",
             "emmas-diary",
             "signups.csv",
@@ -201,6 +207,25 @@ impl Sandbox {
             "--mapping",
             "signups.mapping.toml",
         ]);
+    }
+
+    /// Orgs, the 2017 notice, and `n` generated mothers collected (ids
+    /// `G000000`..), half of whom ticked the partners box.
+    pub fn with_mothers(n: usize) -> Sandbox {
+        let s = Sandbox::new();
+        s.orgs();
+        s.copy_example("notice-2017.toml");
+        s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
+        let mut csv = SIGNUPS_CSV.lines().next().unwrap_or_default().to_string() + "\n";
+        for i in 0..n {
+            csv += &format!(
+                "G{i:06},2017-02-01,A,B,a{i}@example.org,{i} Rd,AB1 1AA,2016-12-01,yes,{}\n",
+                i % 2
+            );
+        }
+        s.write("signups.csv", &csv);
+        s.write("signups.mapping.toml", MAPPING_TOML);
+        s.collect_signups();
         s
     }
 
