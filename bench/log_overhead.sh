@@ -5,7 +5,7 @@
 # then re-runs the 2017 share (1,065,220 records decided, stored and, in this
 # checkout, logged) RUNS times (default 5) alternating the two builds, and
 # prints the medians and the difference. Also times both demos once.
-# Usage: bench/log_overhead.sh [RUNS] [BASE]
+# Usage: [BASE_BIN=path/to/base/custody] bench/log_overhead.sh [RUNS] [BASE]
 set -euo pipefail
 runs=${1:-5}
 base_rev=${2:-c0cbc47}
@@ -14,11 +14,13 @@ work=$(mktemp -d)
 trap 'git -C "$root" worktree remove --force "$work/base-src" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 cargo build --release --manifest-path "$root/Cargo.toml" -q
-git -C "$root" worktree add -f --detach "$work/base-src" "$base_rev" >/dev/null 2>&1
-CARGO_TARGET_DIR="${BASE_TARGET_DIR:-$root/target/bench-base}" \
-  cargo build --release --manifest-path "$work/base-src/Cargo.toml" -q
 new="$root/target/release/custody"
-base="${BASE_TARGET_DIR:-$root/target/bench-base}/release/custody"
+# BASE_BIN: a base build made earlier, to skip building it again.
+base="${BASE_BIN:-$root/target/bench-base/release/custody}"
+if [ -z "${BASE_BIN:-}" ]; then
+  git -C "$root" worktree add -f --detach "$work/base-src" "$base_rev" >/dev/null 2>&1
+  CARGO_TARGET_DIR="$root/target/bench-base" cargo build --release --manifest-path "$work/base-src/Cargo.toml" -q
+fi
 
 measure() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }

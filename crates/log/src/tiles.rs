@@ -273,14 +273,12 @@ pub enum TileReadError<E> {
 
 /// A [`HashSource`] reading stored tiles through `fetch(level, index)`, which
 /// returns the hashes of that tile: the full one or the current partial one
-/// (longer than needed is fine). Tiles and the subtree hashes computed from
-/// them are cached for the life of the source, so a proof reads each tile it
-/// touches once and hashes each node once, however often the ragged right
-/// edge asks for it.
+/// (longer than needed is fine). Tiles, with every subtree inside them, are
+/// cached for the life of the source, so a proof reads each tile it touches
+/// once and hashes each node once, however often the ragged right edge asks.
 pub struct TileHashes<F> {
     fetch: F,
-    cache: RefCell<HashMap<(u8, u64), Vec<Hash>>>,
-    nodes: RefCell<HashMap<(u8, u64), Hash>>,
+    cache: RefCell<HashMap<(u8, u64), Vec<Vec<Hash>>>>,
 }
 
 impl<F> TileHashes<F> {
@@ -288,7 +286,6 @@ impl<F> TileHashes<F> {
         TileHashes {
             fetch,
             cache: RefCell::new(HashMap::new()),
-            nodes: RefCell::new(HashMap::new()),
         }
     }
 }
@@ -301,23 +298,7 @@ where
     type Error = TileReadError<E>;
 
     fn subtree(&self, height: u8, index: u64) -> Result<Hash, TileReadError<E>> {
-        if height % TILE_HEIGHT != 0 {
-            // Inside a tile: the two halves, each computed (and kept) once.
-            if let Some(h) = self.nodes.borrow().get(&(height, index)) {
-                return Ok(*h);
-            }
-            let left = self.subtree(
-                height - 1,
-                index
-                    .checked_mul(2)
-                    .ok_or(TileReadError::OutOfRange { height, index })?,
-            )?;
-            let right = self.subtree(height - 1, 2 * index + 1)?;
-            let h = node_hash(&left, &right);
-            self.nodes.borrow_mut().insert((height, index), h);
-            return Ok(h);
-        }
-        // The subtree is 2^up consecutive hashes of one tile at this level.
+        // The subtree is the node `up` rows above the bottom of one tile.
         let level = height / TILE_HEIGHT;
         let up = u32::from(height % TILE_HEIGHT);
         let first = index
@@ -325,9 +306,6 @@ where
             .filter(|first| first >> up == index)
             .ok_or(TileReadError::OutOfRange { height, index })?;
         let tile = first / TILE_WIDTH;
-        let offset = (first % TILE_WIDTH) as usize;
-        let need = 1usize << up;
-
         let key = (level, tile);
         if !self.cache.borrow().contains_key(&key) {
             let hashes = (self.fetch)(level, tile).map_err(|source| TileReadError::Fetch {
@@ -335,20 +313,36 @@ where
                 index: tile,
                 source,
             })?;
-            self.cache.borrow_mut().insert(key, hashes);
+            self.cache.borrow_mut().insert(key, rows(hashes));
         }
         let cache = self.cache.borrow();
-        let hashes = &cache[&key];
-        match hashes.get(offset..offset + need) {
-            Some(run) => Ok(hash_up(run)),
+        let rows = &cache[&key];
+        let at = ((first % TILE_WIDTH) >> up) as usize;
+        match rows.get(up as usize).and_then(|row| row.get(at)) {
+            Some(h) => Ok(*h),
             None => Err(TileReadError::ShortTile {
                 level,
                 index: tile,
-                have: hashes.len(),
-                need: offset + need,
+                have: rows[0].len(),
+                need: (at + 1) << up,
             }),
         }
     }
+}
+
+/// Every complete subtree inside a tile, row by row from its stored hashes
+/// up: a proof needs nearly all of them, so each is hashed once.
+fn rows(bottom: Vec<Hash>) -> Vec<Vec<Hash>> {
+    let mut rows = vec![bottom];
+    while rows.len() < usize::from(TILE_HEIGHT) {
+        let below = rows.last().expect("one row at least");
+        let row: Vec<Hash> = below
+            .chunks_exact(2)
+            .map(|p| node_hash(&p[0], &p[1]))
+            .collect();
+        rows.push(row);
+    }
+    rows
 }
 
 /// Keeps the tiles of a log up to date as leaves are appended in order.
