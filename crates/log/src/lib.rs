@@ -23,3 +23,6 @@ pub mod tiles;
 
 /// A SHA-256 hash: a leaf hash, a node hash or a tree root.
 pub type Hash = [u8; 32];
+
+#[cfg(test)]
+mod testdata;

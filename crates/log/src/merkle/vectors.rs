@@ -1,5 +1,5 @@
 //! Known answers: the transparency-dev/merkle test vectors and RFC 6962
-//! reference tree in /work/shared/testdata/merkle, plus property tests of
+//! reference tree in ../shared/testdata/merkle, plus property tests of
 //! proof generation against verification.
 
 use std::path::{Path, PathBuf};
@@ -11,10 +11,9 @@ use sha2::{Digest, Sha256};
 use super::*;
 use crate::encoding::decode_hash;
 
-const TESTDATA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/merkle"
-);
+fn testdata() -> PathBuf {
+    crate::testdata::path("merkle")
+}
 
 fn json_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -62,7 +61,7 @@ fn proof(v: &Value) -> Option<Vec<Hash>> {
 }
 
 fn desc(path: &Path) -> String {
-    path.strip_prefix(TESTDATA)
+    path.strip_prefix(testdata())
         .unwrap_or(path)
         .display()
         .to_string()
@@ -88,7 +87,7 @@ fn check_consistency(v: &Value, hash: impl Fn(&Value) -> Option<Hash>) -> Result
 
 #[test]
 fn inclusion_vectors() {
-    let files = json_files(&Path::new(TESTDATA).join("inclusion"));
+    let files = json_files(&testdata().join("inclusion"));
     assert!(files.len() > 50, "found only {} vectors", files.len());
     let (mut accepted, mut rejected) = (0, 0);
     for path in &files {
@@ -110,7 +109,7 @@ fn inclusion_vectors() {
 
 #[test]
 fn consistency_vectors() {
-    let files = json_files(&Path::new(TESTDATA).join("consistency"));
+    let files = json_files(&testdata().join("consistency"));
     assert!(files.len() > 50, "found only {} vectors", files.len());
     let (mut accepted, mut rejected) = (0, 0);
     for path in &files {
@@ -140,7 +139,7 @@ struct ReferenceTree {
 }
 
 fn reference_tree() -> ReferenceTree {
-    let v = load(&Path::new(TESTDATA).join("reference-tree.json"));
+    let v = load(&testdata().join("reference-tree.json"));
     let hexes = |field: &str| -> Vec<Vec<u8>> {
         let list = v[field].as_array().unwrap();
         list.iter()
@@ -224,7 +223,7 @@ fn generated_proofs_equal_the_vectors() {
     let t = reference_tree();
     let tree = MemoryTree::from_leaves(t.leaves.iter().copied());
     let mut compared = 0;
-    for path in json_files(&Path::new(TESTDATA).join("inclusion")) {
+    for path in json_files(&testdata().join("inclusion")) {
         let v = load(&path);
         let (Some(index), Some(size), Some(want)) =
             (number(&v, "leafIdx"), number(&v, "treeSize"), proof(&v))
@@ -245,7 +244,7 @@ fn generated_proofs_equal_the_vectors() {
             compared += 1;
         }
     }
-    for path in json_files(&Path::new(TESTDATA).join("consistency")) {
+    for path in json_files(&testdata().join("consistency")) {
         let v = load(&path);
         let (Some(size1), Some(size2), Some(want)) =
             (number(&v, "size1"), number(&v, "size2"), proof(&v))

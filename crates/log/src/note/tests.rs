@@ -2,14 +2,13 @@ use rand::rngs::OsRng;
 
 use super::*;
 
-const EXAMPLE_NOTE: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/signed-note/example.note"
-));
-const EXAMPLE_VKEY: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/signed-note/example.vkey"
-));
+fn example_note() -> String {
+    crate::testdata::text("signed-note/example.note")
+}
+
+fn example_vkey() -> String {
+    crate::testdata::text("signed-note/example.vkey")
+}
 
 // Known answer from golang.org/x/mod/sumdb/note's documentation.
 const GO_SKEY: &str =
@@ -20,7 +19,7 @@ const GO_TEXT: &str = "If you think cryptography is the answer to your problem,\
 const GO_SIGNATURE: &str = "— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
 
 fn example_verifier() -> Verifier {
-    Verifier::from_text(EXAMPLE_VKEY.trim_end()).unwrap()
+    Verifier::from_text(example_vkey().trim_end()).unwrap()
 }
 
 fn signer(name: &str) -> Signer {
@@ -32,8 +31,8 @@ fn spec_example_verifies() {
     let verifier = example_verifier();
     assert_eq!(verifier.name(), "example.com/foo");
     assert_eq!(verifier.key_id(), 0x530d903a);
-    assert_eq!(verifier.to_text(), EXAMPLE_VKEY.trim_end());
-    let opened = open(EXAMPLE_NOTE, std::slice::from_ref(&verifier)).unwrap();
+    assert_eq!(verifier.to_text(), example_vkey().trim_end());
+    let opened = open(&example_note(), std::slice::from_ref(&verifier)).unwrap();
     assert_eq!(opened.body, "This is an example message.\n");
     assert_eq!(opened.signed_by, vec![verifier]);
 }
@@ -42,9 +41,9 @@ fn spec_example_verifies() {
 fn any_flipped_byte_breaks_the_example() {
     let verifier = example_verifier();
     let body_len = "This is an example message.\n".len();
-    for i in 0..EXAMPLE_NOTE.len() {
+    for i in 0..example_note().len() {
         for bit in [0x01, 0x20] {
-            let mut bytes = EXAMPLE_NOTE.as_bytes().to_vec();
+            let mut bytes = example_note().as_bytes().to_vec();
             bytes[i] ^= bit;
             // Invalid UTF-8 cannot even be handed to open.
             let Ok(tampered) = std::str::from_utf8(&bytes) else {
