@@ -263,5 +263,7 @@ fn failures(
     f
 }
 
+pub mod classes;
+
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use custody_core::decision::{decide, Context};
+use custody_core::decision::classes::Classes;
+use custody_core::decision::Context;
 use custody_core::reason::{Reason, ReasonSet};
 use custody_core::time::format_instant;
 use custody_store::Store;
@@ -115,6 +116,7 @@ impl<S: Store> Engine<S> {
                 Some(rows.len() as u64),
             );
             let mut next = 0usize;
+            let mut classes = Classes::new(&ctx, &request);
             self.store.for_each_held(&d.from_org, &mut |h| {
                 while next < rows.len() && rows[next].record < h.id {
                     next += 1;
@@ -135,7 +137,7 @@ impl<S: Store> Engine<S> {
                 let facts = holdings
                     .facts(h)
                     .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
-                let decision = decide(&ctx, &request, &facts);
+                let decision = classes.decide(&facts);
                 if !decision.allowed() {
                     entry.violations += 1;
                     for r in decision.reasons.iter() {

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use custody_core::basis::LegalBasis;
-use custody_core::decision::{decide, Context, Decision, Request};
+use custody_core::decision::classes::Classes;
+use custody_core::decision::{Context, Decision, Request};
 use custody_core::entry::{Commitment, Entry};
 use custody_core::reason::{Reason, ReasonSet};
 use custody_core::time::{format_instant, Instant};
@@ -313,6 +314,7 @@ impl<S: Store> Engine<S> {
         let mut counts: BTreeMap<Reason, u64> = BTreeMap::new();
         let (mut allowed, mut refused) = (0u64, 0u64);
         progress.start("deciding", None);
+        let mut classes = Classes::new(&ctx, &request);
         self.store.for_each_held(&from.id, &mut |h| {
             if let Some(sel) = &mut selected {
                 if !sel.remove(h.subject) {
@@ -322,7 +324,7 @@ impl<S: Store> Engine<S> {
             let facts = holdings
                 .facts(h)
                 .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
-            let Decision { reasons } = decide(&ctx, &request, &facts);
+            let Decision { reasons } = classes.decide(&facts);
             let subject = committer
                 .commit(h.notice, h.subject)
                 .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;

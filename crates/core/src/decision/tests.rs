@@ -485,12 +485,9 @@ fn case() -> impl Strategy<Value = Case> {
         )
 }
 
-fn run(vocab: &Vocabulary, notice: Notice, c: &Case, extra: Option<PreferenceEvent>) -> Decision {
-    let notices = HashMap::from([(1, notice)]);
-    let ctx = Context::new(vocab, &notices);
+fn events_of(vocab: &Vocabulary, c: &Case) -> Vec<PreferenceEvent> {
     let p = |i: usize| vocab.resolve(TermKind::Purpose, PURPOSES[i]).unwrap();
-    let mut events: Vec<PreferenceEvent> = c
-        .events
+    c.events
         .iter()
         .map(|(k, purpose, day)| PreferenceEvent {
             at: t("2017-01-01") + chrono::Duration::days(*day as i64),
@@ -502,14 +499,19 @@ fn run(vocab: &Vocabulary, notice: Notice, c: &Case, extra: Option<PreferenceEve
             },
             notice: None,
         })
-        .collect();
-    events.extend(extra);
-    events.sort_by_key(|e| e.at);
+        .collect()
+}
+
+fn request_of(vocab: &Vocabulary, c: &Case) -> Request {
     let mut recipient = org("r", Role::Controller);
     recipient.categories =
         vec![RecipientCategory::parse(RECIPIENT_CATEGORIES[c.recipient]).unwrap()];
-    let req = Request {
-        purposes: c.purposes.iter().map(|i| p(*i)).collect(),
+    Request {
+        purposes: c
+            .purposes
+            .iter()
+            .map(|i| vocab.resolve(TermKind::Purpose, PURPOSES[*i]).unwrap())
+            .collect(),
         categories: c
             .categories
             .iter()
@@ -523,7 +525,16 @@ fn run(vocab: &Vocabulary, notice: Notice, c: &Case, extra: Option<PreferenceEve
         on_behalf_of: None,
         basis: None,
         at: t("2017-03-15"),
-    };
+    }
+}
+
+fn run(vocab: &Vocabulary, notice: Notice, c: &Case, extra: Option<PreferenceEvent>) -> Decision {
+    let notices = HashMap::from([(1, notice)]);
+    let ctx = Context::new(vocab, &notices);
+    let mut events = events_of(vocab, c);
+    events.extend(extra);
+    events.sort_by_key(|e| e.at);
+    let req = request_of(vocab, c);
     let facts = RecordFacts {
         collected_at: t("2016-06-01"),
         notice: 1,
@@ -533,6 +544,16 @@ fn run(vocab: &Vocabulary, notice: Notice, c: &Case, extra: Option<PreferenceEve
     };
     decide(&ctx, &req, &facts)
 }
+
+/// Collection dates around the request (2017-03-15) and the retention periods.
+const COLLECTED: &[&str] = &[
+    "2013-01-31",
+    "2014-03-15",
+    "2016-02-29",
+    "2016-06-01",
+    "2017-03-15",
+    "2017-04-01",
+];
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
@@ -588,5 +609,40 @@ proptest! {
         let d = run(&vocab, build(&vocab, &c.decls), &c, None);
         prop_assert!(!d.allowed());
         prop_assert!(d.reasons.contains(Reason::PurposeNotNamed) || d.reasons.contains(Reason::PurposeNotDeclared));
+    }
+
+    #[test]
+    fn deciding_by_class_matches_deciding_each_record(
+        c in case(),
+        retention in prop::collection::vec(prop::option::of((0u32..48, 0u32..40)), 4),
+        records in prop::collection::vec((0u64..8, 0..COLLECTED.len(), any::<bool>(), 0usize..3), 1..80),
+    ) {
+        let vocab = Vocabulary::embedded();
+        let mut notice = build(&vocab, &c.decls);
+        for (d, r) in notice.declarations.iter_mut().zip(&retention) {
+            d.retention = r.map(|(months, days)| crate::notice::Retention { months, days });
+        }
+        let notices = HashMap::from([(1, notice)]);
+        let ctx = Context::new(&vocab, &notices);
+        let req = request_of(&vocab, &c);
+        let mut events = events_of(&vocab, &c);
+        events.sort_by_key(|e| e.at);
+        let term = |kind, name| vocab.resolve(kind, name).unwrap();
+        let received = [
+            Received { from: "b".into(), purposes: vec![term(TermKind::Purpose, "Marketing")], categories: vec![term(TermKind::DataCategory, "Name")] },
+            Received { from: "b".into(), purposes: vec![term(TermKind::Purpose, "PoliticalCampaign")], categories: vec![term(TermKind::DataCategory, "PhysicalAddress")] },
+        ];
+        let mut classes = classes::Classes::new(&ctx, &req);
+        for (consented, at, with_events, via) in &records {
+            let facts = RecordFacts {
+                collected_at: t(COLLECTED[*at]),
+                notice: 1,
+                consented: *consented,
+                events: if *with_events { &events } else { &[] },
+                received: via.checked_sub(1).map(|i| &received[i]),
+            };
+            prop_assert_eq!(classes.decide(&facts), decide(&ctx, &req, &facts), "{:?}", facts.collected_at);
+        }
+        prop_assert!(classes.len() <= records.len());
     }
 }
