@@ -52,6 +52,16 @@ impl Cli {
 pub enum Command {
     /// Rebuild the 2017 Emma's Diary case from scratch and walk through it
     Demo(DemoArgs),
+    /// Write a synthetic Emma's Diary dataset of any size, deterministic by seed
+    #[command(
+        long_about = "Write the demo's dataset without running it: notices, sign-ups with their \
+mapping, 2017 preference events, 2018 re-consents, the history of the 2017 sale, and a subject list, \
+for N synthetic mothers. The same seed gives the same people, byte for byte.\n\n\
+Then, for example:\n  custody init\n  custody org add emmas-diary --name \"Emma's Diary\" --role controller\n  \
+custody notice publish emmas-diary DIR/notice-2017.toml\n  \
+custody collect emmas-diary DIR/signups.csv --notice 2017\n  custody consent emmas-diary --file DIR/preferences-2017.csv"
+    )]
+    Gen(GenArgs),
     /// Organisations: collectors, brokers, campaigns, regulators
     #[command(subcommand)]
     Org(OrgCommand),
@@ -201,6 +211,19 @@ pub struct DemoArgs {
     /// Where to write the demo's files (notices, CSVs, outputs); default ./custody-demo
     #[arg(long, default_value = "custody-demo")]
     pub dir: PathBuf,
+}
+
+#[derive(Args)]
+pub struct GenArgs {
+    /// Number of synthetic mothers
+    #[arg(long)]
+    pub subjects: u64,
+    /// Seed for the synthetic data (same seed, same people)
+    #[arg(long, default_value_t = 2017)]
+    pub seed: u64,
+    /// Where to write the files (created if missing)
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Subcommand)]

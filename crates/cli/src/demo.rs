@@ -12,11 +12,11 @@ use custody_core::time::parse_instant;
 use custody_engine::collection::CollectSpec;
 use custody_engine::disclosure::{Selection, ShareSpec};
 use custody_engine::receipt::{describe, verify_receipt};
-use custody_engine::synth::Synth;
+use custody_engine::synth::{SignupSummary, Synth};
 use custody_engine::{signing_key, Engine};
 use custody_store::SqliteStore;
 
-use crate::args::DemoArgs;
+use crate::args::{DemoArgs, GenArgs};
 use crate::output::{self, num};
 use crate::progress::Bar;
 
@@ -53,6 +53,63 @@ const SHARED: [&str; 5] = [
     "custody:ChildrenUnder5InHousehold",
 ];
 
+/// What [`write_dataset`] wrote.
+pub struct Dataset {
+    pub signups: SignupSummary,
+    pub preference_events: u64,
+    pub reconsents: u64,
+}
+
+/// The demo's files for `subjects` mothers: notices, mapping, history, and the
+/// generated sign-ups, 2017 preference events, 2018 re-consents, subject list.
+pub fn write_dataset(dir: &Path, subjects: u64, seed: u64) -> Result<(Synth, Dataset)> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (name, text) in ASSETS {
+        std::fs::write(dir.join(name), text)
+            .with_context(|| format!("writing {}", dir.join(name).display()))?;
+    }
+    let synth = Synth::new(subjects, seed);
+    let create = |name: &str| -> Result<BufWriter<File>> {
+        let p = dir.join(name);
+        Ok(BufWriter::new(
+            File::create(&p).with_context(|| format!("creating {}", p.display()))?,
+        ))
+    };
+    let signups = synth.write_signups(create("signups.csv")?)?;
+    let preference_events = synth.write_preferences(create("preferences-2017.csv")?)?;
+    let reconsents = synth.write_reconsents(create("reconsents-2018.csv")?)?;
+    synth.write_subject_list(create("subjects.csv")?)?;
+    Ok((
+        synth,
+        Dataset {
+            signups,
+            preference_events,
+            reconsents,
+        },
+    ))
+}
+
+/// `custody gen`: the dataset alone.
+pub fn gen(a: &GenArgs) -> Result<()> {
+    let started = Instant::now();
+    let (_, d) = write_dataset(&a.out, a.subjects, a.seed)?;
+    println!(
+        "wrote {} mothers (seed {}) to {} in {:.1}s: signups.csv ({} expectant, {} with a child under 5, {} ticked \
+         the partners box), preferences-2017.csv ({} events), reconsents-2018.csv ({} re-consents), subjects.csv, \
+         the notices, the mapping and the 2017 history",
+        num(a.subjects),
+        a.seed,
+        a.out.display(),
+        started.elapsed().as_secs_f64(),
+        num(d.signups.expectant),
+        num(d.signups.with_child_under5),
+        num(d.signups.consent_partners),
+        num(d.preference_events),
+        num(d.reconsents)
+    );
+    Ok(())
+}
+
 fn step(n: u32, title: &str) {
     println!("\n== {n}. {title}");
 }
@@ -81,20 +138,8 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
             p
         }
     };
-    for (name, text) in ASSETS {
-        std::fs::write(dir.join(name), text)
-            .with_context(|| format!("writing {}", dir.join(name).display()))?;
-    }
-    let synth = Synth::new(a.subjects, a.seed);
-    let create = |name: &str| -> Result<BufWriter<File>> {
-        let p = dir.join(name);
-        Ok(BufWriter::new(
-            File::create(&p).with_context(|| format!("creating {}", p.display()))?,
-        ))
-    };
-    let summary = synth.write_signups(create("signups.csv")?)?;
-    synth.write_preferences(create("preferences-2017.csv")?)?;
-    let reconsents = synth.write_reconsents(create("reconsents-2018.csv")?)?;
+    let (synth, dataset) = write_dataset(dir, a.subjects, a.seed)?;
+    let (summary, reconsents) = (dataset.signups, dataset.reconsents);
 
     let key = db.with_extension("key");
     if key.exists() {

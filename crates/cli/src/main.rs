@@ -84,6 +84,7 @@ fn run(cli: Cli) -> Result<()> {
     let db = cli.db;
     match cli.command {
         Command::Demo(a) => demo::run(&a, cli.db_given.then_some(db.as_path())),
+        Command::Gen(a) => demo::gen(&a),
         Command::Reasons { json } => {
             output::reasons(json);
             Ok(())
