@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use custody_core::organisation::Role;
 use custody_core::vocab::TermKind;
+use custody_engine::table::Format;
 
 #[derive(Parser)]
 #[command(
@@ -311,11 +312,18 @@ pub enum NoticeCommand {
     },
 }
 
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
 #[derive(Args)]
 pub struct CollectArgs {
     pub org: String,
-    /// CSV of records, one row per person
+    /// Records, one row per person: CSV, or Apache Parquet (.parquet)
     pub records: PathBuf,
+    /// csv or parquet (default: by the file's extension)
+    #[arg(long, value_parser = parse_format)]
+    pub format: Option<Format>,
     /// The notice version the records were collected under
     #[arg(long)]
     pub notice: String,
@@ -385,18 +393,22 @@ pub struct ShareArgs {
     /// Lawful basis the recipient relies on (must match the notice)
     #[arg(long)]
     pub basis: Option<String>,
-    /// `all`, or a CSV whose `subject` column lists the records
+    /// `all`, or a CSV or Parquet file whose `subject` column lists the records
     #[arg(long, default_value = "all")]
     pub records: String,
     /// When the disclosure happens (default: now)
     #[arg(long)]
     pub at: Option<String>,
-    /// Allowed records (CSV), written only if the whole run succeeds
+    /// Allowed records, written only if the whole run succeeds
     #[arg(long)]
     pub out: PathBuf,
-    /// Refused records with their reason codes (CSV)
+    /// Refused records with their reason codes
     #[arg(long)]
     pub refused: PathBuf,
+    /// csv or parquet for both outputs (default: the format of the --records
+    /// list, else by the extension of --out)
+    #[arg(long, value_parser = parse_format)]
+    pub out_format: Option<Format>,
     /// Summary as JSON
     #[arg(long)]
     pub report: Option<PathBuf>,

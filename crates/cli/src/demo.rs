@@ -192,6 +192,7 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
             notice: &n.version,
             collected_at: None,
             rejects: None,
+            format: None,
         },
         &Bar::bytes(),
     )?;
@@ -233,6 +234,7 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
             out: &dir.join("2017-gate-allowed.csv"),
             refused: &dir.join("2017-gate-refused.csv"),
             report: Some(&dir.join("2017-gate-report.json")),
+            out_format: None,
         },
         &Bar::records(),
     )?;
@@ -273,6 +275,7 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
             out: &dir.join("2017-onward-allowed.csv"),
             refused: &dir.join("2017-onward-refused.csv"),
             report: None,
+            out_format: None,
         },
         &Bar::records(),
     )?;
@@ -329,6 +332,7 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
             out: &dir.join("2018-allowed.csv"),
             refused: &dir.join("2018-refused.csv"),
             report: None,
+            out_format: None,
         },
         &Bar::records(),
     )?;

@@ -232,6 +232,7 @@ fn run(cli: Cli) -> Result<()> {
                 notice: &a.notice,
                 collected_at: a.collected_at.as_deref().map(parse_instant).transpose()?,
                 rejects: rejects.as_deref(),
+                format: a.format,
             };
             let c = engine.collect(&spec, &Bar::bytes())?;
             output::collected(&c, rejects.as_deref(), a.json);
@@ -254,6 +255,7 @@ fn run(cli: Cli) -> Result<()> {
                 out: &a.out,
                 refused: &a.refused,
                 report: a.report.as_deref(),
+                out_format: a.out_format,
             };
             let r = engine.share(&spec, &Bar::records())?;
             output::share(&r, a.json);

@@ -70,6 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             notice: &version,
             collected_at: None,
             rejects: None,
+            format: None,
         },
         &Silent,
     )?;

@@ -2,8 +2,6 @@
 //! each column is. All or nothing: a bad row fails the whole file, naming file,
 //! line and field, unless the caller asks to skip bad rows into a rejects file.
 
-use std::fs::File;
-use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use custody_core::entry::{Commitment, Entry};
@@ -11,8 +9,8 @@ use custody_core::mapping::{self, parse_flag, Mapping};
 use custody_core::time::{parse_instant, Instant};
 use custody_store::{CollectionRow, NewRecord, Store};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
+use crate::table::{Format, RowReader};
 use crate::{logged, seconds, subject_key, Engine, Error, Progress, Result};
 
 pub struct CollectSpec<'a> {
@@ -25,6 +23,8 @@ pub struct CollectSpec<'a> {
     pub collected_at: Option<Instant>,
     /// Write bad rows here instead of failing.
     pub rejects: Option<&'a Path>,
+    /// CSV or Parquet; default: by the file's extension.
+    pub format: Option<Format>,
 }
 
 #[derive(Debug, Serialize)]
@@ -41,20 +41,6 @@ pub struct Collected {
 
 pub fn default_mapping_path(records: &Path) -> PathBuf {
     records.with_extension("mapping.toml")
-}
-
-/// Hashes what it reads, so the file is read once.
-struct Hashing<R> {
-    inner: R,
-    hash: Sha256,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
 }
 
 impl<S: Store> Engine<S> {
@@ -75,20 +61,9 @@ impl<S: Store> Engine<S> {
         let mapping_source = mapping::parse_source(&mapping_file, &mapping_text)?;
 
         let file = spec.records.display().to_string();
-        let f = File::open(spec.records).map_err(|e| Error::io(spec.records, e))?;
-        let total = f.metadata().ok().map(|m| m.len());
-        let mut reader = csv::ReaderBuilder::new()
-            .buffer_capacity(1 << 20)
-            .from_reader(Hashing {
-                inner: BufReader::with_capacity(1 << 20, f),
-                hash: Sha256::new(),
-            });
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(|e| Error::csv(spec.records, e))?
-            .iter()
-            .map(str::to_string)
-            .collect();
+        let mut reader = RowReader::open(spec.records, Format::of(spec.records, spec.format))?;
+        let total = reader.total();
+        let header: Vec<String> = reader.header().to_vec();
         let m: Mapping = mapping_source.resolve(&mapping_file, &header, &self.vocab, &notice)?;
 
         let mut rejects = match spec.rejects {
@@ -116,15 +91,10 @@ impl<S: Store> Engine<S> {
         let mut rows = 0u64;
         let mut record = csv::StringRecord::new();
         let mut last_pos = 0u64;
-        loop {
-            match reader.read_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => return Err(Error::csv(spec.records, e)),
-            }
+        while reader.read(&mut record)? {
             rows += 1;
-            let line = record.position().map(|p| p.line()).unwrap_or(rows + 1);
-            let pos = record.position().map(|p| p.byte()).unwrap_or(0);
+            let line = reader.line(&record);
+            let pos = reader.position(&record);
             progress.advance(pos.saturating_sub(last_pos));
             last_pos = pos;
             match parse_row(&record, &m, &header, default_at, &notice) {
@@ -152,7 +122,7 @@ impl<S: Store> Engine<S> {
         if let Some((p, mut w)) = rejects {
             w.flush().map_err(|e| Error::io(p, e))?;
         }
-        let file_hash = hex::encode(reader.into_inner().hash.finalize());
+        let file_hash = reader.finish()?;
         let row = CollectionRow {
             id: 0,
             org: spec.org.into(),

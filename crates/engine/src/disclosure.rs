@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::commitment::Committer;
 use crate::holdings::Holdings;
 use crate::sequencer::Prepared;
+use crate::table::{Format, RowReader, RowWriter};
 use crate::{instant, logged, seconds, Engine, Error, Progress, Result};
 
 #[derive(Debug, Clone)]
@@ -42,12 +43,15 @@ impl Selection {
         let Selection::Subjects(path) = self else {
             return Ok(None);
         };
-        let mut reader = csv::Reader::from_path(path).map_err(|e| Error::csv(path, e))?;
-        let header = reader.headers().map_err(|e| Error::csv(path, e))?;
-        let col = header.iter().position(|h| h == "subject").unwrap_or(0);
+        let mut reader = RowReader::open(path, Format::of(path, None))?;
+        let col = reader
+            .header()
+            .iter()
+            .position(|h| h == "subject")
+            .unwrap_or(0);
         let mut set = HashSet::new();
-        for rec in reader.records() {
-            let rec = rec.map_err(|e| Error::csv(path, e))?;
+        let mut rec = csv::StringRecord::new();
+        while reader.read(&mut rec)? {
             let s = rec.get(col).unwrap_or("").trim();
             if !s.is_empty() {
                 set.insert(s.to_string());
@@ -70,6 +74,9 @@ pub struct ShareSpec<'a> {
     pub out: &'a Path,
     pub refused: &'a Path,
     pub report: Option<&'a Path>,
+    /// CSV or Parquet for both outputs; default: the subject list's format,
+    /// else by the extension of `out`.
+    pub out_format: Option<Format>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -226,12 +233,10 @@ impl Output {
         })
     }
 
-    pub fn csv(&self) -> Result<csv::Writer<std::io::BufWriter<std::fs::File>>> {
+    /// A writer of rows into the temporary file, starting with `header`.
+    pub fn rows(&self, format: Format, header: &[String]) -> Result<RowWriter> {
         let f = self.tmp.reopen().map_err(|e| Error::io(&self.path, e))?;
-        Ok(csv::Writer::from_writer(std::io::BufWriter::with_capacity(
-            1 << 20,
-            f,
-        )))
+        RowWriter::new(f, format, header)
     }
 
     pub fn path(&self) -> &Path {
@@ -297,16 +302,15 @@ impl<S: Store> Engine<S> {
         let ctx = Context::new(vocab, &holdings.notices);
         let projection =
             Projection::new(vocab, &self.store.collections(None)?, &request.categories);
-        let mut allowed_w = out.csv()?;
-        let mut refused_w = refused_out.csv()?;
+        // The outputs take the format of the subject list, else of --out.
+        let format = spec.out_format.unwrap_or_else(|| match &spec.records {
+            Selection::Subjects(p) => Format::of(p, None),
+            Selection::All => Format::of(spec.out, None),
+        });
         let mut head = vec!["subject".to_string()];
         head.extend(projection.header.iter().cloned());
-        allowed_w
-            .write_record(&head)
-            .map_err(|e| Error::csv(spec.out, e))?;
-        refused_w
-            .write_record(["subject", "reasons"])
-            .map_err(|e| Error::csv(spec.refused, e))?;
+        let mut allowed_w = out.rows(format, &head)?;
+        let mut refused_w = refused_out.rows(format, &["subject".into(), "reasons".into()])?;
 
         let committer = atomic(&mut self.store, |s| Committer::load(s))?;
         let mut decisions: Vec<(i64, ReasonSet, Commitment)> = Vec::new();
@@ -336,9 +340,9 @@ impl<S: Store> Engine<S> {
                 })?;
                 let mut rec = vec![h.subject];
                 rec.extend(projection.row(h.collection, &fields));
-                allowed_w
-                    .write_record(&rec)
-                    .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+                allowed_w.write(&rec).map_err(|e| {
+                    custody_store::StoreError::Corrupt(format!("{}: {e}", spec.out.display()))
+                })?;
                 copies.push((h.origin, h.subject.to_string()));
             } else {
                 refused += 1;
@@ -346,8 +350,13 @@ impl<S: Store> Engine<S> {
                     *counts.entry(r).or_default() += 1;
                 }
                 refused_w
-                    .write_record([h.subject, &reasons.to_ids()])
-                    .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+                    .write([h.subject, &reasons.to_ids()])
+                    .map_err(|e| {
+                        custody_store::StoreError::Corrupt(format!(
+                            "{}: {e}",
+                            spec.refused.display()
+                        ))
+                    })?;
             }
             if decisions.len() % 65536 == 0 {
                 progress.advance(65536);
@@ -359,17 +368,14 @@ impl<S: Store> Engine<S> {
             .unwrap_or_default();
         not_held.sort();
         for s in &not_held {
-            refused_w
-                .write_record([s.as_str(), Reason::NotHeld.id()])
-                .map_err(|e| Error::csv(spec.refused, e))?;
+            refused_w.write([s.as_str(), Reason::NotHeld.id()])?;
         }
         if !not_held.is_empty() {
             counts.insert(Reason::NotHeld, not_held.len() as u64);
         }
         progress.finish();
-        allowed_w.flush().map_err(|e| Error::io(spec.out, e))?;
-        refused_w.flush().map_err(|e| Error::io(spec.refused, e))?;
-        drop((allowed_w, refused_w));
+        allowed_w.finish()?;
+        refused_w.finish()?;
 
         row.requested = (decisions.len() + not_held.len()) as i64;
         row.allowed = allowed as i64;

@@ -16,6 +16,7 @@ pub mod receipt;
 mod sequencer;
 pub mod signing_key;
 pub mod synth;
+pub mod table;
 pub mod trace;
 
 use custody_core::entry::Entry;

@@ -1,0 +1,406 @@
+//! Tabular files, CSV or Apache Parquet, read and written as rows of text:
+//! records to collect, subject lists, and the allowed and refused sets a
+//! disclosure writes. Both stream: memory stays bounded by one batch.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_cast::display::{ArrayFormatter, FormatOptions};
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use sha2::{Digest, Sha256};
+
+use crate::{Error, Result};
+
+/// Rows per Parquet batch, read or written.
+const BATCH: usize = 65_536;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    /// The format `given`, else the one the file's extension names (`.parquet`
+    /// or `.pq`), else CSV.
+    pub fn of(path: &Path, given: Option<Format>) -> Format {
+        given.unwrap_or_else(|| match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq") => {
+                Format::Parquet
+            }
+            _ => Format::Csv,
+        })
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Format, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "csv" => Ok(Format::Csv),
+            "parquet" | "pq" => Ok(Format::Parquet),
+            other => Err(format!("unknown format `{other}` (csv, parquet)")),
+        }
+    }
+}
+
+/// Hashes what it reads, so a CSV file is read once.
+struct Hashing<R> {
+    inner: R,
+    hash: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Rows of a CSV or Parquet file, as text. Parquet values print as arrow
+/// displays them (dates as `2017-02-01`); nulls are empty.
+pub struct RowReader {
+    path: std::path::PathBuf,
+    header: Vec<String>,
+    inner: Inner,
+    /// Rows read so far.
+    rows: u64,
+}
+
+enum Inner {
+    Csv(csv::Reader<Hashing<BufReader<File>>>),
+    Parquet {
+        batches: ParquetRecordBatchReader,
+        columns: Vec<Vec<String>>,
+        next: usize,
+        total: u64,
+    },
+}
+
+impl RowReader {
+    pub fn open(path: &Path, format: Format) -> Result<RowReader> {
+        let f = File::open(path).map_err(|e| Error::io(path, e))?;
+        let (header, inner) = match format {
+            Format::Csv => {
+                let mut reader = csv::ReaderBuilder::new()
+                    .buffer_capacity(1 << 20)
+                    .from_reader(Hashing {
+                        inner: BufReader::with_capacity(1 << 20, f),
+                        hash: Sha256::new(),
+                    });
+                let header = reader
+                    .headers()
+                    .map_err(|e| Error::csv(path, e))?
+                    .iter()
+                    .map(str::to_string)
+                    .collect();
+                (header, Inner::Csv(reader))
+            }
+            Format::Parquet => {
+                let bad = |e: parquet::errors::ParquetError| Error::Input {
+                    file: path.display().to_string(),
+                    line: 0,
+                    field: "-".into(),
+                    message: format!("not a readable Parquet file: {e}"),
+                };
+                let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(bad)?;
+                let total = builder.metadata().file_metadata().num_rows().max(0) as u64;
+                let header = builder
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect();
+                let batches = builder.with_batch_size(BATCH).build().map_err(bad)?;
+                (
+                    header,
+                    Inner::Parquet {
+                        batches,
+                        columns: Vec::new(),
+                        next: 0,
+                        total,
+                    },
+                )
+            }
+        };
+        Ok(RowReader {
+            path: path.to_path_buf(),
+            header,
+            inner,
+            rows: 0,
+        })
+    }
+
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// What progress counts in: bytes of a CSV file, rows of a Parquet one.
+    pub fn total(&self) -> Option<u64> {
+        match &self.inner {
+            Inner::Csv(r) => r.get_ref().inner.get_ref().metadata().ok().map(|m| m.len()),
+            Inner::Parquet { total, .. } => Some(*total),
+        }
+    }
+
+    /// Progress so far, in the unit of [`total`](Self::total).
+    pub fn position(&self, record: &csv::StringRecord) -> u64 {
+        match &self.inner {
+            Inner::Csv(_) => record.position().map_or(0, |p| p.byte()),
+            Inner::Parquet { .. } => self.rows,
+        }
+    }
+
+    /// The line of the last row read, the header being line 1 (for Parquet,
+    /// the row number plus one, so both formats count alike).
+    pub fn line(&self, record: &csv::StringRecord) -> u64 {
+        match &self.inner {
+            Inner::Csv(_) => record.position().map_or(self.rows + 1, |p| p.line()),
+            Inner::Parquet { .. } => self.rows + 1,
+        }
+    }
+
+    /// Reads the next row into `record`; false at the end.
+    pub fn read(&mut self, record: &mut csv::StringRecord) -> Result<bool> {
+        let path = self.path.clone();
+        match &mut self.inner {
+            Inner::Csv(r) => {
+                let more = r.read_record(record).map_err(|e| Error::csv(&path, e))?;
+                self.rows += more as u64;
+                Ok(more)
+            }
+            Inner::Parquet {
+                batches,
+                columns,
+                next,
+                ..
+            } => {
+                if columns.first().is_none_or(|c| *next >= c.len()) {
+                    match batches.next() {
+                        None => return Ok(false),
+                        Some(batch) => {
+                            let batch = batch.map_err(|e| Error::Input {
+                                file: path.display().to_string(),
+                                line: self.rows + 2,
+                                field: "-".into(),
+                                message: e.to_string(),
+                            })?;
+                            *columns = as_text(&batch).map_err(|e| Error::Input {
+                                file: path.display().to_string(),
+                                line: self.rows + 2,
+                                field: "-".into(),
+                                message: e,
+                            })?;
+                            *next = 0;
+                            if columns.first().is_none_or(|c| c.is_empty()) {
+                                return Ok(false);
+                            }
+                        }
+                    }
+                }
+                record.clear();
+                for c in columns.iter() {
+                    record.push_field(&c[*next]);
+                }
+                *next += 1;
+                self.rows += 1;
+                Ok(true)
+            }
+        }
+    }
+
+    /// SHA-256 (hex) of the whole file, read to its end.
+    pub fn finish(self) -> Result<String> {
+        match self.inner {
+            Inner::Csv(r) => Ok(hex::encode(r.into_inner().hash.finalize())),
+            Inner::Parquet { .. } => {
+                let mut f = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+                let mut hash = Sha256::new();
+                std::io::copy(&mut f, &mut hash).map_err(|e| Error::io(&self.path, e))?;
+                Ok(hex::encode(hash.finalize()))
+            }
+        }
+    }
+}
+
+fn as_text(batch: &RecordBatch) -> std::result::Result<Vec<Vec<String>>, String> {
+    let options = FormatOptions::default();
+    batch
+        .columns()
+        .iter()
+        .map(|col| {
+            let f = ArrayFormatter::try_new(col.as_ref(), &options).map_err(|e| e.to_string())?;
+            Ok((0..col.len()).map(|i| f.value(i).to_string()).collect())
+        })
+        .collect()
+}
+
+/// Writes rows of text as CSV or as Parquet (every column UTF-8, Snappy).
+pub enum RowWriter {
+    Csv(csv::Writer<BufWriter<File>>),
+    Parquet {
+        writer: ArrowWriter<File>,
+        schema: Arc<Schema>,
+        columns: Vec<Vec<String>>,
+    },
+}
+
+impl RowWriter {
+    /// Writes into `file` (already created), starting with `header`.
+    pub fn new(file: File, format: Format, header: &[String]) -> Result<RowWriter> {
+        match format {
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, file));
+                w.write_record(header)
+                    .map_err(|e| Error::Invalid(e.to_string()))?;
+                Ok(RowWriter::Csv(w))
+            }
+            Format::Parquet => {
+                let schema = Arc::new(Schema::new(
+                    header
+                        .iter()
+                        .map(|h| Field::new(h, DataType::Utf8, false))
+                        .collect::<Vec<_>>(),
+                ));
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::SNAPPY)
+                    .build();
+                let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
+                    .map_err(|e| Error::Invalid(e.to_string()))?;
+                Ok(RowWriter::Parquet {
+                    writer,
+                    schema,
+                    columns: vec![Vec::with_capacity(BATCH); header.len()],
+                })
+            }
+        }
+    }
+
+    pub fn write<I, T>(&mut self, row: I) -> Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]> + AsRef<str>,
+    {
+        match self {
+            RowWriter::Csv(w) => w
+                .write_record(row)
+                .map_err(|e| Error::Invalid(e.to_string())),
+            RowWriter::Parquet { columns, .. } => {
+                for (c, v) in columns.iter_mut().zip(row) {
+                    c.push(AsRef::<str>::as_ref(&v).to_string());
+                }
+                if columns.first().is_some_and(|c| c.len() >= BATCH) {
+                    self.flush_batch()?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn flush_batch(&mut self) -> Result<()> {
+        if let RowWriter::Parquet {
+            writer,
+            schema,
+            columns,
+        } = self
+        {
+            if columns.first().is_none_or(|c| c.is_empty()) {
+                return Ok(());
+            }
+            let arrays: Vec<ArrayRef> = columns
+                .iter_mut()
+                .map(|c| Arc::new(StringArray::from(std::mem::take(c))) as ArrayRef)
+                .collect();
+            let batch = RecordBatch::try_new(schema.clone(), arrays)
+                .map_err(|e| Error::Invalid(e.to_string()))?;
+            writer
+                .write(&batch)
+                .map_err(|e| Error::Invalid(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is buffered and closes the file's footer.
+    pub fn finish(mut self) -> Result<()> {
+        self.flush_batch()?;
+        match self {
+            RowWriter::Csv(mut w) => w.flush().map_err(|e| Error::Invalid(e.to_string())),
+            RowWriter::Parquet { writer, .. } => writer
+                .close()
+                .map(|_| ())
+                .map_err(|e| Error::Invalid(e.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(format: Format) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t");
+        let header = vec!["subject".to_string(), "name".to_string()];
+        let mut w = RowWriter::new(File::create(&path).unwrap(), format, &header).unwrap();
+        for i in 0..70_000 {
+            w.write([format!("S{i}"), format!("Ann, \"{i}\"")]).unwrap();
+        }
+        w.finish().unwrap();
+        let mut r = RowReader::open(&path, format).unwrap();
+        assert_eq!(r.header(), &header[..]);
+        let mut rec = csv::StringRecord::new();
+        let mut n = 0;
+        while r.read(&mut rec).unwrap() {
+            assert_eq!(&rec[0], format!("S{n}"));
+            assert_eq!(&rec[1], format!("Ann, \"{n}\""));
+            n += 1;
+            assert_eq!(r.line(&rec), n + 1);
+        }
+        assert_eq!(n, 70_000);
+        assert_eq!(r.finish().unwrap().len(), 64);
+    }
+
+    #[test]
+    fn csv_round_trips() {
+        round_trip(Format::Csv);
+    }
+
+    #[test]
+    fn parquet_round_trips_across_batches() {
+        round_trip(Format::Parquet);
+    }
+
+    #[test]
+    fn formats_follow_the_extension_unless_given() {
+        assert_eq!(Format::of(Path::new("a.parquet"), None), Format::Parquet);
+        assert_eq!(Format::of(Path::new("a.PQ"), None), Format::Parquet);
+        assert_eq!(Format::of(Path::new("a.csv"), None), Format::Csv);
+        assert_eq!(
+            Format::of(Path::new("a.txt"), Some(Format::Parquet)),
+            Format::Parquet
+        );
+        assert!("xlsx".parse::<Format>().is_err());
+    }
+
+    #[test]
+    fn a_file_that_is_not_parquet_is_an_input_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.parquet");
+        std::fs::write(&path, "subject\nS1\n").unwrap();
+        let err = RowReader::open(&path, Format::Parquet).err().unwrap();
+        assert!(
+            err.to_string().contains("not a readable Parquet file"),
+            "{err}"
+        );
+    }
+}
