@@ -225,6 +225,10 @@ pub struct GenArgs {
     /// Where to write the files (created if missing)
     #[arg(long)]
     pub out: PathBuf,
+    /// csv, or parquet for the sign-ups and the subject list (signups.parquet,
+    /// subjects.parquet); preference events stay CSV
+    #[arg(long, value_parser = parse_format, default_value = "csv")]
+    pub format: Format,
 }
 
 #[derive(Subcommand)]

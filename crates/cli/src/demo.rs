@@ -13,6 +13,7 @@ use custody_engine::collection::CollectSpec;
 use custody_engine::disclosure::{Selection, ShareSpec};
 use custody_engine::receipt::{describe, verify_receipt};
 use custody_engine::synth::{SignupSummary, Synth};
+use custody_engine::table::{Format, RowReader, RowWriter};
 use custody_engine::{signing_key, Engine};
 use custody_store::SqliteStore;
 
@@ -93,6 +94,13 @@ pub fn write_dataset(dir: &Path, subjects: u64, seed: u64) -> Result<(Synth, Dat
 pub fn gen(a: &GenArgs) -> Result<()> {
     let started = Instant::now();
     let (_, d) = write_dataset(&a.out, a.subjects, a.seed)?;
+    if a.format == Format::Parquet {
+        for name in ["signups", "subjects"] {
+            let csv = a.out.join(format!("{name}.csv"));
+            to_parquet(&csv, &a.out.join(format!("{name}.parquet")))?;
+            std::fs::remove_file(&csv).with_context(|| format!("removing {}", csv.display()))?;
+        }
+    }
     println!(
         "wrote {} mothers (seed {}) to {} in {:.1}s: signups.csv ({} expectant, {} with a child under 5, {} ticked \
          the partners box), preferences-2017.csv ({} events), reconsents-2018.csv ({} re-consents), subjects.csv, \
@@ -108,6 +116,18 @@ pub fn gen(a: &GenArgs) -> Result<()> {
         num(d.reconsents)
     );
     Ok(())
+}
+
+/// Rewrites a CSV file as Parquet, streaming.
+fn to_parquet(from: &Path, to: &Path) -> Result<()> {
+    let mut r = RowReader::open(from, Format::Csv)?;
+    let file = File::create(to).with_context(|| format!("creating {}", to.display()))?;
+    let mut w = RowWriter::new(file, Format::Parquet, r.header())?;
+    let mut rec = csv::StringRecord::new();
+    while r.read(&mut rec)? {
+        w.write(rec.iter())?;
+    }
+    Ok(w.finish()?)
 }
 
 fn step(n: u32, title: &str) {

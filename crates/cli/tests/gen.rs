@@ -62,6 +62,32 @@ fn a_generated_dataset_loads_with_the_ordinary_commands() {
 }
 
 #[test]
+fn parquet_sign_ups_collect_like_csv_ones() {
+    let s = Sandbox::new();
+    s.ok(&[
+        "gen",
+        "--subjects",
+        "400",
+        "--out",
+        "p",
+        "--format",
+        "parquet",
+    ]);
+    assert!(s.exists("p/signups.parquet") && !s.exists("p/signups.csv"));
+    s.orgs();
+    s.ok(&["notice", "publish", "emmas-diary", "p/notice-2017.toml"]);
+    let out = s.ok(&[
+        "collect",
+        "emmas-diary",
+        "p/signups.parquet",
+        "--notice",
+        "2017",
+        "--json",
+    ]);
+    assert!(out.contains("\"inserted\": 400"), "{out}");
+}
+
+#[test]
 fn gen_needs_a_size_and_a_place() {
     let s = Sandbox::new();
     let out = s.cmd().args(["gen", "--out", "x"]).output().unwrap();
