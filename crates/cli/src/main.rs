@@ -234,7 +234,12 @@ fn run(cli: Cli) -> Result<()> {
                 rejects: rejects.as_deref(),
                 format: a.format,
             };
-            let c = engine.collect(&spec, &Bar::bytes())?;
+            // Progress counts bytes of a CSV file, rows of a Parquet one.
+            let bar = match custody_engine::table::Format::of(&a.records, a.format) {
+                custody_engine::table::Format::Csv => Bar::bytes(),
+                custody_engine::table::Format::Parquet => Bar::records(),
+            };
+            let c = engine.collect(&spec, &bar)?;
             output::collected(&c, rejects.as_deref(), a.json);
             Ok(())
         }
