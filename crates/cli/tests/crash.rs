@@ -11,20 +11,8 @@ use common::Sandbox;
 const MOTHERS: usize = 20_000;
 
 fn share_args(s: &Sandbox, n: usize) -> Vec<String> {
-    let args = [
-        "share",
-        "emmas-diary",
-        "--to",
-        "experian",
-        "--purpose",
-        "DirectMarketing",
-        "--categories",
-        "Name,PostalCode",
-        "--at",
-        "2017-04-01",
-    ];
     let mut v: Vec<String> = vec!["--db".into(), s.db().display().to_string()];
-    v.extend(args.iter().map(|a| a.to_string()));
+    v.extend(common::share_dm(&[]).iter().map(|a| a.to_string()));
     v.extend([
         "--out".into(),
         format!("out-{n}.csv"),

@@ -1,30 +1,13 @@
 mod common;
 
 use base64::prelude::{Engine as _, BASE64_STANDARD};
-use common::Sandbox;
+use common::{share_dm, Sandbox};
 use custody_log::checkpoint::open_checkpoint;
 use custody_log::merkle;
 use custody_log::note::Verifier;
 use custody_log::tiles::{decode_bundle, encode_bundle, TileHashes, TileId};
 use custody_log::Hash;
 use serde_json::Value;
-
-const SHARE_DM: &[&str] = &[
-    "share",
-    "emmas-diary",
-    "--to",
-    "experian",
-    "--purpose",
-    "DirectMarketing",
-    "--categories",
-    "Name,PostalCode",
-    "--at",
-    "2017-04-01",
-    "--out",
-    "out.csv",
-    "--refused",
-    "refused.csv",
-];
 
 const M05_WITHDRAWS: &[&str] = &[
     "consent",
@@ -44,7 +27,7 @@ fn verifier(s: &Sandbox) -> Verifier {
 /// 2 preference events, 1 disclosure, 6 decisions.
 fn shared() -> Sandbox {
     let s = Sandbox::emmas_case();
-    s.ok(SHARE_DM);
+    s.ok(&share_dm(&["--out", "out.csv", "--refused", "refused.csv"]));
     s
 }
 
@@ -132,7 +115,7 @@ fn consistency_proof_from_an_old_checkpoint_verifies() {
     let s = Sandbox::emmas_case();
     let old = s.ok(&["log", "checkpoint"]);
     s.write("old.checkpoint", &old);
-    s.ok(SHARE_DM);
+    s.ok(&share_dm(&["--out", "out.csv", "--refused", "refused.csv"]));
     let new = s.ok(&["log", "checkpoint"]);
     let out = s.ok(&["log", "consistency", "--from", "old.checkpoint"]);
     let proof: Vec<Hash> = out

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Sandbox, MAPPING_TOML, SIGNUPS_CSV};
+use common::{share_dm, Sandbox, MAPPING_TOML, SIGNUPS_CSV};
 use custody_engine::table::{Format, RowReader, RowWriter};
 
 /// Writes CSV text as a Parquet file of text columns.
@@ -34,19 +34,6 @@ fn rows(path: &Path, format: Format) -> Vec<Vec<String>> {
     out
 }
 
-const SHARE_DM: &[&str] = &[
-    "share",
-    "emmas-diary",
-    "--to",
-    "experian",
-    "--purpose",
-    "DirectMarketing",
-    "--categories",
-    "Name,PostalCode",
-    "--at",
-    "2017-04-01",
-];
-
 fn parquet_case() -> Sandbox {
     let s = Sandbox::new();
     s.orgs();
@@ -72,8 +59,7 @@ fn records_collected_from_parquet_are_the_same_as_from_csv() {
     let p = parquet_case();
     let c = Sandbox::collected();
     for s in [&p, &c] {
-        let mut args = SHARE_DM.to_vec();
-        args.extend(["--out", "out.csv", "--refused", "refused.csv"]);
+        let args = share_dm(&["--out", "out.csv", "--refused", "refused.csv"]);
         s.ok(&args);
     }
     assert_eq!(p.read("out.csv"), c.read("out.csv"));
@@ -83,14 +69,11 @@ fn records_collected_from_parquet_are_the_same_as_from_csv() {
 #[test]
 fn share_writes_parquet_by_extension_or_flag_with_the_same_rows() {
     let s = parquet_case();
-    let mut args = SHARE_DM.to_vec();
-    args.extend(["--out", "out.parquet", "--refused", "refused.parquet"]);
+    let args = share_dm(&["--out", "out.parquet", "--refused", "refused.parquet"]);
     s.ok(&args);
-    let mut args = SHARE_DM.to_vec();
-    args.extend(["--out", "out.csv", "--refused", "refused.csv"]);
+    let args = share_dm(&["--out", "out.csv", "--refused", "refused.csv"]);
     s.ok(&args);
-    let mut args = SHARE_DM.to_vec();
-    args.extend([
+    let args = share_dm(&[
         "--out",
         "forced.out",
         "--refused",
@@ -120,8 +103,7 @@ fn share_writes_parquet_by_extension_or_flag_with_the_same_rows() {
 fn a_parquet_subject_list_gives_parquet_outputs() {
     let s = parquet_case();
     to_parquet("subject\nM01\nM02\nNOBODY\n", &s.path("list.parquet"));
-    let mut args = SHARE_DM.to_vec();
-    args.extend([
+    let args = share_dm(&[
         "--records",
         "list.parquet",
         "--out",

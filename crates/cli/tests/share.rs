@@ -1,6 +1,6 @@
 mod common;
 
-use common::{refused_rows, Sandbox, MAPPING_TOML};
+use common::{refused_rows, Sandbox, DM_TO_BROKER, MAPPING_TOML};
 use serde_json::Value;
 
 fn rows(v: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -8,17 +8,6 @@ fn rows(v: &[(&str, &str)]) -> Vec<(String, String)> {
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect()
 }
-
-const DM_TO_BROKER: &[&str] = &[
-    "--to",
-    "experian",
-    "--purpose",
-    "DirectMarketing",
-    "--categories",
-    "Name,PostalCode",
-    "--at",
-    "2017-04-01",
-];
 
 #[test]
 fn allowed_direct_marketing_to_broker_sends_only_requested_columns() {

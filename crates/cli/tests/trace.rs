@@ -1,21 +1,11 @@
 mod common;
 
-use common::Sandbox;
+use common::{Sandbox, DM_TO_BROKER};
 
 /// The base case plus two gated disclosures on 2017-04-01 and 2017-05-10.
 fn traced() -> Sandbox {
     let s = Sandbox::emmas_case();
-    s.share(&[
-        "--to",
-        "experian",
-        "--purpose",
-        "DirectMarketing",
-        "--categories",
-        "Name,PostalCode",
-        "--at",
-        "2017-04-01",
-    ])
-    .success();
+    s.share(DM_TO_BROKER).success();
     s.share(&[
         "--to",
         "experian",

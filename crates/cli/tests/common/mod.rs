@@ -33,6 +33,27 @@ M06,2017-02-06,Fay,Fox,fay@example.org,6 Oak Rd,AB1 6FF,2016-07-06,y,1
 
 pub const MOTHERS: usize = 6;
 
+/// Names and postcodes to the broker for direct marketing, on 2017-04-01:
+/// the arguments of `share emmas-diary` most tests use.
+pub const DM_TO_BROKER: &[&str] = &[
+    "--to",
+    "experian",
+    "--purpose",
+    "DirectMarketing",
+    "--categories",
+    "Name,PostalCode",
+    "--at",
+    "2017-04-01",
+];
+
+/// `share emmas-diary` with [`DM_TO_BROKER`] and then `extra`.
+pub fn share_dm<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["share", "emmas-diary"];
+    v.extend_from_slice(DM_TO_BROKER);
+    v.extend_from_slice(extra);
+    v
+}
+
 pub const MAPPING_TOML: &str = r#"
 subject = "member_id"
 collected_at = "signed_up"
