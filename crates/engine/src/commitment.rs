@@ -12,13 +12,20 @@ use crate::{Error, Result};
 /// The key behind an organisation's subject commitments, made the first time
 /// it is needed. Call inside a transaction.
 pub(crate) fn subject_key<S: Store + ?Sized>(store: &mut S, org: &str) -> Result<SubjectKey> {
-    if let Some(secret) = store.org_secret(org)? {
-        return Ok(SubjectKey::new(&secret));
+    if let Some(key) = existing_key(store, org)? {
+        return Ok(key);
     }
     let mut secret = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
     store.insert_org_secret(org, &secret)?;
     Ok(SubjectKey::new(&secret))
+}
+
+/// The key behind an organisation's subject commitments, if it has one yet.
+pub(crate) fn existing_key<S: Store + ?Sized>(store: &S, org: &str) -> Result<Option<SubjectKey>> {
+    Ok(store
+        .org_secret(org)?
+        .map(|secret| SubjectKey::new(&secret)))
 }
 
 /// Commits to held records by the notice they were collected under: the

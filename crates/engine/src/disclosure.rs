@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::commitment::Committer;
 use crate::holdings::Holdings;
-use crate::sequencer::Prepared;
+use crate::sequencer::{Prepared, Sequencer};
 use crate::table::{Format, RowReader, RowWriter};
 use crate::{instant, logged, seconds, Engine, Error, Progress, Result};
 
@@ -387,8 +387,18 @@ impl<S: Store> Engine<S> {
         progress.start("recording", None);
         let id = logged(&mut self.store, &self.signer, |s, log| {
             let id = s.insert_disclosure(&row)?;
-            std::thread::scope(|scope| {
-                let entries = scope.spawn(|| {
+            record_disclosure(
+                s,
+                log,
+                id,
+                &row,
+                &mut decisions.iter().map(|(record, r, _)| DecisionRow {
+                    disclosure: id,
+                    record: *record,
+                    reasons: Some(r.0),
+                }),
+                &copies,
+                || {
                     Prepared::new(decisions.iter().map(|(_, reasons, subject)| {
                         Ok(Entry::Decided {
                             at: row.at,
@@ -397,19 +407,8 @@ impl<S: Store> Engine<S> {
                             reasons: reasons.0,
                         })
                     }))
-                });
-                s.insert_decisions(&mut decisions.iter().map(|(record, r, _)| DecisionRow {
-                    disclosure: id,
-                    record: *record,
-                    reasons: Some(r.0),
-                }))?;
-                s.insert_copies(&to.id, id, row.at, &copies)?;
-                log.append(s, &disclosure_entry(id, &row))?;
-                log.append_prepared(
-                    s,
-                    entries.join().expect("preparing entries does not panic")?,
-                )
-            })?;
+                },
+            )?;
             Ok(id)
         })?;
         progress.finish();
@@ -440,6 +439,30 @@ impl<S: Store> Engine<S> {
         }
         Ok(report)
     }
+}
+
+/// Stores disclosure `id`'s decisions and the recipient's copies, then logs
+/// the disclosure and one entry per record. `entries` encodes and hashes those
+/// entries on the other core while the store writes.
+pub(crate) fn record_disclosure<S: Store>(
+    s: &mut S,
+    log: &mut Sequencer,
+    id: i64,
+    row: &DisclosureRow,
+    decisions: &mut dyn Iterator<Item = DecisionRow>,
+    copies: &[(i64, String)],
+    entries: impl FnOnce() -> Result<Prepared> + Send,
+) -> Result<()> {
+    std::thread::scope(|scope| {
+        let entries = scope.spawn(entries);
+        s.insert_decisions(decisions)?;
+        s.insert_copies(&row.to_org, id, row.at, copies)?;
+        log.append(s, &disclosure_entry(id, row))?;
+        log.append_prepared(
+            s,
+            entries.join().expect("preparing entries does not panic")?,
+        )
+    })
 }
 
 /// The log entry for a disclosure row, gated or imported.

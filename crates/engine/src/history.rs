@@ -10,7 +10,7 @@ use custody_store::{DecisionRow, DisclosureRow, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::commitment::Committer;
-use crate::disclosure::{disclosure_entry, Selection};
+use crate::disclosure::{record_disclosure, Selection};
 use crate::sequencer::Prepared;
 use crate::{logged, seconds, Engine, Error, Result};
 
@@ -127,8 +127,22 @@ impl<S: Store> Engine<S> {
                 row.allowed = records.len() as i64;
                 row.not_held = not_held;
                 let id = s.insert_disclosure(&row)?;
-                std::thread::scope(|scope| {
-                    let entries = scope.spawn(|| {
+                let copies: Vec<(i64, String)> = records
+                    .iter()
+                    .map(|(_, o, subj, _)| (*o, subj.clone()))
+                    .collect();
+                record_disclosure(
+                    s,
+                    log,
+                    id,
+                    &row,
+                    &mut records.iter().map(|(r, ..)| DecisionRow {
+                        disclosure: id,
+                        record: *r,
+                        reasons: None,
+                    }),
+                    &copies,
+                    || {
                         Prepared::new(records.iter().map(|(_, _, subject, notice)| {
                             let subject = committer.commit(*notice, subject)?;
                             Ok(Entry::Disclosed {
@@ -137,23 +151,8 @@ impl<S: Store> Engine<S> {
                                 disclosure: id as u64,
                             })
                         }))
-                    });
-                    s.insert_decisions(&mut records.iter().map(|(r, ..)| DecisionRow {
-                        disclosure: id,
-                        record: *r,
-                        reasons: None,
-                    }))?;
-                    let copies: Vec<(i64, String)> = records
-                        .iter()
-                        .map(|(_, o, subj, _)| (*o, subj.clone()))
-                        .collect();
-                    s.insert_copies(&row.to_org, id, row.at, &copies)?;
-                    log.append(s, &disclosure_entry(id, &row))?;
-                    log.append_prepared(
-                        s,
-                        entries.join().expect("preparing entries does not panic")?,
-                    )
-                })?;
+                    },
+                )?;
                 out.push(Imported {
                     disclosure: id,
                     to: row.to_org.clone(),

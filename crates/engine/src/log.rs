@@ -14,7 +14,7 @@ use custody_log::Hash;
 use custody_store::{StateCounts, Store};
 use serde::Serialize;
 
-use crate::sequencer::{split_hashes, tile_source};
+use crate::sequencer::tile_source;
 use crate::{logged, Engine, Error, Progress, Result};
 
 pub(crate) const ORIGIN_SETTING: &str = "log.origin";
@@ -76,10 +76,7 @@ pub struct Exported {
 impl<S: Store> Engine<S> {
     /// Records the log's origin and signs its first (possibly empty) checkpoint.
     pub fn init_log(&mut self) -> Result<String> {
-        let origin = self.signer.name().to_string();
-        if self.store.setting(ORIGIN_SETTING)?.is_none() {
-            custody_store::atomic(&mut self.store, |s| s.set_setting(ORIGIN_SETTING, &origin))?;
-        }
+        // Signing the first checkpoint records the origin too.
         if self.store.latest_checkpoint()?.is_none() {
             logged(&mut self.store, &self.signer, |_, _| Ok(()))?;
         }
@@ -258,7 +255,7 @@ impl<S: Store> Engine<S> {
             let leaf = merkle::leaf_hash(bytes);
             if index % 256 == 0 {
                 let tile = self.store.log_tile(0, index / 256)?.unwrap_or_default();
-                stored_leaves = split_hashes(&tile).unwrap_or_default();
+                stored_leaves = tiles::decode_tile(&tile).unwrap_or_default();
             }
             if stored_leaves.get((index % 256) as usize) != Some(&leaf) {
                 return Err(fail(format!(
@@ -391,7 +388,7 @@ fn write_bundle(
 fn compare_tiles<S: Store>(store: &S, recomputed: Vec<(TileId, Vec<Hash>)>) -> Result<()> {
     for (id, hashes) in recomputed.into_iter().filter(|(id, _)| id.level > 0) {
         let stored = store.log_tile(id.level, id.index)?.unwrap_or_default();
-        let stored = split_hashes(&stored).unwrap_or_default();
+        let stored = tiles::decode_tile(&stored).unwrap_or_default();
         if stored.get(..hashes.len()) != Some(&hashes[..]) {
             return Err(Error::Log(format!(
                 "the stored tile {} does not match the entries: it was rewritten",

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use custody_core::entry::{Commitment, Entry, SubjectKey};
+use custody_core::entry::{Commitment, Entry};
 use custody_core::reason::ReasonSet;
 use custody_log::checkpoint::Checkpoint;
 use custody_log::merkle;
@@ -14,6 +14,7 @@ use custody_log::proof::TlogProof;
 use custody_store::Store;
 use serde::Serialize;
 
+use crate::commitment::existing_key;
 use crate::sequencer::tile_source;
 use crate::{instant, Engine, Error, Result};
 
@@ -97,10 +98,10 @@ impl<S: Store> Engine<S> {
                 .find(|n| Some(n.id) == origin.notice)
                 .map(|n| n.org.clone())
                 .ok_or_else(|| Error::NotFound(format!("the notice of record {}", origin.id)))?;
-            let Some(secret) = self.store.org_secret(&collector)? else {
+            let Some(key) = existing_key(&self.store, &collector)? else {
                 continue;
             };
-            let c = SubjectKey::new(&secret).commit(&origin.subject);
+            let c = key.commit(&origin.subject);
             if !out.contains(&c) {
                 out.push(c);
             }

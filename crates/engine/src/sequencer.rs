@@ -7,7 +7,7 @@ use custody_core::entry::Entry;
 use custody_log::checkpoint::Checkpoint;
 use custody_log::merkle;
 use custody_log::note::Signer;
-use custody_log::tiles::{TileHashes, TileWriter, TILE_HEIGHT};
+use custody_log::tiles::{decode_tile, TileHashes, TileWriter, TILE_HEIGHT};
 use custody_log::Hash;
 use custody_store::{EntryBatch, Store, StoreError};
 
@@ -165,42 +165,28 @@ pub(crate) fn last_tiles<S: Store>(store: &S, size: u64) -> Result<Vec<Vec<Hash>
         if nodes == 0 {
             return Ok(tiles);
         }
-        let index = (nodes - 1) / 256;
-        let hashes = store
-            .log_tile(level, index)?
-            .ok_or_else(|| corrupt(format!("log tile {level}/{index} is missing")))?;
-        tiles.push(
-            split_hashes(&hashes)
-                .ok_or_else(|| corrupt(format!("log tile {level}/{index} is not whole hashes")))?,
-        );
+        tiles.push(stored_tile(store, level, (nodes - 1) / 256)?);
         level += 1;
     }
 }
 
-pub(crate) fn split_hashes(bytes: &[u8]) -> Option<Vec<Hash>> {
-    if bytes.len() % 32 != 0 {
-        return None;
-    }
-    Some(
-        bytes
-            .chunks_exact(32)
-            .map(|c| c.try_into().expect("32 bytes"))
-            .collect(),
-    )
+/// A stored tile's hashes; a missing or malformed tile is a corrupt store.
+pub(crate) fn stored_tile<S: Store>(
+    store: &S,
+    level: u8,
+    index: u64,
+) -> std::result::Result<Vec<Hash>, StoreError> {
+    let bytes = store
+        .log_tile(level, index)?
+        .ok_or_else(|| StoreError::Corrupt(format!("log tile {level}/{index} is missing")))?;
+    decode_tile(&bytes).map_err(|e| StoreError::Corrupt(format!("log tile {level}/{index}: {e}")))
 }
 
 /// Stored tiles as a source of subtree hashes for proofs.
 pub(crate) fn tile_source<S: Store>(
     store: &S,
 ) -> TileHashes<impl Fn(u8, u64) -> std::result::Result<Vec<Hash>, StoreError> + '_> {
-    TileHashes::new(move |level, index| {
-        let bytes = store
-            .log_tile(level, index)?
-            .ok_or_else(|| StoreError::Corrupt(format!("log tile {level}/{index} is missing")))?;
-        split_hashes(&bytes).ok_or_else(|| {
-            StoreError::Corrupt(format!("log tile {level}/{index} is not whole hashes"))
-        })
-    })
+    TileHashes::new(move |level, index| stored_tile(store, level, index))
 }
 
 fn corrupt(message: String) -> Error {
