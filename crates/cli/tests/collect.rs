@@ -400,3 +400,81 @@ fn unknown_notice_org_and_bad_date() {
         "{err}"
     );
 }
+
+/// `n` sign-ups G000000.. in the SIGNUPS_CSV layout, starting at `from`.
+fn many(from: usize, n: usize) -> String {
+    let mut csv = SIGNUPS_CSV.lines().next().unwrap_or_default().to_string() + "\n";
+    for i in from..from + n {
+        csv +=
+            &format!("G{i:06},2017-02-01,A,B,a{i}@example.org,{i} Rd,AB1 1AA,2016-12-01,yes,no\n");
+    }
+    csv
+}
+
+#[test]
+fn a_bad_row_after_many_chunks_leaves_nothing() {
+    // Records are stored a chunk of 65,536 at a time; a bad row in the third
+    // chunk must still undo the first two.
+    let s = published();
+    let mut csv = many(0, 140_000);
+    csv += "G999999,2017-02-01,A,B,x@example.org,1 Rd,AB1 1AA,2016-12-01,maybe,no\n";
+    s.write("big.csv", &csv);
+    let args = [
+        "collect",
+        "emmas-diary",
+        "big.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "signups.mapping.toml",
+    ];
+    let err = s.fails(&args);
+    assert!(err.contains("big.csv:140002: consent_offers"), "{err}");
+    let n: i64 = s
+        .sql()
+        .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 0);
+    s.ok(&["log", "verify"]);
+}
+
+#[test]
+fn an_overlapping_file_across_chunks_logs_only_new_records() {
+    let s = published();
+    let args = |f: &'static str| {
+        [
+            "collect",
+            "emmas-diary",
+            f,
+            "--notice",
+            "2017",
+            "--mapping",
+            "signups.mapping.toml",
+            "--json",
+        ]
+    };
+    s.write("first.csv", &many(0, 70_000));
+    s.write("second.csv", &many(60_000, 80_000));
+    let v = s.json(&args("first.csv"));
+    assert_eq!(v["inserted"].as_u64(), Some(70_000));
+    let v = s.json(&args("second.csv"));
+    assert_eq!(
+        (
+            v["rows"].as_u64(),
+            v["inserted"].as_u64(),
+            v["already_held"].as_u64()
+        ),
+        (Some(80_000), Some(70_000), Some(10_000))
+    );
+    // one entry per stored record, and the tree checks out
+    let out = s.ok(&["log", "verify"]);
+    assert!(
+        out.contains("verified: 140,004 entries") && out.contains("140,000 collected records"),
+        "{out}"
+    );
+    let n: i64 = s
+        .sql()
+        .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 140_000);
+}

@@ -4,13 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use custody_core::entry::{Commitment, Entry};
+use custody_core::entry::{Entry, SubjectKey};
 use custody_core::mapping::{self, parse_flag, Mapping};
 use custody_core::time::{parse_instant, Instant};
 use custody_store::{CollectionRow, NewRecord, Store};
 use serde::Serialize;
 
-use crate::table::{Format, RowReader};
+use crate::sequencer::Prepared;
+use crate::table::{file_hash, Format, RowReader};
 use crate::{logged, seconds, subject_key, Engine, Error, Progress, Result};
 
 pub struct CollectSpec<'a> {
@@ -61,7 +62,7 @@ impl<S: Store> Engine<S> {
         let mapping_source = mapping::parse_source(&mapping_file, &mapping_text)?;
 
         let file = spec.records.display().to_string();
-        let mut reader = RowReader::open(spec.records, Format::of(spec.records, spec.format))?;
+        let reader = RowReader::open(spec.records, Format::of(spec.records, spec.format))?;
         let total = reader.total();
         let header: Vec<String> = reader.header().to_vec();
         let m: Mapping = mapping_source.resolve(&mapping_file, &header, &self.vocab, &notice)?;
@@ -85,86 +86,79 @@ impl<S: Store> Engine<S> {
             .map(|(_, _, t)| self.vocab.term(*t).key.clone())
             .collect();
 
-        progress.start("collecting", total);
-        let mut records = Vec::new();
-        let mut rejected = 0u64;
-        let mut rows = 0u64;
-        let mut record = csv::StringRecord::new();
-        let mut last_pos = 0u64;
-        while reader.read(&mut record)? {
-            rows += 1;
-            let line = reader.line(&record);
-            let pos = reader.position(&record);
-            progress.advance(pos.saturating_sub(last_pos));
-            last_pos = pos;
-            match parse_row(&record, &m, &header, default_at, &notice) {
-                Ok(r) => records.push(r),
-                Err((field, message)) => match &mut rejects {
-                    Some((p, w)) => {
-                        rejected += 1;
-                        let mut row: Vec<&str> = record.iter().collect();
-                        let err = format!("{field}: {message}");
-                        row.push(&err);
-                        w.write_record(&row).map_err(|e| Error::csv(p, e))?;
-                    }
-                    None => {
-                        return Err(Error::Input {
-                            file,
-                            line,
-                            field,
-                            message,
-                        })
-                    }
-                },
-            }
-        }
-        progress.finish();
-        if let Some((p, mut w)) = rejects {
-            w.flush().map_err(|e| Error::io(p, e))?;
-        }
-        let file_hash = reader.finish()?;
+        // The collection row names the file by its hash before any record
+        // refers to it.
         let row = CollectionRow {
             id: 0,
             org: spec.org.into(),
             file: file.clone(),
-            file_hash,
+            file_hash: file_hash(spec.records)?,
             notice: notice.id,
             mapping: serde_json::to_string(&m.source).expect("mapping serialises"),
             columns,
             categories,
             at: seconds(now),
-            rows: records.len() as i64,
+            rows: 0,
         };
-        let (collection, inserted, already) = logged(&mut self.store, &self.signer, |s, log| {
-            let id = s.insert_collection(&row)?;
-            let key = subject_key(s, spec.org)?;
-            // The store reports each record it inserted; entries are made after,
-            // since the callback cannot borrow the store twice.
-            let mut collected: Vec<(Commitment, i64, u64)> = Vec::with_capacity(records.len());
-            let (inserted, already) = s.insert_records(
-                spec.org,
-                id,
-                notice.id,
-                &mut records.into_iter(),
-                &mut |r| {
-                    collected.push((key.commit(&r.subject), r.collected_at, r.consented));
-                    Ok(())
-                },
-            )?;
-            s.set_collection_rows(id, inserted as i64)?;
-            for (subject, at, consented) in collected {
-                let entry = Entry::RecordCollected {
-                    at,
-                    subject,
-                    org: spec.org.into(),
-                    collection: id as u64,
-                    notice: notice.id as u64,
-                    consented,
-                };
-                log.append(s, &entry)?;
-            }
-            Ok((id, inserted, already))
-        })?;
+        progress.start("collecting", total);
+        let parse = Parse {
+            file: &file,
+            header: &header,
+            mapping: &m,
+            default_at,
+            notice: &notice,
+            org: spec.org,
+        };
+        // One core reads, parses, commits to subjects and hashes entries, a
+        // chunk at a time; this one stores them. Memory holds a few chunks,
+        // however large the file; the transaction makes it all or nothing.
+        let (collection, inserted, already, rows, rejected) =
+            logged(&mut self.store, &self.signer, |s, log| {
+                let id = s.insert_collection(&row)?;
+                let key = subject_key(s, spec.org)?;
+                std::thread::scope(|scope| {
+                    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Chunk>>(2);
+                    let reading = scope.spawn(|| parse.chunks(reader, &mut rejects, &key, id, tx));
+                    let (mut inserted, mut already) = (0u64, 0u64);
+                    let mut last_pos = 0;
+                    for chunk in rx {
+                        let Chunk {
+                            records,
+                            mut entries,
+                            pos,
+                        } = chunk?;
+                        let mut keep = Vec::with_capacity(records.len());
+                        let pulled = std::cell::Cell::new(0usize);
+                        let (i, a) = s.insert_records(
+                            spec.org,
+                            id,
+                            notice.id,
+                            &mut records
+                                .into_iter()
+                                .inspect(|_| pulled.set(pulled.get() + 1)),
+                            &mut |_| {
+                                keep.resize(pulled.get() - 1, false);
+                                keep.push(true);
+                                Ok(())
+                            },
+                        )?;
+                        keep.resize(pulled.get(), false);
+                        inserted += i;
+                        already += a;
+                        entries.retain(&keep);
+                        log.append_prepared(s, entries)?;
+                        progress.advance(pos.saturating_sub(last_pos));
+                        last_pos = pos;
+                    }
+                    let (rows, rejected) = reading.join().expect("reading does not panic")?;
+                    s.set_collection_rows(id, inserted as i64)?;
+                    Ok((id, inserted, already, rows, rejected))
+                })
+            })?;
+        progress.finish();
+        if let Some((p, mut w)) = rejects {
+            w.flush().map_err(|e| Error::io(p, e))?;
+        }
         Ok(Collected {
             org: spec.org.into(),
             file,
@@ -175,6 +169,109 @@ impl<S: Store> Engine<S> {
             rejected,
             collection,
         })
+    }
+}
+
+/// Records parsed and their log entries prepared, up to this many per chunk.
+const CHUNK: usize = 1 << 16;
+
+/// A chunk of parsed records, the entry each gets if the store takes it,
+/// and how far into the file it reaches (in the reader's progress unit).
+struct Chunk {
+    records: Vec<NewRecord>,
+    entries: Prepared,
+    pos: u64,
+}
+
+/// How to read one file's rows into records.
+struct Parse<'a> {
+    file: &'a str,
+    header: &'a [String],
+    mapping: &'a Mapping,
+    default_at: Instant,
+    notice: &'a custody_core::Notice,
+    org: &'a str,
+}
+
+type Rejects<'p> = Option<(&'p Path, csv::Writer<std::fs::File>)>;
+
+impl Parse<'_> {
+    /// Sends the file's records in chunks; returns (rows read, rows rejected).
+    /// A bad row ends it with an error, unless `rejects` takes bad rows.
+    fn chunks(
+        &self,
+        mut reader: RowReader,
+        rejects: &mut Rejects,
+        key: &SubjectKey,
+        collection: i64,
+        tx: std::sync::mpsc::SyncSender<Result<Chunk>>,
+    ) -> Result<(u64, u64)> {
+        let (mut rows, mut rejected) = (0u64, 0u64);
+        let mut record = csv::StringRecord::new();
+        let mut records = Vec::with_capacity(CHUNK);
+        let mut more = true;
+        while more {
+            let mut pos = 0;
+            while records.len() < CHUNK {
+                more = reader.read(&mut record)?;
+                if !more {
+                    break;
+                }
+                rows += 1;
+                pos = reader.position(&record);
+                match parse_row(
+                    &record,
+                    self.mapping,
+                    self.header,
+                    self.default_at,
+                    self.notice,
+                ) {
+                    Ok(r) => records.push(r),
+                    Err((field, message)) => match rejects {
+                        Some((p, w)) => {
+                            rejected += 1;
+                            let mut row: Vec<&str> = record.iter().collect();
+                            let err = format!("{field}: {message}");
+                            row.push(&err);
+                            w.write_record(&row).map_err(|e| Error::csv(p, e))?;
+                        }
+                        None => {
+                            let e = Error::Input {
+                                file: self.file.to_string(),
+                                line: reader.line(&record),
+                                field,
+                                message,
+                            };
+                            // The store's side reports it and rolls back.
+                            let _ = tx.send(Err(e));
+                            return Ok((rows, rejected));
+                        }
+                    },
+                }
+            }
+            if records.is_empty() {
+                break;
+            }
+            let entries = Prepared::new(records.iter().map(|r| {
+                Ok(Entry::RecordCollected {
+                    at: r.collected_at,
+                    subject: key.commit(&r.subject),
+                    org: self.org.into(),
+                    collection: collection as u64,
+                    notice: self.notice.id as u64,
+                    consented: r.consented,
+                })
+            }))?;
+            let chunk = Chunk {
+                records: std::mem::replace(&mut records, Vec::with_capacity(CHUNK)),
+                entries,
+                pos,
+            };
+            if tx.send(Ok(chunk)).is_err() {
+                break; // the store's side failed and says why
+            }
+        }
+        Ok((rows, rejected))
     }
 }
 

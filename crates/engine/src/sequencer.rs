@@ -70,13 +70,23 @@ impl Sequencer {
         for leaf in prepared.leaves {
             self.writer.push(leaf);
         }
-        Ok(())
+        self.flush(store)
     }
 
+    /// Writes the batched entries and the tiles that filled, which never
+    /// change again: memory stays bounded however many entries one
+    /// transaction appends.
     fn flush<S: Store>(&mut self, store: &mut S) -> Result<()> {
         store.append_log(self.next, &self.batch)?;
         self.next += self.batch.len() as u64;
         self.batch.clear();
+        let filled: Vec<(u8, u64, Vec<u8>)> = self
+            .writer
+            .take_filled()
+            .into_iter()
+            .map(|(id, hashes)| (id.level, id.index, hashes.concat()))
+            .collect();
+        store.put_log_tiles(&filled)?;
         Ok(())
     }
 
@@ -153,6 +163,35 @@ impl Prepared {
             p.leaves.push(merkle::leaf_hash(bytes));
         }
         Ok(p)
+    }
+}
+
+impl Prepared {
+    /// Keeps the entries whose index `keep` says, in order: a chunk prepared
+    /// before the store said which of its records were new.
+    pub(crate) fn retain(&mut self, keep: &[bool]) {
+        if keep.iter().all(|k| *k) {
+            return;
+        }
+        let mut batch = EntryBatch::default();
+        let mut leaves = Vec::new();
+        for ((bytes, leaf), _) in self
+            .batch
+            .iter()
+            .zip(&self.leaves)
+            .zip(keep)
+            .filter(|(_, k)| **k)
+        {
+            batch
+                .push_with(|out| {
+                    out.extend_from_slice(bytes);
+                    Ok::<(), std::convert::Infallible>(())
+                })
+                .expect("copying bytes cannot fail");
+            leaves.push(*leaf);
+        }
+        self.batch = batch;
+        self.leaves = leaves;
     }
 }
 

@@ -3,7 +3,7 @@
 //! disclosure writes. Both stream: memory stays bounded by one batch.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read};
+use std::io::{BufReader, BufWriter};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -53,20 +53,6 @@ impl FromStr for Format {
     }
 }
 
-/// Hashes what it reads, so a CSV file is read once.
-struct Hashing<R> {
-    inner: R,
-    hash: Sha256,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
 /// Rows of a CSV or Parquet file, as text. Parquet values print as arrow
 /// displays them (dates as `2017-02-01`); nulls are empty.
 pub struct RowReader {
@@ -78,7 +64,7 @@ pub struct RowReader {
 }
 
 enum Inner {
-    Csv(csv::Reader<Hashing<BufReader<File>>>),
+    Csv(csv::Reader<BufReader<File>>),
     Parquet {
         batches: ParquetRecordBatchReader,
         columns: Vec<Vec<String>>,
@@ -94,10 +80,7 @@ impl RowReader {
             Format::Csv => {
                 let mut reader = csv::ReaderBuilder::new()
                     .buffer_capacity(1 << 20)
-                    .from_reader(Hashing {
-                        inner: BufReader::with_capacity(1 << 20, f),
-                        hash: Sha256::new(),
-                    });
+                    .from_reader(BufReader::with_capacity(1 << 20, f));
                 let header = reader
                     .headers()
                     .map_err(|e| Error::csv(path, e))?
@@ -148,7 +131,7 @@ impl RowReader {
     /// What progress counts in: bytes of a CSV file, rows of a Parquet one.
     pub fn total(&self) -> Option<u64> {
         match &self.inner {
-            Inner::Csv(r) => r.get_ref().inner.get_ref().metadata().ok().map(|m| m.len()),
+            Inner::Csv(r) => r.get_ref().get_ref().metadata().ok().map(|m| m.len()),
             Inner::Parquet { total, .. } => Some(*total),
         }
     }
@@ -218,19 +201,14 @@ impl RowReader {
             }
         }
     }
+}
 
-    /// SHA-256 (hex) of the whole file, read to its end.
-    pub fn finish(self) -> Result<String> {
-        match self.inner {
-            Inner::Csv(r) => Ok(hex::encode(r.into_inner().hash.finalize())),
-            Inner::Parquet { .. } => {
-                let mut f = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
-                let mut hash = Sha256::new();
-                std::io::copy(&mut f, &mut hash).map_err(|e| Error::io(&self.path, e))?;
-                Ok(hex::encode(hash.finalize()))
-            }
-        }
-    }
+/// SHA-256 (hex) of a whole file: what a collection records of its source.
+pub fn file_hash(path: &Path) -> Result<String> {
+    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hash = Sha256::new();
+    std::io::copy(&mut f, &mut hash).map_err(|e| Error::io(path, e))?;
+    Ok(hex::encode(hash.finalize()))
 }
 
 fn as_text(batch: &RecordBatch) -> std::result::Result<Vec<Vec<String>>, String> {

@@ -477,6 +477,14 @@ impl TileWriter {
         root.unwrap_or(EMPTY_ROOT)
     }
 
+    /// The tiles that filled since the last call, once each. A writer
+    /// appending tens of millions of leaves in one batch hands these to the
+    /// store as it goes, so that memory stays bounded; [`take_dirty`]
+    /// (Self::take_dirty) then returns only what filled after.
+    pub fn take_filled(&mut self) -> Vec<(TileId, Vec<Hash>)> {
+        std::mem::take(&mut self.filled)
+    }
+
     /// Every tile changed since the last call: the tiles that filled, once
     /// each, then the current partial tile of each level that changed.
     pub fn take_dirty(&mut self) -> Vec<(TileId, Vec<Hash>)> {

@@ -378,6 +378,32 @@ fn writer_matches_the_tree_around_tile_boundaries() {
 }
 
 #[test]
+fn taking_filled_tiles_early_stores_the_same_tiles() {
+    // Full tiles handed over every 1,000 leaves, everything else every 70,000:
+    // the same tiles as taking all at once, none stored twice (see `store`).
+    let size = 65536 * 2 + 300;
+    let mut writer = TileWriter::new();
+    let mut tree = MemoryTree::new();
+    let mut tiles = Store::new();
+    for leaf in leaves(size) {
+        writer.push(leaf);
+        tree.push(leaf);
+        if writer.size() % 1000 == 0 {
+            let filled = writer.take_filled();
+            assert!(filled.iter().all(|(id, h)| id.is_full() && h.len() == 256));
+            store(&mut tiles, filled);
+        }
+        if writer.size() % 70_000 == 0 {
+            store(&mut tiles, writer.take_dirty());
+        }
+    }
+    store(&mut tiles, writer.take_dirty());
+    check_tiles(&tiles, &tree);
+    let (all_at_once, _, _) = grow(size, size);
+    assert_eq!(tiles, all_at_once);
+}
+
+#[test]
 fn tile_proofs_match_the_tree() {
     let (tiles, tree, _) = grow(70_000, 1000);
     let src = tile_source(&tiles);
