@@ -1,6 +1,6 @@
 mod common;
 
-use common::{refused_rows, Sandbox, DM_TO_BROKER, MAPPING_TOML};
+use common::{refused_rows, share_dm, Sandbox, DM_TO_BROKER, MAPPING_TOML};
 use serde_json::Value;
 
 fn rows(v: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -528,4 +528,44 @@ fn missing_file_error_is_said_once() {
         "refused.csv",
     ]);
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
+
+#[test]
+fn a_share_of_many_chunks_stores_and_logs_every_outcome() {
+    // Outcomes wait on disk and reach the store 65,536 at a time: every one
+    // must land, in order, with its entry, and the copies with them.
+    let n = 140_000;
+    let s = Sandbox::with_mothers(n);
+    let v = s.json(&share_dm(&[
+        "--out",
+        "out.csv",
+        "--refused",
+        "refused.csv",
+        "--json",
+    ]));
+    let (allowed, refused) = (
+        v["allowed"].as_u64().unwrap(),
+        v["refused"].as_u64().unwrap(),
+    );
+    assert_eq!(
+        (allowed + refused, allowed),
+        (n as u64, n as u64 / 2),
+        "{v}"
+    );
+    let count = |sql: &str| -> i64 { s.sql().query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM decisions"), n as i64);
+    assert_eq!(
+        count("SELECT count(*) FROM decisions WHERE reasons = 0"),
+        allowed as i64
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM records WHERE org = 'experian'"),
+        allowed as i64
+    );
+    let out = s.ok(&["log", "verify"]);
+    assert!(
+        out.contains(&format!("{n} decisions").replace("140000", "140,000")),
+        "{out}"
+    );
+    assert_eq!(s.csv_rows("out.csv").len() - 1, allowed as usize);
 }

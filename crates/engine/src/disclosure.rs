@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use custody_core::basis::LegalBasis;
 use custody_core::decision::classes::Classes;
 use custody_core::decision::{Context, Decision, Request};
-use custody_core::entry::{Commitment, Entry};
-use custody_core::reason::{Reason, ReasonSet};
+use custody_core::entry::Entry;
+use custody_core::reason::Reason;
 use custody_core::time::{format_instant, Instant};
 use custody_core::vocab::{TermId, TermKind, Vocabulary};
 use custody_store::{atomic, CollectionRow, DecisionRow, DisclosureRow, Store};
@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::commitment::Committer;
 use crate::holdings::Holdings;
+use crate::outcome::{Outcome, Spill};
 use crate::sequencer::{Prepared, Sequencer};
 use crate::table::{Format, RowReader, RowWriter};
 use crate::{instant, logged, seconds, Engine, Error, Progress, Result};
@@ -313,8 +314,9 @@ impl<S: Store> Engine<S> {
         let mut refused_w = refused_out.rows(format, &["subject".into(), "reasons".into()])?;
 
         let committer = atomic(&mut self.store, |s| Committer::load(s))?;
-        let mut decisions: Vec<(i64, ReasonSet, Commitment)> = Vec::new();
-        let mut copies: Vec<(i64, String)> = Vec::new();
+        // Outcomes wait on disk: a disclosure of 87 million records does not
+        // hold them in memory until the store takes them.
+        let mut outcomes = Spill::new()?;
         let mut counts: BTreeMap<Reason, u64> = BTreeMap::new();
         let (mut allowed, mut refused) = (0u64, 0u64);
         progress.start("deciding", None);
@@ -332,7 +334,12 @@ impl<S: Store> Engine<S> {
             let subject = committer
                 .commit(h.notice, h.subject)
                 .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
-            decisions.push((h.id, reasons, subject));
+            let mut outcome = Outcome {
+                record: h.id,
+                reasons: Some(reasons.0),
+                subject,
+                copy: None,
+            };
             if reasons.is_empty() {
                 allowed += 1;
                 let fields: Vec<String> = serde_json::from_str(h.fields).map_err(|e| {
@@ -343,7 +350,7 @@ impl<S: Store> Engine<S> {
                 allowed_w.write(&rec).map_err(|e| {
                     custody_store::StoreError::Corrupt(format!("{}: {e}", spec.out.display()))
                 })?;
-                copies.push((h.origin, h.subject.to_string()));
+                outcome.copy = Some((h.origin, h.subject.to_string()));
             } else {
                 refused += 1;
                 for r in reasons.iter() {
@@ -358,7 +365,10 @@ impl<S: Store> Engine<S> {
                         ))
                     })?;
             }
-            if decisions.len() % 65536 == 0 {
+            outcomes
+                .push(&outcome)
+                .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+            if outcomes.len() % 65536 == 0 {
                 progress.advance(65536);
             }
             Ok(())
@@ -377,7 +387,7 @@ impl<S: Store> Engine<S> {
         allowed_w.finish()?;
         refused_w.finish()?;
 
-        row.requested = (decisions.len() + not_held.len()) as i64;
+        row.requested = (outcomes.len() + not_held.len() as u64) as i64;
         row.allowed = allowed as i64;
         row.refused = refused as i64 + not_held.len() as i64;
         row.not_held = not_held.len() as i64;
@@ -387,28 +397,12 @@ impl<S: Store> Engine<S> {
         progress.start("recording", None);
         let id = logged(&mut self.store, &self.signer, |s, log| {
             let id = s.insert_disclosure(&row)?;
-            record_disclosure(
-                s,
-                log,
-                id,
-                &row,
-                &mut decisions.iter().map(|(record, r, _)| DecisionRow {
-                    disclosure: id,
-                    record: *record,
-                    reasons: Some(r.0),
-                }),
-                &copies,
-                || {
-                    Prepared::new(decisions.iter().map(|(_, reasons, subject)| {
-                        Ok(Entry::Decided {
-                            at: row.at,
-                            subject: *subject,
-                            disclosure: id as u64,
-                            reasons: reasons.0,
-                        })
-                    }))
-                },
-            )?;
+            record_disclosure(s, log, id, &row, outcomes.chunks()?, |o| Entry::Decided {
+                at: row.at,
+                subject: o.subject,
+                disclosure: id as u64,
+                reasons: o.reasons.unwrap_or(0),
+            })?;
             Ok(id)
         })?;
         progress.finish();
@@ -441,27 +435,46 @@ impl<S: Store> Engine<S> {
     }
 }
 
-/// Stores disclosure `id`'s decisions and the recipient's copies, then logs
-/// the disclosure and one entry per record. `entries` encodes and hashes those
-/// entries on the other core while the store writes.
+/// Logs disclosure `id`, then stores its outcomes (decisions and the
+/// recipient's copies) and logs one entry per record, `entry` says which.
+/// The entries of each chunk are encoded and hashed on the other core while
+/// the store writes the chunk before.
 pub(crate) fn record_disclosure<S: Store>(
     s: &mut S,
     log: &mut Sequencer,
     id: i64,
     row: &DisclosureRow,
-    decisions: &mut dyn Iterator<Item = DecisionRow>,
-    copies: &[(i64, String)],
-    entries: impl FnOnce() -> Result<Prepared> + Send,
+    outcomes: impl Iterator<Item = Result<Vec<Outcome>>> + Send,
+    entry: impl Fn(&Outcome) -> Entry + Send,
 ) -> Result<()> {
+    log.append(s, &disclosure_entry(id, row))?;
     std::thread::scope(|scope| {
-        let entries = scope.spawn(entries);
-        s.insert_decisions(decisions)?;
-        s.insert_copies(&row.to_org, id, row.at, copies)?;
-        log.append(s, &disclosure_entry(id, row))?;
-        log.append_prepared(
-            s,
-            entries.join().expect("preparing entries does not panic")?,
-        )
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(Vec<Outcome>, Prepared)>>(1);
+        scope.spawn(move || {
+            for chunk in outcomes {
+                let item = chunk.and_then(|c| {
+                    let prepared = Prepared::new(c.iter().map(|o| Ok(entry(o))))?;
+                    Ok((c, prepared))
+                });
+                let failed = item.is_err();
+                // A closed channel: the store's side failed and says why.
+                if tx.send(item).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        for item in rx {
+            let (chunk, prepared) = item?;
+            s.insert_decisions(&mut chunk.iter().map(|o| DecisionRow {
+                disclosure: id,
+                record: o.record,
+                reasons: o.reasons,
+            }))?;
+            let copies: Vec<(i64, String)> = chunk.into_iter().filter_map(|o| o.copy).collect();
+            s.insert_copies(&row.to_org, id, row.at, &copies)?;
+            log.append_prepared(s, prepared)?;
+        }
+        Ok(())
     })
 }
 

@@ -6,12 +6,12 @@ use std::path::Path;
 use custody_core::entry::Entry;
 use custody_core::time::parse_instant;
 use custody_core::vocab::TermKind;
-use custody_store::{DecisionRow, DisclosureRow, Store};
+use custody_store::{DisclosureRow, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::commitment::Committer;
 use crate::disclosure::{record_disclosure, Selection};
-use crate::sequencer::Prepared;
+use crate::outcome::{Outcome, CHUNK};
 use crate::{logged, seconds, Engine, Error, Result};
 
 #[derive(Debug, Deserialize)]
@@ -127,37 +127,30 @@ impl<S: Store> Engine<S> {
                 row.allowed = records.len() as i64;
                 row.not_held = not_held;
                 let id = s.insert_disclosure(&row)?;
-                let copies: Vec<(i64, String)> = records
-                    .iter()
-                    .map(|(_, o, subj, _)| (*o, subj.clone()))
-                    .collect();
-                record_disclosure(
-                    s,
-                    log,
-                    id,
-                    &row,
-                    &mut records.iter().map(|(r, ..)| DecisionRow {
-                        disclosure: id,
-                        record: *r,
-                        reasons: None,
-                    }),
-                    &copies,
-                    || {
-                        Prepared::new(records.iter().map(|(_, _, subject, notice)| {
-                            let subject = committer.commit(*notice, subject)?;
-                            Ok(Entry::Disclosed {
-                                at: row.at,
-                                subject,
-                                disclosure: id as u64,
-                            })
-                        }))
-                    },
-                )?;
+                let n = records.len() as u64;
+                let outcomes = records
+                    .into_iter()
+                    .map(|(record, origin, subject, notice)| {
+                        Ok(Outcome {
+                            record,
+                            reasons: None,
+                            subject: committer.commit(notice, &subject)?,
+                            copy: Some((origin, subject)),
+                        })
+                    })
+                    .collect::<Result<Vec<Outcome>>>()?;
+                let chunks: Vec<Result<Vec<Outcome>>> =
+                    outcomes.chunks(CHUNK).map(|c| Ok(c.to_vec())).collect();
+                record_disclosure(s, log, id, &row, chunks.into_iter(), |o| Entry::Disclosed {
+                    at: row.at,
+                    subject: o.subject,
+                    disclosure: id as u64,
+                })?;
                 out.push(Imported {
                     disclosure: id,
                     to: row.to_org.clone(),
                     at,
-                    records: records.len() as u64,
+                    records: n,
                     not_held: not_held as u64,
                 });
             }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod history;
 pub mod holdings;
 pub mod log;
+mod outcome;
 pub mod preferences;
 pub mod progress;
 pub mod publishing;
