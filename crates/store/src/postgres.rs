@@ -12,8 +12,10 @@
 //!   one database do not wait for each other.
 //! - Migrations run in one transaction under the same lock, so processes
 //!   starting together do not race to create the tables.
-//! - Bulk writes go as COPY or as arrays unnested in one statement, not a
-//!   round trip per row.
+//! - Bulk writes go as binary COPY (or, for upserts, arrays unnested in one
+//!   statement), not a round trip per row; and `records` and `decisions`
+//!   check their references once per statement, not per row (see the
+//!   schema), which is most of what a million-row insert would cost.
 //! - Walks (`for_each_*`) read through a cursor a batch at a time: millions
 //!   of rows never sit in memory, the walk sees one snapshot, and the callback
 //!   may read the store between batches, as it may with SQLite.
@@ -42,7 +44,7 @@ const BUNDLE: u64 = 256;
 /// The first half of every custody advisory lock key ("cust"); the second
 /// half is a hash of the schema.
 const LOCK_CLASS: i32 = 0x6375_7374;
-/// Rows per statement when inserting from arrays.
+/// Rows per statement (and per look-up of what is already held) in bulk.
 const CHUNK: usize = 20_000;
 
 type Params<'a> = [&'a (dyn ToSql + Sync)];
