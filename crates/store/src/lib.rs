@@ -1,23 +1,35 @@
-//! custody's storage: the [`Store`] trait and its embedded SQLite
-//! implementation.
+//! custody's storage: the [`Store`] trait, its embedded SQLite implementation
+//! and its PostgreSQL one (for several server processes on one database), and
+//! [`AnyStore`], which picks between them from `--db`.
 //!
 //! The trait speaks in rows, not in domain logic: the engine decides, the store
 //! keeps. Every user-facing command runs inside one [`atomic`] transaction, so
 //! a failure anywhere leaves nothing half-written.
 
+mod any;
+mod postgres;
 mod schema;
 mod sqlite;
+#[cfg(test)]
+mod suite;
 
 use std::collections::HashMap;
 
 use custody_core::Organisation;
 
+pub use any::AnyStore;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// Shown as the server's message, detail and hint. Not a `#[source]`:
+    /// the client error's own text repeats its cause, so an error chain
+    /// would print the message three times.
+    #[error("postgres: {}", postgres_message(.0))]
+    Postgres(::postgres::Error),
     #[error("{0}")]
     Conflict(String),
     #[error(
@@ -26,6 +38,31 @@ pub enum StoreError {
     NewerSchema { found: i64, known: i64 },
     #[error("corrupt row: {0}")]
     Corrupt(String),
+}
+
+impl From<::postgres::Error> for StoreError {
+    fn from(e: ::postgres::Error) -> StoreError {
+        StoreError::Postgres(e)
+    }
+}
+
+/// A server error as the server put it (`message`, and its detail and hint
+/// when it gave them); any other error as the client says it.
+fn postgres_message(e: &::postgres::Error) -> String {
+    let Some(db) = e.as_db_error() else {
+        return e.to_string();
+    };
+    let mut s = db.message().to_string();
+    if let Some(detail) = db.detail() {
+        s.push_str(": ");
+        s.push_str(detail);
+    }
+    if let Some(hint) = db.hint() {
+        s.push_str(" (");
+        s.push_str(hint);
+        s.push(')');
+    }
+    s
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

@@ -104,6 +104,11 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// The file the store is open on (as SQLite resolved it); None in memory.
+    pub fn path(&self) -> Option<&Path> {
+        self.conn.path().filter(|p| !p.is_empty()).map(Path::new)
+    }
+
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self
             .conn
@@ -877,15 +882,19 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::{org, store_suite, Raw};
 
-    fn org(id: &str) -> Organisation {
-        Organisation {
-            id: id.into(),
-            name: id.into(),
-            role: Role::Controller,
-            categories: vec![],
+    impl Raw for SqliteStore {
+        fn raw(&mut self, sql: &str) -> Result<()> {
+            Ok(self.conn.execute_batch(sql)?)
         }
     }
+
+    fn memory() -> Option<Box<SqliteStore>> {
+        Some(Box::new(SqliteStore::in_memory().unwrap()))
+    }
+
+    store_suite!(memory);
 
     #[test]
     fn migrates_and_reopens() {
@@ -893,10 +902,12 @@ mod tests {
         let path = dir.path().join("c.db");
         let mut s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        assert_eq!(s.path(), Some(path.as_path()));
         s.insert_org(&org("a")).unwrap();
         drop(s);
         let s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.orgs().unwrap().len(), 1);
+        assert_eq!(SqliteStore::in_memory().unwrap().path(), None);
     }
 
     #[test]
@@ -912,133 +923,5 @@ mod tests {
             SqliteStore::open(&path),
             Err(StoreError::NewerSchema { found: 99, .. })
         ));
-    }
-
-    #[test]
-    fn duplicate_org_is_a_conflict() {
-        let mut s = SqliteStore::in_memory().unwrap();
-        s.insert_org(&org("a")).unwrap();
-        assert!(matches!(
-            s.insert_org(&org("a")),
-            Err(StoreError::Conflict(_))
-        ));
-    }
-
-    #[test]
-    fn notices_are_immutable_and_preferences_append_only() {
-        let mut s = SqliteStore::in_memory().unwrap();
-        s.insert_org(&org("a")).unwrap();
-        let row = NoticeRow {
-            id: 0,
-            org: "a".into(),
-            version: "1".into(),
-            effective: 0,
-            content_hash: "h".into(),
-            source: "{}".into(),
-            published_at: 0,
-        };
-        let id = s.insert_notice(&row).unwrap();
-        assert!(s
-            .conn
-            .execute("UPDATE notices SET source = 'x' WHERE id = ?1", [id])
-            .is_err());
-        assert!(s.conn.execute("DELETE FROM notices", []).is_err());
-        assert!(s.insert_notice(&row).is_err(), "same label twice");
-    }
-
-    #[test]
-    fn a_failed_transaction_leaves_nothing() {
-        let mut s = SqliteStore::in_memory().unwrap();
-        let r: std::result::Result<(), StoreError> = atomic(&mut s, |s| {
-            s.insert_org(&org("a"))?;
-            s.insert_org(&org("a"))
-        });
-        assert!(r.is_err());
-        assert!(s.orgs().unwrap().is_empty());
-    }
-
-    #[test]
-    fn records_do_not_duplicate_and_copies_keep_their_origin() {
-        let mut s = SqliteStore::in_memory().unwrap();
-        s.insert_org(&org("a")).unwrap();
-        s.insert_org(&org("b")).unwrap();
-        let nid = s
-            .insert_notice(&NoticeRow {
-                id: 0,
-                org: "a".into(),
-                version: "1".into(),
-                effective: 0,
-                content_hash: "h".into(),
-                source: "{}".into(),
-                published_at: 0,
-            })
-            .unwrap();
-        let c = s
-            .insert_collection(&CollectionRow {
-                id: 0,
-                org: "a".into(),
-                file: "f".into(),
-                file_hash: "x".into(),
-                notice: nid,
-                mapping: "{}".into(),
-                columns: vec!["name".into()],
-                categories: vec!["pd:Name".into()],
-                at: 0,
-                rows: 0,
-            })
-            .unwrap();
-        let mk = || {
-            (0..3).map(|i| NewRecord {
-                subject: format!("s{i}"),
-                collected_at: 10,
-                consented: 1,
-                fields: "[\"n\"]".into(),
-            })
-        };
-        assert_eq!(
-            s.insert_records("a", c, nid, &mut mk(), &mut |_| Ok(()))
-                .unwrap(),
-            (3, 0)
-        );
-        assert_eq!(
-            s.insert_records("a", c, nid, &mut mk(), &mut |_| Ok(()))
-                .unwrap(),
-            (0, 3)
-        );
-        let origin = s.collected("a", "s1").unwrap().unwrap().id;
-        let d = s
-            .insert_disclosure(&DisclosureRow {
-                from_org: "a".into(),
-                to_org: "b".into(),
-                ..Default::default()
-            })
-            .unwrap();
-        assert_eq!(
-            s.insert_copies("b", d, 20, &[(origin, "s1".into())])
-                .unwrap(),
-            1
-        );
-        assert_eq!(
-            s.insert_copies("b", d, 20, &[(origin, "s1".into())])
-                .unwrap(),
-            0
-        );
-        let mut seen = vec![];
-        s.for_each_held("b", &mut |h| {
-            seen.push((
-                h.subject.to_string(),
-                h.origin,
-                h.collected_at,
-                h.fields.to_string(),
-                h.received_via,
-            ));
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(
-            seen,
-            vec![("s1".to_string(), origin, 10, "[\"n\"]".to_string(), Some(d))]
-        );
-        assert_eq!(s.copies_of(origin).unwrap().len(), 1);
     }
 }

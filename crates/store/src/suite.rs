@@ -1,0 +1,680 @@
+//! The tests every [`Store`] must pass, written once and run on each backend
+//! by [`store_suite!`]: whatever the engine sees of a store must not depend
+//! on which one it is.
+
+use custody_core::organisation::Role;
+use custody_core::Organisation;
+
+use crate::*;
+
+/// A store under test, and a way to write SQL past the trait: the checks the
+/// database itself makes must hold against any writer.
+pub(crate) trait Raw: Store {
+    fn raw(&mut self, sql: &str) -> Result<()>;
+}
+
+/// Generates one `#[test]` per suite case, each on a fresh store from
+/// `$open()`, an `Option` (None: the backend is not there, and the test says
+/// so and passes) of something that derefs to the store.
+macro_rules! store_suite {
+    ($open:path) => {
+        $crate::suite::store_suite!(
+            $open;
+            duplicate_org_is_a_conflict,
+            notices_are_immutable_and_preferences_append_only,
+            a_failed_transaction_leaves_nothing,
+            records_do_not_duplicate_and_copies_keep_their_origin,
+            insert_records_reports_each_insert_in_order,
+            copies_are_counted_once,
+            the_log_appends_across_bundles_and_refuses_gaps,
+            log_bundles_are_append_only_in_the_database,
+            tiles_are_replaced_and_checkpoints_signed_once,
+            settings_terms_purposes_and_secrets,
+            disclosures_and_decisions,
+            preferences_in_time_order,
+            walks_may_read_the_store,
+            for_each_held_walks_100k_records_in_id_order,
+        );
+    };
+    ($open:path; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                if let Some(mut store) = $open() {
+                    $crate::suite::$case(&mut *store);
+                }
+            }
+        )*
+    };
+}
+pub(crate) use store_suite;
+
+pub(crate) fn org(id: &str) -> Organisation {
+    Organisation {
+        id: id.into(),
+        name: id.into(),
+        role: Role::Controller,
+        categories: vec![],
+    }
+}
+
+fn notice(org: &str, version: &str) -> NoticeRow {
+    NoticeRow {
+        id: 0,
+        org: org.into(),
+        version: version.into(),
+        effective: 0,
+        content_hash: "h".into(),
+        source: "{}".into(),
+        published_at: 0,
+    }
+}
+
+fn collection(org: &str, notice: i64) -> CollectionRow {
+    CollectionRow {
+        id: 0,
+        org: org.into(),
+        file: "f".into(),
+        file_hash: "x".into(),
+        notice,
+        mapping: "{}".into(),
+        columns: vec!["name".into()],
+        categories: vec!["pd:Name".into()],
+        at: 0,
+        rows: 0,
+    }
+}
+
+pub(crate) fn record(subject: &str) -> NewRecord {
+    NewRecord {
+        subject: subject.into(),
+        collected_at: 10,
+        consented: 1,
+        fields: "[\"n\"]".into(),
+    }
+}
+
+/// Organisation `a` with a notice and a collection: (notice, collection).
+pub(crate) fn collecting(s: &mut impl Store) -> (i64, i64) {
+    s.insert_org(&org("a")).unwrap();
+    let nid = s.insert_notice(&notice("a", "1")).unwrap();
+    let c = s.insert_collection(&collection("a", nid)).unwrap();
+    (nid, c)
+}
+
+/// Entries whose bytes say their index, of varied lengths.
+pub(crate) fn entries(from: u64, n: u64) -> EntryBatch {
+    let mut b = EntryBatch::default();
+    for i in from..from + n {
+        b.push_with(|out| {
+            out.extend_from_slice(format!("entry {i} ").as_bytes());
+            out.resize(out.len() + (i % 7) as usize, b'.');
+            Ok::<_, ()>(())
+        })
+        .unwrap();
+    }
+    b
+}
+
+fn all_entries(s: &impl Store, from: u64) -> Vec<(u64, Vec<u8>)> {
+    let mut out = vec![];
+    s.for_each_log_entry(from, &mut |i, e| {
+        out.push((i, e.to_vec()));
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+pub(crate) fn duplicate_org_is_a_conflict(s: &mut impl Raw) {
+    s.insert_org(&org("a")).unwrap();
+    assert!(matches!(
+        s.insert_org(&org("a")),
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(s.orgs().unwrap().len(), 1);
+    assert_eq!(s.org("a").unwrap().unwrap().role, Role::Controller);
+    assert!(s.org("b").unwrap().is_none());
+}
+
+pub(crate) fn notices_are_immutable_and_preferences_append_only(s: &mut impl Raw) {
+    let (nid, c) = collecting(s);
+    s.raw(&format!("UPDATE notices SET source = 'x' WHERE id = {nid}"))
+        .unwrap_err();
+    s.raw("DELETE FROM notices").unwrap_err();
+    assert!(
+        s.insert_notice(&notice("a", "1")).is_err(),
+        "same label twice"
+    );
+    assert_eq!(s.notices(Some("a")).unwrap().len(), 1);
+    s.insert_records("a", c, nid, &mut [record("s")].into_iter(), &mut |_| Ok(()))
+        .unwrap();
+    let rec = s.collected("a", "s").unwrap().unwrap().id;
+    s.insert_preferences(&[PreferenceRow {
+        record: rec,
+        at: 1,
+        action: "consent".into(),
+        purpose: Some("p".into()),
+        notice: Some(nid),
+        source: "test".into(),
+    }])
+    .unwrap();
+    s.raw("UPDATE preferences SET action = 'object'")
+        .unwrap_err();
+    assert_eq!(s.preferences_of(rec).unwrap()[0].action, "consent");
+}
+
+pub(crate) fn a_failed_transaction_leaves_nothing(s: &mut impl Raw) {
+    let r: std::result::Result<(), StoreError> = atomic(s, |s| {
+        s.insert_org(&org("a"))?;
+        s.insert_org(&org("a"))
+    });
+    assert!(r.is_err());
+    assert!(s.orgs().unwrap().is_empty());
+    // A refused append undoes the rest of its transaction.
+    let r: std::result::Result<(), StoreError> = atomic(s, |s| {
+        s.insert_org(&org("b"))?;
+        s.append_log(0, &entries(0, 3))
+    });
+    r.unwrap();
+    let r: std::result::Result<(), StoreError> = atomic(s, |s| {
+        s.insert_org(&org("c"))?;
+        s.append_log(0, &entries(0, 3))
+    });
+    assert!(matches!(r, Err(StoreError::Conflict(_))));
+    assert_eq!(s.orgs().unwrap().len(), 1);
+    assert_eq!(s.log_size().unwrap(), 3);
+}
+
+pub(crate) fn records_do_not_duplicate_and_copies_keep_their_origin(s: &mut impl Raw) {
+    let (nid, c) = collecting(s);
+    s.insert_org(&org("b")).unwrap();
+    let mk = || (0..3).map(|i| record(&format!("s{i}")));
+    assert_eq!(
+        s.insert_records("a", c, nid, &mut mk(), &mut |_| Ok(()))
+            .unwrap(),
+        (3, 0)
+    );
+    assert_eq!(
+        s.insert_records("a", c, nid, &mut mk(), &mut |_| Ok(()))
+            .unwrap(),
+        (0, 3)
+    );
+    let origin = s.collected("a", "s1").unwrap().unwrap().id;
+    let d = s
+        .insert_disclosure(&DisclosureRow {
+            from_org: "a".into(),
+            to_org: "b".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        s.insert_copies("b", d, 20, &[(origin, "s1".into())])
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.insert_copies("b", d, 20, &[(origin, "s1".into())])
+            .unwrap(),
+        0
+    );
+    let mut seen = vec![];
+    s.for_each_held("b", &mut |h| {
+        seen.push((
+            h.subject.to_string(),
+            h.origin,
+            h.collected_at,
+            h.fields.to_string(),
+            h.received_via,
+        ));
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        seen,
+        vec![("s1".to_string(), origin, 10, "[\"n\"]".to_string(), Some(d))]
+    );
+    assert_eq!(s.copies_of(origin).unwrap().len(), 1);
+    let held = s.held("b", "s1").unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].origin, Some(origin));
+    assert_eq!(held[0].fields, None);
+    assert!(s.collected("b", "s1").unwrap().is_none());
+    let r = s.record(origin).unwrap().unwrap();
+    assert_eq!(
+        (r.subject.as_str(), r.consented, r.notice, r.collection),
+        ("s1", 1, Some(nid), Some(c))
+    );
+    assert_eq!(s.state_counts().unwrap().records_collected, 3);
+}
+
+pub(crate) fn insert_records_reports_each_insert_in_order(s: &mut impl Raw) {
+    let (nid, c) = collecting(s);
+    s.insert_records("a", c, nid, &mut [record("b")].into_iter(), &mut |_| Ok(()))
+        .unwrap();
+    // Already held (b), repeated within the input (a, c): the first stays.
+    let mut input = vec![];
+    for (i, subject) in ["c", "a", "b", "a", "d", "c"].iter().enumerate() {
+        let mut r = record(subject);
+        r.collected_at = i as i64;
+        input.push(r);
+    }
+    let mut reported = vec![];
+    let counts = s
+        .insert_records("a", c, nid, &mut input.into_iter(), &mut |r| {
+            reported.push((r.subject.clone(), r.collected_at));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(counts, (3, 3));
+    let expected = [("c", 0), ("a", 1), ("d", 4)].map(|(s, t)| (s.to_string(), t));
+    assert_eq!(reported, expected);
+    assert_eq!(s.collected("a", "a").unwrap().unwrap().at, 1);
+    assert_eq!(s.collected("a", "b").unwrap().unwrap().at, 10);
+    // Ids follow the input order.
+    let ids: Vec<i64> = ["c", "a", "d"]
+        .iter()
+        .map(|x| s.collected("a", x).unwrap().unwrap().id)
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    // An error from the callback is the caller's.
+    let r = s.insert_records("a", c, nid, &mut [record("e")].into_iter(), &mut |_| {
+        Err(StoreError::Conflict("stop".into()))
+    });
+    assert!(matches!(r, Err(StoreError::Conflict(m)) if m == "stop"));
+}
+
+pub(crate) fn copies_are_counted_once(s: &mut impl Raw) {
+    let (nid, c) = collecting(s);
+    s.insert_org(&org("b")).unwrap();
+    s.insert_records(
+        "a",
+        c,
+        nid,
+        &mut (0..5).map(|i| record(&format!("s{i}"))),
+        &mut |_| Ok(()),
+    )
+    .unwrap();
+    let d = s
+        .insert_disclosure(&DisclosureRow {
+            from_org: "a".into(),
+            to_org: "b".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let origin = |s: &mut dyn Store, x: &str| s.collected("a", x).unwrap().unwrap().id;
+    let (o0, o1, o2) = (origin(s, "s0"), origin(s, "s1"), origin(s, "s2"));
+    assert_eq!(
+        s.insert_copies("b", d, 20, &[(o0, "s0".into()), (o1, "s1".into())])
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.insert_copies(
+            "b",
+            d,
+            21,
+            &[(o1, "s1".into()), (o2, "s2".into()), (o2, "s2".into())]
+        )
+        .unwrap(),
+        1
+    );
+    let mut held = vec![];
+    s.for_each_held("b", &mut |h| {
+        held.push((h.origin, h.subject.to_string()));
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        held,
+        vec![(o0, "s0".into()), (o1, "s1".into()), (o2, "s2".into())]
+    );
+    assert_eq!(s.insert_copies("b", d, 22, &[]).unwrap(), 0);
+}
+
+pub(crate) fn the_log_appends_across_bundles_and_refuses_gaps(s: &mut impl Raw) {
+    assert_eq!(s.log_size().unwrap(), 0);
+    assert!(s.log_entry(0).unwrap().is_none());
+    s.append_log(0, &EntryBatch::default()).unwrap();
+    let mut size = 0;
+    for n in [1, 254, 1, 1, 300, 256, 10] {
+        s.append_log(size, &entries(size, n)).unwrap();
+        size += n;
+        assert_eq!(s.log_size().unwrap(), size);
+    }
+    s.append_log(size, &EntryBatch::default()).unwrap();
+    let all = all_entries(s, 0);
+    assert_eq!(all.len() as u64, size);
+    let want = entries(0, size);
+    for ((i, e), w) in all.iter().zip(want.iter()) {
+        assert_eq!(e.as_slice(), w, "entry {i}");
+    }
+    assert!(all.iter().enumerate().all(|(i, (j, _))| i as u64 == *j));
+    assert_eq!(all_entries(s, 300).first().map(|e| e.0), Some(300));
+    assert_eq!(all_entries(s, size).len(), 0);
+    assert_eq!(s.log_entry(511).unwrap().as_deref(), want.iter().nth(511));
+    assert!(s.log_entry(size).unwrap().is_none());
+    // A gap, or a rewrite of what is there, is refused and writes nothing.
+    for first in [size + 1, size - 1, 0] {
+        assert!(matches!(
+            s.append_log(first, &entries(first, 2)),
+            Err(StoreError::Conflict(_))
+        ));
+    }
+    assert_eq!(s.log_size().unwrap(), size);
+    let mut long = EntryBatch::default();
+    long.push_with(|out| {
+        out.resize(70_000, 0);
+        Ok::<_, ()>(())
+    })
+    .unwrap();
+    assert!(matches!(
+        s.append_log(size, &long),
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(s.log_size().unwrap(), size);
+}
+
+pub(crate) fn log_bundles_are_append_only_in_the_database(s: &mut impl Raw) {
+    s.append_log(0, &entries(0, 300)).unwrap();
+    let refused = [
+        "UPDATE log_bundles SET count = count - 1 WHERE idx = 1",
+        "UPDATE log_bundles SET entries = substr(entries, 3) WHERE idx = 0",
+        "UPDATE log_bundles SET idx = idx + 5 WHERE idx = 1",
+        "DELETE FROM log_bundles WHERE idx = 1",
+        "DELETE FROM log_bundles",
+        "UPDATE log_checkpoints SET note = 'x'",
+    ];
+    s.insert_checkpoint(300, "note", 1).unwrap();
+    for sql in refused {
+        assert!(s.raw(sql).is_err(), "{sql}");
+    }
+    // Growing the last bundle at its end is what appending does.
+    s.append_log(300, &entries(300, 3)).unwrap();
+    assert_eq!(all_entries(s, 0).len(), 303);
+}
+
+pub(crate) fn tiles_are_replaced_and_checkpoints_signed_once(s: &mut impl Raw) {
+    assert!(s.log_tile(0, 0).unwrap().is_none());
+    s.put_log_tiles(&[(0, 0, vec![1; 32]), (1, 0, vec![2; 32])])
+        .unwrap();
+    s.put_log_tiles(&[
+        (0, 0, vec![3; 64]),
+        (0, 1, vec![4; 32]),
+        (0, 0, vec![5; 96]),
+    ])
+    .unwrap();
+    assert_eq!(s.log_tile(0, 0).unwrap(), Some(vec![5; 96]));
+    assert_eq!(s.log_tile(0, 1).unwrap(), Some(vec![4; 32]));
+    assert_eq!(s.log_tile(1, 0).unwrap(), Some(vec![2; 32]));
+    assert!(s.log_tile(2, 0).unwrap().is_none());
+    s.put_log_tiles(&[]).unwrap();
+
+    assert!(s.latest_checkpoint().unwrap().is_none());
+    s.insert_checkpoint(10, "ten", 1).unwrap();
+    s.insert_checkpoint(2, "two", 2).unwrap();
+    assert!(matches!(
+        s.insert_checkpoint(10, "again", 3),
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        s.checkpoints().unwrap(),
+        vec![(2, "two".into()), (10, "ten".into())]
+    );
+    assert_eq!(s.latest_checkpoint().unwrap(), Some((10, "ten".into())));
+}
+
+pub(crate) fn settings_terms_purposes_and_secrets(s: &mut impl Raw) {
+    assert!(s.setting("k").unwrap().is_none());
+    s.set_setting("k", "1").unwrap();
+    s.set_setting("k", "2").unwrap();
+    assert_eq!(s.setting("k").unwrap().as_deref(), Some("2"));
+
+    s.insert_org(&org("a")).unwrap();
+    for key in ["z:b", "a:a"] {
+        s.insert_term(&StoredTerm {
+            key: key.into(),
+            kind: "purpose".into(),
+            label: key.into(),
+            definition: "d".into(),
+            parents: vec!["p".into()],
+            org: "a".into(),
+        })
+        .unwrap();
+    }
+    let keys: Vec<String> = s.terms().unwrap().into_iter().map(|t| t.key).collect();
+    assert_eq!(keys, ["z:b", "a:a"], "in the order inserted");
+    assert_eq!(s.terms().unwrap()[0].parents, ["p"]);
+
+    assert!(s.explicit_purposes().unwrap().is_none());
+    let list = vec![
+        ("b".to_string(), "r1".to_string()),
+        ("a".into(), "r2".into()),
+    ];
+    s.set_explicit_purposes(&list).unwrap();
+    s.set_explicit_purposes(&list).unwrap();
+    assert_eq!(
+        s.explicit_purposes().unwrap().unwrap(),
+        vec![
+            ("a".to_string(), "r2".to_string()),
+            ("b".into(), "r1".into())
+        ]
+    );
+    s.set_explicit_purposes(&[]).unwrap();
+    assert_eq!(s.explicit_purposes().unwrap(), Some(vec![]));
+
+    assert!(s.org_secret("a").unwrap().is_none());
+    s.insert_org_secret("a", &[7; 32]).unwrap();
+    assert_eq!(s.org_secret("a").unwrap(), Some([7; 32]));
+    assert!(s.insert_org_secret("a", &[8; 32]).is_err());
+    let counts = s.state_counts().unwrap();
+    assert_eq!((counts.orgs, counts.terms, counts.notices), (1, 2, 0));
+}
+
+pub(crate) fn disclosures_and_decisions(s: &mut impl Raw) {
+    let (nid, c) = collecting(s);
+    s.insert_org(&org("b")).unwrap();
+    s.insert_records(
+        "a",
+        c,
+        nid,
+        &mut (0..4).map(|i| record(&format!("s{i}"))),
+        &mut |_| Ok(()),
+    )
+    .unwrap();
+    let ids: Vec<i64> = (0..4)
+        .map(|i| s.collected("a", &format!("s{i}")).unwrap().unwrap().id)
+        .collect();
+    let row = |at| DisclosureRow {
+        from_org: "a".into(),
+        to_org: "b".into(),
+        on_behalf_of: Some("b".into()),
+        at,
+        purposes: vec!["p".into()],
+        categories: vec!["c".into(), "d".into()],
+        basis: Some("consent".into()),
+        gated: true,
+        note: None,
+        requested: 4,
+        allowed: 2,
+        refused: 2,
+        not_held: 0,
+        created_at: 9,
+        ..Default::default()
+    };
+    let late = s.insert_disclosure(&row(20)).unwrap();
+    let early = s.insert_disclosure(&row(10)).unwrap();
+    let got = s.disclosure(late).unwrap().unwrap();
+    assert_eq!(
+        (
+            got.at,
+            got.categories.len(),
+            got.gated,
+            got.basis.as_deref()
+        ),
+        (20, 2, true, Some("consent"))
+    );
+    assert!(s.disclosure(late + early + 100).unwrap().is_none());
+    let order: Vec<i64> = s.disclosures(None).unwrap().iter().map(|d| d.id).collect();
+    assert_eq!(order, [early, late]);
+    assert!(s.disclosures(Some("b")).unwrap().is_empty());
+
+    let decisions = [
+        (ids[3], Some(0)),
+        (ids[0], Some(5)),
+        (ids[1], None),
+        (ids[2], Some(u32::MAX)),
+    ];
+    let n = s
+        .insert_decisions(&mut decisions.iter().map(|&(record, reasons)| DecisionRow {
+            disclosure: late,
+            record,
+            reasons,
+        }))
+        .unwrap();
+    assert_eq!(n, 4);
+    assert_eq!(s.insert_decisions(&mut std::iter::empty()).unwrap(), 0);
+    let mut walked = vec![];
+    s.for_each_decision(late, &mut |d| {
+        walked.push((d.record, d.reasons));
+        Ok(())
+    })
+    .unwrap();
+    let mut sorted = decisions.to_vec();
+    sorted.sort();
+    assert_eq!(walked, sorted, "in record order");
+    let mut none = 0;
+    s.for_each_decision(early, &mut |_| {
+        none += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(none, 0);
+    assert_eq!(s.decisions_for(ids[1]).unwrap()[0].reasons, None);
+    // The same decision twice is an error.
+    assert!(s
+        .insert_decisions(
+            &mut [DecisionRow {
+                disclosure: late,
+                record: ids[0],
+                reasons: Some(0),
+            }]
+            .into_iter()
+        )
+        .is_err());
+    let counts = s.state_counts().unwrap();
+    assert_eq!(
+        (
+            counts.disclosures,
+            counts.decisions,
+            counts.disclosed_history
+        ),
+        (2, 3, 1)
+    );
+}
+
+pub(crate) fn preferences_in_time_order(s: &mut impl Raw) {
+    let (nid, c) = collecting(s);
+    s.insert_records(
+        "a",
+        c,
+        nid,
+        &mut [record("x"), record("y")].into_iter(),
+        &mut |_| Ok(()),
+    )
+    .unwrap();
+    let x = s.collected("a", "x").unwrap().unwrap().id;
+    let y = s.collected("a", "y").unwrap().unwrap().id;
+    let p = |record, at, action: &str| PreferenceRow {
+        record,
+        at,
+        action: action.into(),
+        purpose: None,
+        notice: None,
+        source: "s".into(),
+    };
+    s.insert_preferences(&[p(x, 5, "object"), p(y, 1, "consent"), p(x, 2, "consent")])
+        .unwrap();
+    s.insert_preferences(&[]).unwrap();
+    let actions = |rows: &[PreferenceRow]| -> Vec<(i64, String)> {
+        rows.iter().map(|r| (r.at, r.action.clone())).collect()
+    };
+    assert_eq!(
+        actions(&s.preferences_of(x).unwrap()),
+        [(2, "consent".into()), (5, "object".into())]
+    );
+    let by = s.preferences_held_by("a").unwrap();
+    assert_eq!(actions(&by[&x]), actions(&s.preferences_of(x).unwrap()));
+    assert_eq!(by[&y].len(), 1);
+    assert_eq!(s.state_counts().unwrap().preferences, 3);
+}
+
+pub(crate) fn walks_may_read_the_store(s: &mut impl Raw) {
+    let (nid, c) = collecting(s);
+    s.insert_records(
+        "a",
+        c,
+        nid,
+        &mut (0..50).map(|i| record(&format!("s{i}"))),
+        &mut |_| Ok(()),
+    )
+    .unwrap();
+    s.append_log(0, &entries(0, 600)).unwrap();
+    s.put_log_tiles(&[(0, 0, vec![1; 32])]).unwrap();
+    let s: &dyn Store = s;
+    let mut n = 0;
+    s.for_each_held("a", &mut |h| {
+        assert_eq!(s.record(h.id)?.unwrap().subject, h.subject);
+        if n == 0 {
+            // A walk inside a walk.
+            let mut inner = 0;
+            s.for_each_log_entry(0, &mut |_, _| {
+                inner += 1;
+                Ok(())
+            })?;
+            assert_eq!(inner, 600);
+        }
+        n += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(n, 50);
+    s.for_each_log_entry(0, &mut |i, _| {
+        if i % 256 == 0 {
+            s.log_tile(0, 0)?.unwrap();
+        }
+        Ok(())
+    })
+    .unwrap();
+    // An error from the callback ends the walk, and the store goes on.
+    let r = s.for_each_held("a", &mut |_| Err(StoreError::Corrupt("stop".into())));
+    assert!(matches!(r, Err(StoreError::Corrupt(m)) if m == "stop"));
+    assert_eq!(s.log_size().unwrap(), 600);
+}
+
+pub(crate) fn for_each_held_walks_100k_records_in_id_order(s: &mut impl Raw) {
+    let (nid, c) = collecting(s);
+    const N: usize = 100_000;
+    let inserted = atomic(s, |s| {
+        s.insert_records(
+            "a",
+            c,
+            nid,
+            &mut (0..N).map(|i| record(&format!("subject-{i:06}"))),
+            &mut |_| Ok(()),
+        )
+    })
+    .unwrap();
+    assert_eq!(inserted, (N as u64, 0));
+    let (mut n, mut last) = (0, 0);
+    s.for_each_held("a", &mut |h| {
+        assert!(h.id > last);
+        assert_eq!(h.subject, format!("subject-{n:06}"));
+        assert_eq!((h.origin, h.notice, h.collection), (h.id, nid, c));
+        last = h.id;
+        n += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(n, N);
+}
