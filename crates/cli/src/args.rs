@@ -24,10 +24,12 @@ custody share emmas-diary --to experian --purpose DirectMarketing --categories N
 custody trace emmas-diary ED00000001\n  custody audit emmas-diary"
 )]
 pub struct Cli {
-    /// The database file (created if missing)
+    /// The database: a SQLite file (created if missing) or a PostgreSQL URL
+    /// (postgres://user@host:5432/dbname; add `?options=-c search_path=NAME`
+    /// for a schema of its own)
     #[arg(long, global = true, env = "CUSTODY_DB", default_value = "custody.db")]
-    pub db: PathBuf,
-    /// The key that signs the log's checkpoints [default: the database path with extension .key]
+    pub db: String,
+    /// The key that signs the log's checkpoints [default: the database file's path with extension .key; required with PostgreSQL]
     #[arg(long, global = true, env = "CUSTODY_SIGNING_KEY", value_name = "FILE")]
     pub signing_key: Option<PathBuf>,
     #[arg(skip)]

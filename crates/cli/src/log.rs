@@ -26,7 +26,7 @@ pub fn init(paths: &Paths, origin: &str) -> Result<()> {
     let note = engine.init_log()?;
     println!(
         "database {} ready; log origin {}",
-        paths.db.display(),
+        custody_store::AnyStore::location(&paths.db),
         engine.verifier().name()
     );
     println!(

@@ -18,36 +18,41 @@ use custody_engine::collection::CollectSpec;
 use custody_engine::disclosure::{Selection, ShareSpec};
 use custody_engine::preferences::Change;
 use custody_engine::{signing_key, Engine};
-use custody_store::SqliteStore;
-use custody_store::Store;
+use custody_store::{AnyStore, Store};
 
 use args::*;
 use progress::Bar;
 
 /// Where the database and the log's signing key are.
 struct Paths {
-    db: PathBuf,
+    /// A SQLite file's path or a PostgreSQL URL.
+    db: String,
     key: PathBuf,
 }
 
 impl Paths {
-    fn open(&self) -> Result<Engine<SqliteStore>> {
+    fn open(&self) -> Result<Engine<AnyStore>> {
         self.open_with(None)
     }
 
     /// Opens the database with its signing key, creating the key (for
     /// `origin`, or the default) when the log has none yet.
-    fn open_with(&self, origin: Option<&str>) -> Result<Engine<SqliteStore>> {
-        let (db, key) = (&self.db, &self.key);
-        let store = SqliteStore::open(db)
-            .with_context(|| format!("opening the database {}", db.display()))?;
+    fn open_with(&self, origin: Option<&str>) -> Result<Engine<AnyStore>> {
+        let (db, key) = (AnyStore::location(&self.db), &self.key);
+        if key.as_os_str().is_empty() {
+            bail!(
+                "with a PostgreSQL database, name the log's signing key with --signing-key FILE \
+                 (or CUSTODY_SIGNING_KEY); every server on that database uses the same key"
+            );
+        }
+        let store =
+            AnyStore::open(&self.db).with_context(|| format!("opening the database {db}"))?;
         let signer = if key.exists() {
             signing_key::load(key)?
         } else {
             if store.latest_checkpoint()?.is_some() {
                 bail!(
-                    "the log in {} was signed with a key that is not at {}: give its path with --signing-key",
-                    db.display(),
+                    "the log in {db} was signed with a key that is not at {}: give its path with --signing-key",
                     key.display()
                 );
             }
@@ -74,14 +79,18 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let key = match (&cli.signing_key, AnyStore::is_postgres(&cli.db)) {
+        (Some(k), _) => k.clone(),
+        (None, false) => PathBuf::from(&cli.db).with_extension("key"),
+        // Several servers share one PostgreSQL log, so its key lives where
+        // the operator says, never beside a URL.
+        (None, true) => PathBuf::new(),
+    };
     let paths = Paths {
-        key: cli
-            .signing_key
-            .clone()
-            .unwrap_or_else(|| cli.db.with_extension("key")),
+        key,
         db: cli.db.clone(),
     };
-    let db = cli.db;
+    let db = PathBuf::from(&cli.db);
     match cli.command {
         Command::Demo(a) => demo::run(&a, cli.db_given.then_some(db.as_path())),
         Command::Gen(a) => demo::gen(&a),

@@ -430,10 +430,7 @@ fn a_bad_row_after_many_chunks_leaves_nothing() {
     ];
     let err = s.fails(&args);
     assert!(err.contains("big.csv:140002: consent_offers"), "{err}");
-    let n: i64 = s
-        .sql()
-        .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
-        .unwrap();
+    let n = s.count("SELECT count(*) FROM records");
     assert_eq!(n, 0);
     s.ok(&["log", "verify"]);
 }
@@ -472,9 +469,6 @@ fn an_overlapping_file_across_chunks_logs_only_new_records() {
         out.contains("verified: 140,004 entries") && out.contains("140,000 collected records"),
         "{out}"
     );
-    let n: i64 = s
-        .sql()
-        .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
-        .unwrap();
+    let n = s.count("SELECT count(*) FROM records");
     assert_eq!(n, 140_000);
 }

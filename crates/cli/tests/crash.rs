@@ -4,14 +4,14 @@
 mod common;
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::Sandbox;
 
 const MOTHERS: usize = 20_000;
 
 fn share_args(s: &Sandbox, n: usize) -> Vec<String> {
-    let mut v: Vec<String> = vec!["--db".into(), s.db().display().to_string()];
+    let mut v: Vec<String> = vec!["--db".into(), s.db_arg()];
     v.extend(common::share_dm(&[]).iter().map(|a| a.to_string()));
     v.extend([
         "--out".into(),
@@ -29,6 +29,7 @@ fn killed_shares_leave_the_store_and_the_log_agreeing() {
     let bin = assert_cmd::cargo::cargo_bin("custody");
     let started = Instant::now();
     let full = std::process::Command::new(&bin)
+        .env("CUSTODY_SIGNING_KEY", s.key())
         .current_dir(s.dir.path())
         .args(share_args(&s, 0))
         .output()
@@ -46,6 +47,7 @@ fn killed_shares_leave_the_store_and_the_log_agreeing() {
         // Kill at spread-out moments across the share's run time.
         let at = took.mul_f64(f64::from(n) / 12.0 * 1.1);
         let mut child = std::process::Command::new(&bin)
+            .env("CUSTODY_SIGNING_KEY", s.key())
             .current_dir(s.dir.path())
             .args(share_args(&s, n as usize))
             .stdout(Stdio::null())
@@ -74,14 +76,9 @@ fn killed_shares_leave_the_store_and_the_log_agreeing() {
             checkpoints.push(latest);
         }
         // Either a disclosure is whole, or it is not there at all.
-        let db = s.sql();
-        let partial: i64 = db
-            .query_row(
-                "SELECT count(*) FROM disclosures d WHERE requested != (SELECT count(*) FROM decisions WHERE disclosure = d.id)",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let partial = s.count(
+            "SELECT count(*) FROM disclosures d WHERE requested != (SELECT count(*) FROM decisions WHERE disclosure = d.id)",
+        );
         assert_eq!(partial, 0, "a disclosure without all its decisions");
     }
     assert!(

@@ -552,7 +552,7 @@ fn a_share_of_many_chunks_stores_and_logs_every_outcome() {
         (n as u64, n as u64 / 2),
         "{v}"
     );
-    let count = |sql: &str| -> i64 { s.sql().query_row(sql, [], |r| r.get(0)).unwrap() };
+    let count = |sql: &str| s.count(sql);
     assert_eq!(count("SELECT count(*) FROM decisions"), n as i64);
     assert_eq!(
         count("SELECT count(*) FROM decisions WHERE reasons = 0"),

@@ -127,22 +127,17 @@ impl<S: Store> Engine<S> {
                             mut entries,
                             pos,
                         } = chunk?;
-                        let mut keep = Vec::with_capacity(records.len());
-                        let pulled = std::cell::Cell::new(0usize);
+                        let mut keep = vec![false; records.len()];
                         let (i, a) = s.insert_records(
                             spec.org,
                             id,
                             notice.id,
-                            &mut records
-                                .into_iter()
-                                .inspect(|_| pulled.set(pulled.get() + 1)),
-                            &mut |_| {
-                                keep.resize(pulled.get() - 1, false);
-                                keep.push(true);
+                            &mut records.into_iter(),
+                            &mut |at, _| {
+                                keep[at] = true;
                                 Ok(())
                             },
                         )?;
-                        keep.resize(pulled.get(), false);
                         inserted += i;
                         already += a;
                         entries.retain(&keep);

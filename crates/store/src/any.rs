@@ -17,15 +17,16 @@ pub enum AnyStore {
     Postgres(PostgresStore),
 }
 
-fn is_postgres(db: &str) -> bool {
-    db.starts_with("postgres://") || db.starts_with("postgresql://")
-}
-
 impl AnyStore {
+    /// Whether `db` names a PostgreSQL database rather than a SQLite file.
+    pub fn is_postgres(db: &str) -> bool {
+        db.starts_with("postgres://") || db.starts_with("postgresql://")
+    }
+
     /// A `postgres://` or `postgresql://` URL opens PostgreSQL; anything
     /// else is the path of a SQLite file.
     pub fn open(db: &str) -> Result<AnyStore> {
-        if is_postgres(db) {
+        if Self::is_postgres(db) {
             Ok(AnyStore::Postgres(PostgresStore::open(db)?))
         } else {
             Ok(AnyStore::Sqlite(SqliteStore::open(Path::new(db))?))
@@ -35,7 +36,7 @@ impl AnyStore {
     /// How to name `db` to a person: a file path as it is, a URL without its
     /// password (or anything else but host, port, user and database).
     pub fn location(db: &str) -> String {
-        if is_postgres(db) {
+        if Self::is_postgres(db) {
             crate::postgres::location(db)
         } else {
             db.to_string()
@@ -139,7 +140,7 @@ impl Store for AnyStore {
         collection: i64,
         notice: i64,
         records: &mut dyn Iterator<Item = NewRecord>,
-        inserted: &mut dyn FnMut(&NewRecord) -> Result<()>,
+        inserted: &mut dyn FnMut(usize, &NewRecord) -> Result<()>,
     ) -> Result<(u64, u64)> {
         delegate!(self, s => s.insert_records(org, collection, notice, records, inserted))
     }

@@ -264,14 +264,15 @@ pub trait Store {
     fn collections(&self, org: Option<&str>) -> Result<Vec<CollectionRow>>;
     fn set_collection_rows(&mut self, id: i64, rows: i64) -> Result<()>;
     /// Returns (inserted, already held). A subject the organisation already
-    /// collected is left as it was.
+    /// collected is left as it was. `inserted` hears of each record stored,
+    /// in input order, with its position in `records` (from 0).
     fn insert_records(
         &mut self,
         org: &str,
         collection: i64,
         notice: i64,
         records: &mut dyn Iterator<Item = NewRecord>,
-        inserted: &mut dyn FnMut(&NewRecord) -> Result<()>,
+        inserted: &mut dyn FnMut(usize, &NewRecord) -> Result<()>,
     ) -> Result<(u64, u64)>;
 
     /// The organisation's own collection record for a subject.

@@ -684,7 +684,7 @@ impl Store for PostgresStore {
         collection: i64,
         notice: i64,
         records: &mut dyn Iterator<Item = NewRecord>,
-        on_inserted: &mut dyn FnMut(&NewRecord) -> Result<()>,
+        on_inserted: &mut dyn FnMut(usize, &NewRecord) -> Result<()>,
     ) -> Result<(u64, u64)> {
         // A chunk at a time: one query for which subjects are already held,
         // then a COPY of the rest, in input order (so ids follow it). The
@@ -692,8 +692,11 @@ impl Store for PostgresStore {
         // Between the two, no other custody writer can insert: writers run
         // inside `begin`, one at a time.
         let (mut inserted, mut already) = (0, 0);
+        let mut base = 0;
         loop {
             let chunk: Vec<NewRecord> = (&mut *records).take(CHUNK).collect();
+            let first = base;
+            base += chunk.len();
             if chunk.is_empty() {
                 break;
             }
@@ -712,9 +715,11 @@ impl Store for PostgresStore {
             for r in &held {
                 seen.insert(r.try_get(0)?);
             }
-            let fresh: Vec<&NewRecord> = chunk
+            let fresh: Vec<(usize, &NewRecord)> = chunk
                 .iter()
-                .filter(|r| seen.insert(r.subject.as_str()))
+                .enumerate()
+                .filter(|(_, r)| seen.insert(r.subject.as_str()))
+                .map(|(i, r)| (first + i, r))
                 .collect();
             already += (chunk.len() - fresh.len()) as u64;
             if fresh.is_empty() {
@@ -732,7 +737,7 @@ impl Store for PostgresStore {
                     Type::TEXT,
                 ],
                 &mut |w| {
-                    for r in &fresh {
+                    for (_, r) in &fresh {
                         w.write(&[
                             &org,
                             &r.subject,
@@ -746,9 +751,9 @@ impl Store for PostgresStore {
                     Ok(())
                 },
             )?;
-            for r in fresh {
+            for (i, r) in fresh {
                 inserted += 1;
-                on_inserted(r)?;
+                on_inserted(i, r)?;
             }
         }
         Ok((inserted, already))
@@ -1574,7 +1579,7 @@ mod tests {
             c,
             nid,
             &mut (0..25_000).map(|i| record(&format!("s{i}"))),
-            &mut |_| Ok(()),
+            &mut |_, _| Ok(()),
         )
         .unwrap();
         let mut other = db.open();
@@ -1597,7 +1602,7 @@ mod tests {
                     c,
                     nid,
                     &mut [record("late")].into_iter(),
-                    &mut |_| Ok(()),
+                    &mut |_, _| Ok(()),
                 )?;
             }
             n += 1;
@@ -1657,7 +1662,7 @@ mod tests {
         let start = Instant::now();
         let mut reported = 0u64;
         let counts = atomic(&mut *db, |s| {
-            s.insert_records("a", c, nid, &mut mk(), &mut |_| {
+            s.insert_records("a", c, nid, &mut mk(), &mut |_, _| {
                 reported += 1;
                 Ok(())
             })
@@ -1667,7 +1672,7 @@ mod tests {
         assert_eq!((counts, reported), ((N as u64, 0), N as u64));
         let start = Instant::now();
         let counts = atomic(&mut *db, |s| {
-            s.insert_records("a", c, nid, &mut mk(), &mut |_| Ok(()))
+            s.insert_records("a", c, nid, &mut mk(), &mut |_, _| Ok(()))
         })
         .unwrap();
         eprintln!("insert_records, {N} already held: {:?}", start.elapsed());

@@ -433,14 +433,14 @@ impl Store for SqliteStore {
         collection: i64,
         notice: i64,
         records: &mut dyn Iterator<Item = NewRecord>,
-        on_inserted: &mut dyn FnMut(&NewRecord) -> Result<()>,
+        on_inserted: &mut dyn FnMut(usize, &NewRecord) -> Result<()>,
     ) -> Result<(u64, u64)> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO records (org, subject, notice, collection, at, consented, fields)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
         )?;
         let (mut inserted, mut already) = (0, 0);
-        for r in records {
+        for (i, r) in records.enumerate() {
             let n = stmt.execute(params![
                 org,
                 r.subject,
@@ -452,7 +452,7 @@ impl Store for SqliteStore {
             ])?;
             if n == 1 {
                 inserted += 1;
-                on_inserted(&r)?;
+                on_inserted(i, &r)?;
             } else {
                 already += 1
             }

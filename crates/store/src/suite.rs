@@ -147,8 +147,10 @@ pub(crate) fn notices_are_immutable_and_preferences_append_only(s: &mut impl Raw
         "same label twice"
     );
     assert_eq!(s.notices(Some("a")).unwrap().len(), 1);
-    s.insert_records("a", c, nid, &mut [record("s")].into_iter(), &mut |_| Ok(()))
-        .unwrap();
+    s.insert_records("a", c, nid, &mut [record("s")].into_iter(), &mut |_, _| {
+        Ok(())
+    })
+    .unwrap();
     let rec = s.collected("a", "s").unwrap().unwrap().id;
     s.insert_preferences(&[PreferenceRow {
         record: rec,
@@ -191,12 +193,12 @@ pub(crate) fn records_do_not_duplicate_and_copies_keep_their_origin(s: &mut impl
     s.insert_org(&org("b")).unwrap();
     let mk = || (0..3).map(|i| record(&format!("s{i}")));
     assert_eq!(
-        s.insert_records("a", c, nid, &mut mk(), &mut |_| Ok(()))
+        s.insert_records("a", c, nid, &mut mk(), &mut |_, _| Ok(()))
             .unwrap(),
         (3, 0)
     );
     assert_eq!(
-        s.insert_records("a", c, nid, &mut mk(), &mut |_| Ok(()))
+        s.insert_records("a", c, nid, &mut mk(), &mut |_, _| Ok(()))
             .unwrap(),
         (0, 3)
     );
@@ -250,8 +252,10 @@ pub(crate) fn records_do_not_duplicate_and_copies_keep_their_origin(s: &mut impl
 
 pub(crate) fn insert_records_reports_each_insert_in_order(s: &mut impl Raw) {
     let (nid, c) = collecting(s);
-    s.insert_records("a", c, nid, &mut [record("b")].into_iter(), &mut |_| Ok(()))
-        .unwrap();
+    s.insert_records("a", c, nid, &mut [record("b")].into_iter(), &mut |_, _| {
+        Ok(())
+    })
+    .unwrap();
     // Already held (b), repeated within the input (a, c): the first stays.
     let mut input = vec![];
     for (i, subject) in ["c", "a", "b", "a", "d", "c"].iter().enumerate() {
@@ -261,13 +265,13 @@ pub(crate) fn insert_records_reports_each_insert_in_order(s: &mut impl Raw) {
     }
     let mut reported = vec![];
     let counts = s
-        .insert_records("a", c, nid, &mut input.into_iter(), &mut |r| {
-            reported.push((r.subject.clone(), r.collected_at));
+        .insert_records("a", c, nid, &mut input.into_iter(), &mut |i, r| {
+            reported.push((i, r.subject.clone(), r.collected_at));
             Ok(())
         })
         .unwrap();
     assert_eq!(counts, (3, 3));
-    let expected = [("c", 0), ("a", 1), ("d", 4)].map(|(s, t)| (s.to_string(), t));
+    let expected = [(0, "c", 0), (1, "a", 1), (4, "d", 4)].map(|(i, s, t)| (i, s.to_string(), t));
     assert_eq!(reported, expected);
     assert_eq!(s.collected("a", "a").unwrap().unwrap().at, 1);
     assert_eq!(s.collected("a", "b").unwrap().unwrap().at, 10);
@@ -278,7 +282,7 @@ pub(crate) fn insert_records_reports_each_insert_in_order(s: &mut impl Raw) {
         .collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
     // An error from the callback is the caller's.
-    let r = s.insert_records("a", c, nid, &mut [record("e")].into_iter(), &mut |_| {
+    let r = s.insert_records("a", c, nid, &mut [record("e")].into_iter(), &mut |_, _| {
         Err(StoreError::Conflict("stop".into()))
     });
     assert!(matches!(r, Err(StoreError::Conflict(m)) if m == "stop"));
@@ -292,7 +296,7 @@ pub(crate) fn copies_are_counted_once(s: &mut impl Raw) {
         c,
         nid,
         &mut (0..5).map(|i| record(&format!("s{i}"))),
-        &mut |_| Ok(()),
+        &mut |_, _| Ok(()),
     )
     .unwrap();
     let d = s
@@ -479,7 +483,7 @@ pub(crate) fn disclosures_and_decisions(s: &mut impl Raw) {
         c,
         nid,
         &mut (0..4).map(|i| record(&format!("s{i}"))),
-        &mut |_| Ok(()),
+        &mut |_, _| Ok(()),
     )
     .unwrap();
     let ids: Vec<i64> = (0..4)
@@ -580,7 +584,7 @@ pub(crate) fn preferences_in_time_order(s: &mut impl Raw) {
         c,
         nid,
         &mut [record("x"), record("y")].into_iter(),
-        &mut |_| Ok(()),
+        &mut |_, _| Ok(()),
     )
     .unwrap();
     let x = s.collected("a", "x").unwrap().unwrap().id;
@@ -616,7 +620,7 @@ pub(crate) fn walks_may_read_the_store(s: &mut impl Raw) {
         c,
         nid,
         &mut (0..50).map(|i| record(&format!("s{i}"))),
-        &mut |_| Ok(()),
+        &mut |_, _| Ok(()),
     )
     .unwrap();
     s.append_log(0, &entries(0, 600)).unwrap();
@@ -661,7 +665,7 @@ pub(crate) fn for_each_held_walks_100k_records_in_id_order(s: &mut impl Raw) {
             c,
             nid,
             &mut (0..N).map(|i| record(&format!("subject-{i:06}"))),
-            &mut |_| Ok(()),
+            &mut |_, _| Ok(()),
         )
     })
     .unwrap();

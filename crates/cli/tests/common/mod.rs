@@ -1,5 +1,10 @@
 //! Shared helpers for the `custody` CLI integration tests: a sandbox (temp
 //! dir + database) and the small Emma's Diary case most tests start from.
+//!
+//! The database is a SQLite file in the sandbox, or, with
+//! `CUSTODY_TEST_BACKEND=postgres`, a fresh schema on the PostgreSQL server
+//! at `CUSTODY_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`),
+//! dropped afterwards: the same suite runs against both stores.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -73,12 +78,92 @@ partners = "consent_partners"
 
 pub struct Sandbox {
     pub dir: TempDir,
+    /// The PostgreSQL schema this sandbox owns, when the suite runs on PostgreSQL.
+    postgres: Option<Schema>,
+}
+
+/// A schema of its own on the test server, dropped with the sandbox.
+struct Schema {
+    server: String,
+    name: String,
+}
+
+impl Schema {
+    fn create() -> Schema {
+        let server = std::env::var("CUSTODY_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        static MADE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let made = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("cli_{}_{nanos}_{made}", std::process::id());
+        let mut client = postgres::Client::connect(&server, postgres::NoTls).unwrap_or_else(|e| {
+            panic!("CUSTODY_TEST_BACKEND=postgres, but no PostgreSQL at {server}: {e}")
+        });
+        client
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .expect("create a schema");
+        Schema { server, name }
+    }
+
+    fn url(&self) -> String {
+        let sep = if self.server.contains('?') { '&' } else { '?' };
+        format!(
+            "{}{sep}options=-c%20search_path%3D{}",
+            self.server, self.name
+        )
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.server, postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name));
+        }
+    }
+}
+
+/// Whether this run of the suite is against PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("CUSTODY_TEST_BACKEND").as_deref() == Ok("postgres")
 }
 
 impl Sandbox {
     pub fn new() -> Sandbox {
         Sandbox {
             dir: tempfile::tempdir().expect("temp dir"),
+            postgres: on_postgres().then(Schema::create),
+        }
+    }
+
+    /// What `--db` says: the SQLite file, or the PostgreSQL schema's URL.
+    pub fn db_arg(&self) -> String {
+        match &self.postgres {
+            Some(schema) => schema.url(),
+            None => self.db().display().to_string(),
+        }
+    }
+
+    /// True, after saying so, when this test reaches into SQLite's file
+    /// directly and the suite runs on PostgreSQL (whose own tamper tests
+    /// live with the store).
+    pub fn sqlite_only(&self, why: &str) -> bool {
+        if self.postgres.is_some() {
+            eprintln!("skipped on PostgreSQL: {why}");
+        }
+        self.postgres.is_some()
+    }
+
+    /// The single number a query returns, on either store.
+    pub fn count(&self, sql: &str) -> i64 {
+        match &self.postgres {
+            Some(schema) => {
+                let mut c =
+                    postgres::Client::connect(&schema.url(), postgres::NoTls).expect("connect");
+                c.query_one(sql, &[]).expect("query").get::<_, i64>(0)
+            }
+            None => self.sql().query_row(sql, [], |r| r.get(0)).expect("query"),
         }
     }
 
@@ -95,19 +180,28 @@ impl Sandbox {
         self.path("c.key")
     }
 
-    /// The database opened directly, as an attacker with file access would.
+    /// The SQLite database opened directly, as an attacker with file access would.
     pub fn sql(&self) -> rusqlite::Connection {
+        assert!(
+            self.postgres.is_none(),
+            "a SQLite-only test: check sqlite_only() first"
+        );
         rusqlite::Connection::open(self.db()).expect("open the database")
     }
 
-    /// `custody --db <dir>/c.db`, run inside the sandbox directory.
+    /// `custody --db <dir>/c.db` (or the PostgreSQL schema), run inside the
+    /// sandbox directory.
     pub fn cmd(&self) -> Command {
         let mut c = Command::cargo_bin("custody").expect("custody binary");
         c.env_remove("CUSTODY_DB")
             .env_remove("CUSTODY_SIGNING_KEY")
             .current_dir(self.dir.path())
             .arg("--db")
-            .arg(self.db());
+            .arg(self.db_arg());
+        if self.postgres.is_some() {
+            // The key beside a SQLite file is the default; PostgreSQL needs it named.
+            c.env("CUSTODY_SIGNING_KEY", self.key());
+        }
         c
     }
 
