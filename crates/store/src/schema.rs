@@ -148,4 +148,17 @@ CREATE TABLE org_secrets (
     secret BLOB NOT NULL
 );
 "#,
+    // 3: API keys of the HTTP server, as SHA-256 hashes only
+    r#"
+-- org NULL: a regulator key, which belongs to no organisation.
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    org TEXT REFERENCES orgs(id),
+    role TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE INDEX api_keys_org ON api_keys(org);
+"#,
 ];
