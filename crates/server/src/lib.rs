@@ -27,6 +27,8 @@ pub use state::{AppState, Backend, Config, Opener};
 /// The router over `state`: every route of [`routes::table`], each behind
 /// its body limit, the authorisation layer and the metrics layer.
 pub fn router<S: Backend>(state: AppState<S>) -> Router {
+    // The recorder first, or requests before the first scrape go unrecorded.
+    metrics::handle();
     let mut r = Router::new();
     for route in routes::table::<S>() {
         let limit = if route.upload {

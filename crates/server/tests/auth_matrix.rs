@@ -117,7 +117,7 @@ async fn every_route_refuses_every_role_it_should_and_stores_nothing() {
             refused += 1;
         }
     }
-    assert!(refused > 150, "only {refused} refusals tried");
+    assert!(refused > 120, "only {refused} refusals tried");
     assert_eq!(sb.log_size(), before, "a refused request changed the log");
 }
 
