@@ -157,7 +157,7 @@ impl<S: Store> Engine<S> {
             .store
             .disclosures(Some(org))?
             .into_iter()
-            .filter(|d| after.map_or(true, |a| d.id > a))
+            .filter(|d| !matches!(after, Some(a) if d.id <= a))
             .take(limit)
             .collect())
     }

@@ -62,7 +62,7 @@ pub async fn list<S: Backend>(
         .read(move |e| {
             Ok(e.notices(&org)?
                 .into_iter()
-                .filter(|n| after.map_or(true, |a| n.id > a))
+                .filter(|n| !matches!(after, Some(a) if n.id <= a))
                 .take(limit + 1)
                 .map(NoticeView::from)
                 .collect())

@@ -64,7 +64,7 @@ pub async fn list<S: Backend>(
             all.sort_by(|a, b| a.id.cmp(&b.id));
             Ok(all
                 .into_iter()
-                .filter(|o| after.as_deref().map_or(true, |a| o.id.as_str() > a))
+                .filter(|o| !matches!(after.as_deref(), Some(a) if o.id.as_str() <= a))
                 .take(limit + 1)
                 .map(OrgView::from)
                 .collect())
