@@ -335,3 +335,110 @@ async fn shutdown_finishes_a_request_in_flight() {
     // And it takes no new connections.
     assert!(tokio::net::TcpStream::connect(&addr).await.is_err());
 }
+
+const SIGNUPS: &str = "\
+member_id,signed_up,first_name,last_name,postcode,child_dob,consent_offers,consent_partners
+U01,2017-02-01,Ann,Ames,AB1 1AA,2016-12-01,yes,yes
+U02,2017-02-02,Bea,Bell,AB1 2BB,2016-11-02,no,no
+";
+
+const MAPPING: &str = r#"
+subject = "member_id"
+collected_at = "signed_up"
+[columns]
+first_name = "pd:Name"
+postcode = "pd:PostalCode"
+[consents]
+offers = "consent_offers"
+"#;
+
+fn upload_form(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("notice", "2017")
+        .text("mapping", MAPPING)
+        .text("codes", "true")
+        .part(
+            "records",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_and_parquet_uploads_collect_and_huge_ones_are_refused() {
+    let sb = common::sandbox_with(custody_server::Config {
+        max_upload: 64 * 1024,
+        ..Default::default()
+    });
+    let s = live(&sb).await;
+    let (st, _) = s
+        .post(
+            "/v1/orgs/emmas-diary/notices",
+            &sb.keys.admin,
+            common::notice_json("notice-2017.toml"),
+        )
+        .await;
+    assert_eq!(st, 201);
+    let url = format!("{}/v1/orgs/emmas-diary/collections/upload", s.base);
+    let send = |form| {
+        s.http
+            .post(&url)
+            .bearer_auth(&sb.keys.collector)
+            .multipart(form)
+            .send()
+    };
+
+    let res = send(upload_form("signups.csv", SIGNUPS.into()))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["inserted"], 2);
+    assert_eq!(v["codes"].as_array().unwrap().len(), 2);
+
+    // The same rows as Parquet, under other subject ids.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.parquet");
+    let text = SIGNUPS.replace("U0", "P0");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let mut w = custody_engine::table::RowWriter::new(
+        std::fs::File::create(&path).unwrap(),
+        custody_engine::table::Format::Parquet,
+        &header,
+    )
+    .unwrap();
+    for r in reader.records() {
+        w.write(r.unwrap().iter()).unwrap();
+    }
+    w.finish().unwrap();
+    let res = send(upload_form(
+        "signups.parquet",
+        std::fs::read(&path).unwrap(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    assert_eq!(sb.records(), 4);
+
+    // A bad row names its line; nothing lands.
+    let bad = SIGNUPS
+        .replace("U0", "B0")
+        .replace("2017-02-02", "not a date");
+    let res = send(upload_form("bad.csv", bad.into())).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["errors"][0]["field"], "line 3: signed_up", "{v}");
+    // Over the upload limit: 413, nothing stored.
+    let mut huge = String::from(SIGNUPS.lines().next().unwrap());
+    huge.push('\n');
+    for i in 0..3000 {
+        huge.push_str(&format!(
+            "H{i:05},2017-02-01,Ann,Ames,AB1 1AA,2016-12-01,yes,yes\n"
+        ));
+    }
+    let res = send(upload_form("huge.csv", huge.into())).await.unwrap();
+    assert_eq!(res.status(), 413);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert_eq!(sb.records(), 4);
+    s.stop().await;
+}
