@@ -19,7 +19,8 @@ use std::net::SocketAddr;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::Router;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use problem::{Kind, Problem};
 pub use state::{AppState, Backend, Config, Opener};
@@ -54,7 +55,12 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
                 "this route does not take that method",
             )
         })
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            // One span and one line per request at info: method, path, status, latency.
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .with_state(state)
 }
 
