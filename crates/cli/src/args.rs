@@ -90,6 +90,30 @@ custody collect emmas-diary DIR/signups.csv --notice 2017\n  custody consent emm
     /// Disclosures that happened without the gate
     #[command(subcommand)]
     History(HistoryCommand),
+    /// Serve the HTTP API (see README: The HTTP API)
+    #[command(
+        long_about = "Serve every capability of the CLI over HTTP: a JSON API under /v1, errors as RFC 9457 \
+problem details, the transparency log as C2SP tlog-tiles under /v1/log, /healthz, /readyz, /metrics \
+(Prometheus) and /openapi.json. Requests authenticate with `Authorization: Bearer KEY` (keys from \
+`custody key create`) or a person's access code. SIGTERM or ctrl-c stops taking connections and \
+finishes the requests in flight. Log verbosity: RUST_LOG (default info)."
+    )]
+    Serve(ServeArgs),
+    /// API keys for `custody serve`: create (shown once), list, revoke
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// A person's access code for `custody serve`: hand it to them
+    #[command(
+        long_about = "Print the access code of each record an organisation collected for the given \
+subjects, one `subject<TAB>code` a line. With the code, and nothing else, the person can read their \
+trace, give or withdraw consent, object, and fetch their receipts over HTTP (/v1/me/...). Codes are \
+derived, not stored: the same record always has the same code."
+    )]
+    AccessCode {
+        org: String,
+        #[arg(required = true)]
+        subjects: Vec<String>,
+    },
     /// Re-evaluate every recorded disclosure of an organisation's data
     Audit {
         org: String,
@@ -431,4 +455,49 @@ pub enum HistoryCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The address to listen on
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Largest JSON request body, in bytes
+    #[arg(long, default_value_t = 2 << 20)]
+    pub max_body: usize,
+    /// Largest collection upload (CSV or Parquet), in bytes
+    #[arg(long, default_value_t = 256 << 20)]
+    pub max_upload: usize,
+    /// Reader connections beside the one writer
+    #[arg(long, default_value_t = 2)]
+    pub readers: usize,
+}
+
+#[derive(Subcommand)]
+pub enum KeyCommand {
+    /// Create a key; it is printed once and stored only as a hash
+    Create {
+        /// The organisation the key acts for (omit with --regulator)
+        #[arg(required_unless_present = "regulator", conflicts_with = "regulator")]
+        org: Option<String>,
+        /// admin, collector or reader
+        #[arg(long, default_value = "reader")]
+        role: String,
+        /// A regulator key: reads everything, runs audits, changes nothing; belongs to no organisation
+        #[arg(long)]
+        regulator: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an organisation's keys (or the regulator keys with --regulator)
+    List {
+        #[arg(required_unless_present = "regulator", conflicts_with = "regulator")]
+        org: Option<String>,
+        #[arg(long)]
+        regulator: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key by its id (the hex part after `ck_`)
+    Revoke { id: String },
 }

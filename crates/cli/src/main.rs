@@ -6,6 +6,7 @@ mod demo;
 mod log;
 mod output;
 mod progress;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -24,14 +25,14 @@ use args::*;
 use progress::Bar;
 
 /// Where the database and the log's signing key are.
-struct Paths {
+pub(crate) struct Paths {
     /// A SQLite file's path or a PostgreSQL URL.
     db: String,
     key: PathBuf,
 }
 
 impl Paths {
-    fn open(&self) -> Result<Engine<AnyStore>> {
+    pub(crate) fn open(&self) -> Result<Engine<AnyStore>> {
         self.open_with(None)
     }
 
@@ -238,6 +239,8 @@ fn run(cli: Cli) -> Result<()> {
                 org: &a.org,
                 records: &a.records,
                 mapping: a.mapping.as_deref(),
+                mapping_source: None,
+                name: None,
                 notice: &a.notice,
                 collected_at: a.collected_at.as_deref().map(parse_instant).transpose()?,
                 rejects: rejects.as_deref(),
@@ -266,8 +269,8 @@ fn run(cli: Cli) -> Result<()> {
                 basis: a.basis.as_deref(),
                 records: Selection::parse(&a.records),
                 at: a.at.as_deref().map(parse_instant).transpose()?,
-                out: &a.out,
-                refused: &a.refused,
+                out: Some(&a.out),
+                refused: Some(&a.refused),
                 report: a.report.as_deref(),
                 out_format: a.out_format,
             };
@@ -283,6 +286,15 @@ fn run(cli: Cli) -> Result<()> {
         Command::History(HistoryCommand::Import { org, file, json }) => {
             let mut engine = paths.open()?;
             output::imported(&engine.import_history(&org, &file)?, json);
+            Ok(())
+        }
+        Command::Serve(a) => serve::run(&paths, &a),
+        Command::Key(c) => serve::key(&paths, c),
+        Command::AccessCode { org, subjects } => {
+            let mut engine = paths.open()?;
+            for (subject, code) in engine.access_codes(&org, &subjects)? {
+                println!("{subject}\t{code}");
+            }
             Ok(())
         }
         Command::Audit { org, json } => {

@@ -342,10 +342,10 @@ pub fn share(r: &ShareReport, as_json: bool) {
     }
     println!(
         "  allowed -> {} (columns: subject, {})",
-        r.out,
+        r.out.as_deref().unwrap_or("-"),
         r.columns_sent.join(", ")
     );
-    println!("  refused -> {}", r.refused_file);
+    println!("  refused -> {}", r.refused_file.as_deref().unwrap_or("-"));
 }
 
 pub fn trace(t: &Trace, as_json: bool) {

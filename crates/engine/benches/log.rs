@@ -67,6 +67,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             org: "emmas-diary",
             records: &d.join("signups.csv"),
             mapping: None,
+            mapping_source: None,
+            name: None,
             notice: &version,
             collected_at: None,
             rejects: None,

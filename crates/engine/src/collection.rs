@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use custody_core::entry::{Entry, SubjectKey};
-use custody_core::mapping::{self, parse_flag, Mapping};
+use custody_core::mapping::{self, parse_flag, Mapping, MappingSource};
 use custody_core::time::{parse_instant, Instant};
 use custody_store::{CollectionRow, NewRecord, Store};
 use serde::Serialize;
@@ -19,6 +19,10 @@ pub struct CollectSpec<'a> {
     pub records: &'a Path,
     /// Default: `<records without extension>.mapping.toml`.
     pub mapping: Option<&'a Path>,
+    /// A mapping already parsed; takes the place of the `mapping` file.
+    pub mapping_source: Option<&'a MappingSource>,
+    /// The name recorded for the file and shown in errors; default: its path.
+    pub name: Option<&'a str>,
     pub notice: &'a str,
     /// For rows without a collection column; default: now.
     pub collected_at: Option<Instant>,
@@ -48,20 +52,29 @@ impl<S: Store> Engine<S> {
     pub fn collect(&mut self, spec: &CollectSpec, progress: &dyn Progress) -> Result<Collected> {
         self.org(spec.org)?;
         let notice = self.notice(spec.org, Some(spec.notice))?;
-        let mapping_path = spec
-            .mapping
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| default_mapping_path(spec.records));
-        let mapping_text = std::fs::read_to_string(&mapping_path).map_err(|e| {
-            Error::Invalid(format!(
-                "cannot read the mapping {} ({e}); pass --mapping FILE (see README: Collection mapping)",
-                mapping_path.display()
-            ))
-        })?;
-        let mapping_file = mapping_path.display().to_string();
-        let mapping_source = mapping::parse_source(&mapping_file, &mapping_text)?;
+        let (mapping_file, mapping_source) = match spec.mapping_source {
+            Some(m) => ("mapping".to_string(), m.clone()),
+            None => {
+                let mapping_path = spec
+                    .mapping
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| default_mapping_path(spec.records));
+                let mapping_text = std::fs::read_to_string(&mapping_path).map_err(|e| {
+                    Error::Invalid(format!(
+                        "cannot read the mapping {} ({e}); pass --mapping FILE (see README: Collection mapping)",
+                        mapping_path.display()
+                    ))
+                })?;
+                let mapping_file = mapping_path.display().to_string();
+                let source = mapping::parse_source(&mapping_file, &mapping_text)?;
+                (mapping_file, source)
+            }
+        };
 
-        let file = spec.records.display().to_string();
+        let file = spec
+            .name
+            .map(String::from)
+            .unwrap_or_else(|| spec.records.display().to_string());
         let reader = RowReader::open(spec.records, Format::of(spec.records, spec.format))?;
         let total = reader.total();
         let header: Vec<String> = reader.header().to_vec();

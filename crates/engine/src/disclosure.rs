@@ -10,7 +10,7 @@ use custody_core::basis::LegalBasis;
 use custody_core::decision::classes::Classes;
 use custody_core::decision::{Context, Decision, Request};
 use custody_core::entry::Entry;
-use custody_core::reason::Reason;
+use custody_core::reason::{Reason, ReasonSet};
 use custody_core::time::{format_instant, Instant};
 use custody_core::vocab::{TermId, TermKind, Vocabulary};
 use custody_store::{atomic, CollectionRow, DecisionRow, DisclosureRow, Store};
@@ -28,6 +28,8 @@ pub enum Selection {
     All,
     /// A CSV file whose `subject` column (or first column) lists the subjects.
     Subjects(PathBuf),
+    /// The subjects themselves.
+    List(HashSet<String>),
 }
 
 impl Selection {
@@ -41,8 +43,10 @@ impl Selection {
 
     /// The subjects listed, or None for all.
     pub fn subjects(&self) -> Result<Option<HashSet<String>>> {
-        let Selection::Subjects(path) = self else {
-            return Ok(None);
+        let path = match self {
+            Selection::All => return Ok(None),
+            Selection::List(set) => return Ok(Some(set.clone())),
+            Selection::Subjects(path) => path,
         };
         let mut reader = RowReader::open(path, Format::of(path, None))?;
         let col = reader
@@ -72,8 +76,10 @@ pub struct ShareSpec<'a> {
     pub records: Selection,
     /// When the disclosure happens; default now.
     pub at: Option<Instant>,
-    pub out: &'a Path,
-    pub refused: &'a Path,
+    /// Where the allowed records go; None: decide and record only (the server).
+    pub out: Option<&'a Path>,
+    /// Where the refused subjects and their reasons go; None: nowhere.
+    pub refused: Option<&'a Path>,
     pub report: Option<&'a Path>,
     /// CSV or Parquet for both outputs; default: the subject list's format,
     /// else by the extension of `out`.
@@ -116,11 +122,82 @@ pub struct ShareReport {
     pub not_held: u64,
     pub reasons: Vec<ReasonCount>,
     pub columns_sent: Vec<String>,
-    pub out: String,
-    pub refused_file: String,
+    pub out: Option<String>,
+    pub refused_file: Option<String>,
+}
+
+/// One decision of a gated disclosure (or a record of imported history).
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionView {
+    pub record: i64,
+    pub subject: String,
+    /// allowed, refused, or disclosed (imported history, never checked)
+    pub outcome: &'static str,
+    pub reasons: Vec<&'static str>,
 }
 
 impl<S: Store> Engine<S> {
+    /// Disclosure `id`, if `org` made it.
+    pub fn disclosure_by(&self, org: &str, id: i64) -> Result<DisclosureRow> {
+        self.org(org)?;
+        self.store
+            .disclosure(id)?
+            .filter(|d| d.from_org == org)
+            .ok_or_else(|| Error::NotFound(format!("{org} made no disclosure {id}")))
+    }
+
+    /// Up to `limit` disclosures `org` made, with ids above `after`, oldest first.
+    pub fn disclosures_by(
+        &self,
+        org: &str,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<DisclosureRow>> {
+        self.org(org)?;
+        Ok(self
+            .store
+            .disclosures(Some(org))?
+            .into_iter()
+            .filter(|d| !matches!(after, Some(a) if d.id <= a))
+            .take(limit)
+            .collect())
+    }
+
+    /// Up to `limit` decisions of disclosure `id` (which `org` made), records
+    /// with ids above `after`, by record id.
+    pub fn decisions(
+        &self,
+        org: &str,
+        id: i64,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<DecisionView>> {
+        self.disclosure_by(org, id)?;
+        self.store
+            .decisions_page(id, after, limit as u64)?
+            .into_iter()
+            .map(|d| {
+                let record = self
+                    .store
+                    .record(d.record)?
+                    .ok_or_else(|| Error::NotFound(format!("record {}", d.record)))?;
+                Ok(DecisionView {
+                    record: d.record,
+                    subject: record.subject,
+                    outcome: match d.reasons {
+                        None => "disclosed",
+                        Some(0) => "allowed",
+                        Some(_) => "refused",
+                    },
+                    reasons: ReasonSet(d.reasons.unwrap_or(0))
+                        .iter()
+                        .map(|r| r.id())
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+
     /// The request a stored disclosure describes, resolved.
     pub(crate) fn request_for(&self, d: &DisclosureRow) -> Result<Request> {
         let terms = |keys: &[String], kind| {
@@ -295,8 +372,8 @@ impl<S: Store> Engine<S> {
             ..Default::default()
         };
         let mut selected = spec.records.subjects()?;
-        let out = Output::create(spec.out)?;
-        let refused_out = Output::create(spec.refused)?;
+        let out = spec.out.map(Output::create).transpose()?;
+        let refused_out = spec.refused.map(Output::create).transpose()?;
         let request = self.request_for(&row)?;
 
         let holdings = Holdings::load(&self.store, vocab, &from.id)?;
@@ -306,12 +383,17 @@ impl<S: Store> Engine<S> {
         // The outputs take the format of the subject list, else of --out.
         let format = spec.out_format.unwrap_or_else(|| match &spec.records {
             Selection::Subjects(p) => Format::of(p, None),
-            Selection::All => Format::of(spec.out, None),
+            Selection::All | Selection::List(_) => {
+                spec.out.map_or(Format::Csv, |o| Format::of(o, None))
+            }
         });
         let mut head = vec!["subject".to_string()];
         head.extend(projection.header.iter().cloned());
-        let mut allowed_w = out.rows(format, &head)?;
-        let mut refused_w = refused_out.rows(format, &["subject".into(), "reasons".into()])?;
+        let mut allowed_w = out.as_ref().map(|o| o.rows(format, &head)).transpose()?;
+        let mut refused_w = refused_out
+            .as_ref()
+            .map(|o| o.rows(format, &["subject".into(), "reasons".into()]))
+            .transpose()?;
 
         let committer = atomic(&mut self.store, |s| Committer::load(s))?;
         // Outcomes wait on disk: a disclosure of 87 million records does not
@@ -342,28 +424,27 @@ impl<S: Store> Engine<S> {
             };
             if reasons.is_empty() {
                 allowed += 1;
-                let fields: Vec<String> = serde_json::from_str(h.fields).map_err(|e| {
-                    custody_store::StoreError::Corrupt(format!("record {}: {e}", h.id))
-                })?;
-                let mut rec = vec![h.subject];
-                rec.extend(projection.row(h.collection, &fields));
-                allowed_w.write(&rec).map_err(|e| {
-                    custody_store::StoreError::Corrupt(format!("{}: {e}", spec.out.display()))
-                })?;
+                if let (Some(w), Some(path)) = (&mut allowed_w, spec.out) {
+                    let fields: Vec<String> = serde_json::from_str(h.fields).map_err(|e| {
+                        custody_store::StoreError::Corrupt(format!("record {}: {e}", h.id))
+                    })?;
+                    let mut rec = vec![h.subject];
+                    rec.extend(projection.row(h.collection, &fields));
+                    w.write(&rec).map_err(|e| {
+                        custody_store::StoreError::Corrupt(format!("{}: {e}", path.display()))
+                    })?;
+                }
                 outcome.copy = Some((h.origin, h.subject.to_string()));
             } else {
                 refused += 1;
                 for r in reasons.iter() {
                     *counts.entry(r).or_default() += 1;
                 }
-                refused_w
-                    .write([h.subject, &reasons.to_ids()])
-                    .map_err(|e| {
-                        custody_store::StoreError::Corrupt(format!(
-                            "{}: {e}",
-                            spec.refused.display()
-                        ))
+                if let (Some(w), Some(path)) = (&mut refused_w, spec.refused) {
+                    w.write([h.subject, &reasons.to_ids()]).map_err(|e| {
+                        custody_store::StoreError::Corrupt(format!("{}: {e}", path.display()))
                     })?;
+                }
             }
             outcomes
                 .push(&outcome)
@@ -377,15 +458,21 @@ impl<S: Store> Engine<S> {
             .map(|s| s.into_iter().collect())
             .unwrap_or_default();
         not_held.sort();
-        for s in &not_held {
-            refused_w.write([s.as_str(), Reason::NotHeld.id()])?;
+        if let Some(w) = &mut refused_w {
+            for s in &not_held {
+                w.write([s.as_str(), Reason::NotHeld.id()])?;
+            }
         }
         if !not_held.is_empty() {
             counts.insert(Reason::NotHeld, not_held.len() as u64);
         }
         progress.finish();
-        allowed_w.finish()?;
-        refused_w.finish()?;
+        if let Some(w) = allowed_w {
+            w.finish()?;
+        }
+        if let Some(w) = refused_w {
+            w.finish()?;
+        }
 
         row.requested = (outcomes.len() + not_held.len() as u64) as i64;
         row.allowed = allowed as i64;
@@ -421,11 +508,15 @@ impl<S: Store> Engine<S> {
             not_held: not_held.len() as u64,
             reasons: reason_counts(&counts),
             columns_sent: projection.header,
-            out: spec.out.display().to_string(),
-            refused_file: spec.refused.display().to_string(),
+            out: spec.out.map(|p| p.display().to_string()),
+            refused_file: spec.refused.map(|p| p.display().to_string()),
         };
-        out.persist()?;
-        refused_out.persist()?;
+        if let Some(o) = out {
+            o.persist()?;
+        }
+        if let Some(o) = refused_out {
+            o.persist()?;
+        }
         if let (Some(path), Some(o)) = (spec.report, report_out) {
             let json = serde_json::to_vec_pretty(&report).expect("report serialises");
             std::fs::write(o.path(), json).map_err(|e| Error::io(path, e))?;

@@ -1,6 +1,7 @@
 //! custody's workflows over a [`Store`]: what the CLI (and later the server)
 //! call. Each public operation is one transaction.
 
+pub mod access;
 pub mod audit;
 pub mod collection;
 mod commitment;
@@ -8,6 +9,7 @@ pub mod disclosure;
 pub mod error;
 pub mod history;
 pub mod holdings;
+pub mod keys;
 pub mod log;
 mod outcome;
 pub mod preferences;

@@ -374,6 +374,45 @@ impl<S: Store> Engine<S> {
     }
 }
 
+impl<S: Store> Engine<S> {
+    /// The tile `id` as C2SP tlog-tiles serves it: exactly `width` hashes,
+    /// none beyond the latest checkpoint. NotFound for a tile the log does
+    /// not have (yet), including a full tile whose level is still partial.
+    pub fn tile(&self, id: TileId) -> Result<Vec<u8>> {
+        let (cp, _) = self.latest()?;
+        let missing = || Error::NotFound(format!("the log has no tile {}", id.path()));
+        if !tiles::tiles_for_size(cp.size).iter().any(|t| {
+            t.level == id.level
+                && (t.index > id.index || t.index == id.index && t.width >= id.width)
+        }) {
+            return Err(missing());
+        }
+        let stored = self
+            .store
+            .log_tile(id.level, id.index)?
+            .ok_or_else(missing)?;
+        let want = id.width as usize * 32;
+        stored.get(..want).map(<[u8]>::to_vec).ok_or_else(missing)
+    }
+
+    /// The entry bundle of the level-0 tile `id`: `width` entries from
+    /// `index * 256`, each a big-endian u16 length and its bytes.
+    pub fn entry_bundle(&self, id: TileId) -> Result<Vec<u8>> {
+        let (cp, _) = self.latest()?;
+        let first = id.index.saturating_mul(256);
+        let end = first.saturating_add(u64::from(id.width));
+        if id.level != 0 || end > cp.size {
+            return Err(Error::NotFound(format!(
+                "the log has no entry bundle {}",
+                TileId::entries_path(id.index, id.width)
+            )));
+        }
+        let entries = self.log_entries(first, u64::from(id.width))?;
+        let refs: Vec<&[u8]> = entries.iter().map(|(_, e)| e.as_slice()).collect();
+        tiles::encode_bundle(&refs).map_err(|e| Error::Log(e.to_string()))
+    }
+}
+
 fn write_bundle(
     write: &dyn Fn(&str, &[u8]) -> Result<()>,
     index: u64,

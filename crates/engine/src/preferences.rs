@@ -96,13 +96,31 @@ impl<S: Store> Engine<S> {
         at: Instant,
         notice: Option<&str>,
     ) -> Result<()> {
+        self.record_preference_from(org, subject, change, at, notice, "cli")
+    }
+
+    /// [`record_preference`](Self::record_preference), saying where the event
+    /// came from (`cli`, `api`, `api:subject`).
+    pub fn record_preference_from(
+        &mut self,
+        org: &str,
+        subject: &str,
+        change: &Change,
+        at: Instant,
+        notice: Option<&str>,
+        source: &str,
+    ) -> Result<()> {
         self.org(org)?;
+        // An unknown purpose is its own error, not a generic invalid input.
+        if let Change::Give(p) | Change::Withdraw(p) = change {
+            self.vocab.resolve(TermKind::Purpose, p)?;
+        }
         let notice = notice
             .map(|v| self.notice(org, Some(v)))
             .transpose()?
             .map(|n| n.id);
         let row = self
-            .preference_row(org, subject, change, at, notice, "cli")
+            .preference_row(org, subject, change, at, notice, source)
             .map_err(|(field, message)| Error::Invalid(format!("{field}: {message}")))?;
         logged(&mut self.store, &self.signer, |s, log| {
             s.insert_preferences(std::slice::from_ref(&row))?;

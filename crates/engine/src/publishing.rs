@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use custody_core::entry::Entry;
-use custody_core::notice::{parse_source, Notice, NoticeDiff};
+use custody_core::notice::{parse_source, Notice, NoticeDiff, NoticeSource};
 use custody_store::{NoticeRow, Store};
 
 use crate::holdings::notice_from_row;
@@ -23,7 +23,19 @@ impl<S: Store> Engine<S> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let file = path.display().to_string();
         let source = parse_source(&file, &text)?;
-        let mut notice = source.resolve(&file, org, &self.vocab)?;
+        self.publish_notice_source(org, &file, &source)
+    }
+
+    /// Publishes a notice already parsed; `file` names where it came from in
+    /// error messages.
+    pub fn publish_notice_source(
+        &mut self,
+        org: &str,
+        file: &str,
+        source: &NoticeSource,
+    ) -> Result<Published> {
+        self.org(org)?;
+        let mut notice = source.resolve(file, org, &self.vocab)?;
         let existing = match self.notice(org, Some(&notice.version)) {
             Ok(n) => Some(n),
             Err(Error::NotFound(_)) => None,

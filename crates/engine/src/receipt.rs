@@ -26,6 +26,15 @@ pub struct Receipt {
     pub file: PathBuf,
 }
 
+/// One receipt: the entry it proves, in words, and the C2SP tlog-proof text.
+#[derive(Debug, Serialize)]
+pub struct ReceiptProof {
+    pub index: u64,
+    pub kind: &'static str,
+    pub summary: String,
+    pub receipt: String,
+}
+
 /// A receipt that verified: the checkpoint it rests on and the entry it proves.
 #[derive(Debug)]
 pub struct VerifiedReceipt {
@@ -39,11 +48,28 @@ impl<S: Store> Engine<S> {
     /// `org` (the collector or any later holder), proved against the latest
     /// checkpoint.
     pub fn receipts(&self, org: &str, subject: &str, dir: &Path) -> Result<Vec<Receipt>> {
+        let proofs = self.receipt_proofs(org, subject)?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut out = Vec::new();
+        for p in proofs {
+            let file = dir.join(format!("{}-{}.tlog-proof", file_safe(subject), p.index));
+            std::fs::write(&file, &p.receipt).map_err(|e| Error::io(&file, e))?;
+            out.push(Receipt {
+                index: p.index,
+                kind: p.kind,
+                summary: p.summary,
+                file,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The receipts [`receipts`](Self::receipts) writes, in memory, by index.
+    pub fn receipt_proofs(&self, org: &str, subject: &str) -> Result<Vec<ReceiptProof>> {
         self.org(org)?;
         let commitments = self.commitments(org, subject)?;
         let (cp, note) = self.latest()?;
         let source = tile_source(&self.store);
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let mut out = Vec::new();
         for c in &commitments {
             for (index, bytes) in self.store.log_entries_about(c)? {
@@ -60,13 +86,11 @@ impl<S: Store> Engine<S> {
                     proof,
                     checkpoint: note.clone(),
                 };
-                let file = dir.join(format!("{}-{index}.tlog-proof", file_safe(subject)));
-                std::fs::write(&file, receipt.to_text()).map_err(|e| Error::io(&file, e))?;
-                out.push(Receipt {
+                out.push(ReceiptProof {
                     index,
                     kind: entry.kind_name(),
                     summary: describe(&entry),
-                    file,
+                    receipt: receipt.to_text(),
                 });
             }
         }

@@ -201,6 +201,15 @@ impl Store for AnyStore {
         delegate!(self, s => s.for_each_decision(disclosure, f))
     }
 
+    fn decisions_page(
+        &self,
+        disclosure: i64,
+        after: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<DecisionRow>> {
+        delegate!(self, s => s.decisions_page(disclosure, after, limit))
+    }
+
     fn decisions_for(&self, record: i64) -> Result<Vec<DecisionRow>> {
         delegate!(self, s => s.decisions_for(record))
     }
@@ -233,6 +242,22 @@ impl Store for AnyStore {
 
     fn state_counts(&self) -> Result<StateCounts> {
         delegate!(self, s => s.state_counts())
+    }
+
+    fn insert_api_key(&mut self, key: &ApiKeyRow) -> Result<()> {
+        delegate!(self, s => s.insert_api_key(key))
+    }
+
+    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRow>> {
+        delegate!(self, s => s.api_key(id))
+    }
+
+    fn api_keys(&self, org: Option<&str>) -> Result<Vec<ApiKeyRow>> {
+        delegate!(self, s => s.api_keys(org))
+    }
+
+    fn revoke_api_key(&mut self, id: &str, at: Seconds) -> Result<bool> {
+        delegate!(self, s => s.revoke_api_key(id, at))
     }
 
     fn log_size(&self) -> Result<u64> {

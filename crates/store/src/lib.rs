@@ -227,6 +227,21 @@ impl EntryBatch {
     }
 }
 
+/// An API key as stored: never the key itself, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRow {
+    /// The public part of the key, by which it is found.
+    pub id: String,
+    /// The organisation it acts for; None for a regulator key.
+    pub org: Option<String>,
+    /// admin, collector, reader or regulator.
+    pub role: String,
+    /// SHA-256 of the whole key.
+    pub hash: [u8; 32],
+    pub created_at: Seconds,
+    pub revoked_at: Option<Seconds>,
+}
+
 /// How many rows of each kind of logged state the store holds: the log must
 /// hold one entry for each.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -301,6 +316,13 @@ pub trait Store {
         disclosure: i64,
         f: &mut dyn FnMut(DecisionRow) -> Result<()>,
     ) -> Result<()>;
+    /// Up to `limit` decisions of a disclosure with record ids above `after`, by record id.
+    fn decisions_page(
+        &self,
+        disclosure: i64,
+        after: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<DecisionRow>>;
     fn decisions_for(&self, record: i64) -> Result<Vec<DecisionRow>>;
     /// Copies delivered to `org` by `disclosure`: (origin, subject). Existing copies are kept.
     fn insert_copies(
@@ -316,6 +338,15 @@ pub trait Store {
     fn org_secret(&self, org: &str) -> Result<Option<[u8; 32]>>;
     fn insert_org_secret(&mut self, org: &str, secret: &[u8; 32]) -> Result<()>;
     fn state_counts(&self) -> Result<StateCounts>;
+
+    // API keys of the HTTP server (hashes only; not logged: access control,
+    // not custody state).
+    fn insert_api_key(&mut self, key: &ApiKeyRow) -> Result<()>;
+    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRow>>;
+    /// Keys of one organisation (regulator keys with None), oldest first.
+    fn api_keys(&self, org: Option<&str>) -> Result<Vec<ApiKeyRow>>;
+    /// Marks a key revoked; false if there is no such key.
+    fn revoke_api_key(&mut self, id: &str, at: Seconds) -> Result<bool>;
 
     // The transparency log: entries, tiles, signed checkpoints.
     fn log_size(&self) -> Result<u64>;

@@ -443,6 +443,21 @@ fn to_collection(r: &Row) -> Result<CollectionRow> {
     })
 }
 
+fn to_api_key(r: &Row) -> Result<ApiKeyRow> {
+    let id: String = r.try_get(0)?;
+    let hash: &[u8] = r.try_get(3)?;
+    let hash = <[u8; 32]>::try_from(hash)
+        .map_err(|_| StoreError::Corrupt(format!("API key `{id}`: the hash is not 32 bytes")))?;
+    Ok(ApiKeyRow {
+        id,
+        org: r.try_get(1)?,
+        role: r.try_get(2)?,
+        hash,
+        created_at: r.try_get(4)?,
+        revoked_at: r.try_get(5)?,
+    })
+}
+
 fn to_decision(r: &Row) -> Result<DecisionRow> {
     let reasons: Option<i64> = r.try_get(2)?;
     Ok(DecisionRow {
@@ -961,6 +976,26 @@ impl Store for PostgresStore {
         )
     }
 
+    fn decisions_page(
+        &self,
+        disclosure: i64,
+        after: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<DecisionRow>> {
+        self.query(
+            "SELECT disclosure, record, reasons FROM decisions
+             WHERE disclosure = $1 AND record > $2 ORDER BY record LIMIT $3",
+            &[
+                &disclosure,
+                &after.unwrap_or(i64::MIN),
+                &(limit.min(i64::MAX as u64) as i64),
+            ],
+        )?
+        .iter()
+        .map(to_decision)
+        .collect()
+    }
+
     fn decisions_for(&self, record: i64) -> Result<Vec<DecisionRow>> {
         self.query(
             "SELECT disclosure, record, reasons FROM decisions WHERE record = $1 ORDER BY disclosure",
@@ -1046,6 +1081,57 @@ impl Store for PostgresStore {
             &[&org, &&secret[..]],
         )?;
         Ok(())
+    }
+
+    fn insert_api_key(&mut self, k: &ApiKeyRow) -> Result<()> {
+        let n = self.execute(
+            "INSERT INTO api_keys (id, org, role, hash, created_at, revoked_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            &[
+                &k.id,
+                &k.org,
+                &k.role,
+                &&k.hash[..],
+                &k.created_at,
+                &k.revoked_at,
+            ],
+        )?;
+        if n == 0 {
+            return Err(StoreError::Conflict(format!(
+                "API key `{}` already exists",
+                k.id
+            )));
+        }
+        Ok(())
+    }
+
+    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRow>> {
+        self.query_opt(
+            "SELECT id, org, role, hash, created_at, revoked_at FROM api_keys WHERE id = $1",
+            &[&id],
+        )?
+        .as_ref()
+        .map(to_api_key)
+        .transpose()
+    }
+
+    fn api_keys(&self, org: Option<&str>) -> Result<Vec<ApiKeyRow>> {
+        self.query(
+            "SELECT id, org, role, hash, created_at, revoked_at FROM api_keys
+             WHERE org IS NOT DISTINCT FROM $1 ORDER BY created_at, id",
+            &[&org],
+        )?
+        .iter()
+        .map(to_api_key)
+        .collect()
+    }
+
+    fn revoke_api_key(&mut self, id: &str, at: Seconds) -> Result<bool> {
+        let n = self.execute(
+            "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            &[&id, &at],
+        )?;
+        Ok(n == 1 || self.api_key(id)?.is_some())
     }
 
     fn state_counts(&self) -> Result<StateCounts> {

@@ -148,6 +148,19 @@ CREATE TABLE org_secrets (
     secret BLOB NOT NULL
 );
 "#,
+    // 3: API keys of the HTTP server, as SHA-256 hashes only
+    r#"
+-- org NULL: a regulator key, which belongs to no organisation.
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    org TEXT REFERENCES orgs(id),
+    role TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE INDEX api_keys_org ON api_keys(org);
+"#,
 ];
 
 /// The same schema in PostgreSQL's dialect, one migration for each of
@@ -440,5 +453,18 @@ CREATE TABLE org_secrets (
     org text PRIMARY KEY REFERENCES orgs(id),
     secret bytea NOT NULL
 );
+"#,
+    // 3: API keys of the HTTP server, as SHA-256 hashes only
+    r#"
+-- org NULL: a regulator key, which belongs to no organisation.
+CREATE TABLE api_keys (
+    id text COLLATE "C" PRIMARY KEY,
+    org text COLLATE "C" REFERENCES orgs(id),
+    role text NOT NULL,
+    hash bytea NOT NULL,
+    created_at bigint NOT NULL,
+    revoked_at bigint
+);
+CREATE INDEX api_keys_org ON api_keys(org);
 "#,
 ];

@@ -226,6 +226,24 @@ fn to_collection(
 const COLLECTION_COLUMNS: &str =
     "id, org, file, file_hash, notice, mapping, columns, categories, at, rows";
 
+fn api_key_from(r: &Row) -> rusqlite::Result<Result<ApiKeyRow>> {
+    let hash: Vec<u8> = r.get(3)?;
+    let id: String = r.get(0)?;
+    let Ok(hash) = <[u8; 32]>::try_from(hash.as_slice()) else {
+        return Ok(Err(StoreError::Corrupt(format!(
+            "API key `{id}`: the hash is not 32 bytes"
+        ))));
+    };
+    Ok(Ok(ApiKeyRow {
+        id,
+        org: r.get(1)?,
+        role: r.get(2)?,
+        hash,
+        created_at: r.get(4)?,
+        revoked_at: r.get(5)?,
+    }))
+}
+
 impl Store for SqliteStore {
     fn begin(&mut self) -> Result<()> {
         // IMMEDIATE: take the write lock now, so reads and writes of one
@@ -644,6 +662,33 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn decisions_page(
+        &self,
+        disclosure: i64,
+        after: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<DecisionRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT disclosure, record, reasons FROM decisions
+             WHERE disclosure = ?1 AND record > ?2 ORDER BY record LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                disclosure,
+                after.unwrap_or(i64::MIN),
+                limit.min(i64::MAX as u64) as i64
+            ],
+            |r| {
+                Ok(DecisionRow {
+                    disclosure: r.get(0)?,
+                    record: r.get(1)?,
+                    reasons: r.get(2)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn decisions_for(&self, record: i64) -> Result<Vec<DecisionRow>> {
         let mut stmt = self
             .conn
@@ -717,6 +762,48 @@ impl Store for SqliteStore {
             params![org, &secret[..]],
         )?;
         Ok(())
+    }
+
+    fn insert_api_key(&mut self, k: &ApiKeyRow) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO api_keys (id, org, role, hash, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![k.id, k.org, k.role, &k.hash[..], k.created_at, k.revoked_at],
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    StoreError::Conflict(format!("API key `{}` already exists", k.id))
+                }
+                e => e.into(),
+            })?;
+        Ok(())
+    }
+
+    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, org, role, hash, created_at, revoked_at FROM api_keys WHERE id = ?1",
+        )?;
+        let row = stmt.query_row([id], api_key_from).optional()?;
+        row.transpose()
+    }
+
+    fn api_keys(&self, org: Option<&str>) -> Result<Vec<ApiKeyRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, org, role, hash, created_at, revoked_at FROM api_keys
+             WHERE org IS ?1 ORDER BY created_at, id",
+        )?;
+        let rows = stmt.query_map([org], api_key_from)?;
+        rows.map(|r| r?).collect()
+    }
+
+    fn revoke_api_key(&mut self, id: &str, at: Seconds) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![id, at],
+        )?;
+        Ok(n == 1 || self.api_key(id)?.is_some())
     }
 
     fn state_counts(&self) -> Result<StateCounts> {
@@ -908,6 +995,33 @@ mod tests {
         let s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.orgs().unwrap().len(), 1);
         assert_eq!(SqliteStore::in_memory().unwrap().path(), None);
+    }
+
+    #[test]
+    fn api_keys_keep_hashes_and_revoke() {
+        let mut s = SqliteStore::in_memory().unwrap();
+        s.insert_org(&org("a")).unwrap();
+        let key = |id: &str, org: Option<&str>| ApiKeyRow {
+            id: id.into(),
+            org: org.map(String::from),
+            role: "reader".into(),
+            hash: [7; 32],
+            created_at: 1,
+            revoked_at: None,
+        };
+        s.insert_api_key(&key("k1", Some("a"))).unwrap();
+        s.insert_api_key(&key("k2", None)).unwrap();
+        assert!(matches!(
+            s.insert_api_key(&key("k1", Some("a"))),
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(s.api_key("k1").unwrap(), Some(key("k1", Some("a"))));
+        assert_eq!(s.api_keys(Some("a")).unwrap().len(), 1);
+        assert_eq!(s.api_keys(None).unwrap()[0].id, "k2");
+        assert!(s.revoke_api_key("k1", 5).unwrap());
+        assert_eq!(s.api_key("k1").unwrap().unwrap().revoked_at, Some(5));
+        assert!(!s.revoke_api_key("nope", 5).unwrap());
+        assert_eq!(s.api_key("nope").unwrap(), None);
     }
 
     #[test]

@@ -1,0 +1,103 @@
+//! `custody serve`: the HTTP API over the engine. Thin handlers (parse,
+//! authorise, call the engine, answer JSON); errors as RFC 9457 problems;
+//! API keys and per-record access codes; Prometheus metrics; an OpenAPI 3.1
+//! document generated from the code.
+
+pub mod auth;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod page;
+pub mod problem;
+pub mod ratelimit;
+pub mod routes;
+pub mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
+use axum::Router;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use problem::{Kind, Problem};
+pub use state::{AppState, Backend, Config, Opener};
+
+/// The router over `state`: every route of [`routes::table`], each behind
+/// its body limit, the authorisation layer and the metrics layer.
+pub fn router<S: Backend>(state: AppState<S>) -> Router {
+    // The recorder first, or requests before the first scrape go unrecorded.
+    metrics::handle();
+    let mut r = Router::new();
+    for route in routes::table::<S>() {
+        let limit = if route.upload {
+            state.config().max_upload
+        } else {
+            state.config().max_body
+        };
+        // route_layer: only requests that match the route, outermost last.
+        let handler = route
+            .handler
+            .route_layer(DefaultBodyLimit::max(limit))
+            .route_layer(from_fn_with_state(
+                (state.clone(), route.access),
+                auth::authorize::<S>,
+            ))
+            .route_layer(from_fn_with_state(route.path, metrics::track));
+        r = r.route(route.path, handler);
+    }
+    r.fallback(|| async { Problem::new(Kind::NotFound, "no such route") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                Kind::MethodNotAllowed,
+                "this route does not take that method",
+            )
+        })
+        .layer(
+            // One span and one line per request at info: method, path, status, latency.
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops taking
+/// connections and finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Resolves on SIGTERM or ctrl-c.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,155 @@
+//! The engines behind the server, and what every handler shares.
+//!
+//! The store trait is synchronous, so engine calls run on tokio's blocking
+//! pool (`spawn_blocking`), never on the async workers. SQLite in WAL mode
+//! lets many readers run beside one writer, so the server keeps one writer
+//! engine (every state change: SQLite serialises writers anyway, and one
+//! writer means no two requests race between a disclosure's reads and its
+//! write transaction) and a few reader engines, each on its own connection.
+//! A lock is held for one engine call, never across awaits or requests.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use custody_engine::Engine;
+use custody_store::Store;
+
+use crate::auth::Principal;
+use crate::problem::{Kind, Problem};
+use crate::ratelimit::FailureLimiter;
+
+/// A store the server can run over.
+pub trait Backend: Store + Send + 'static {}
+impl<S: Store + Send + 'static> Backend for S {}
+
+/// Opens one engine (one store connection) each time it is called.
+pub type Opener<S> = Box<dyn Fn() -> custody_engine::Result<Engine<S>> + Send + Sync>;
+
+/// Limits and pool sizes; the defaults suit a laptop.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Largest JSON body, in bytes.
+    pub max_body: usize,
+    /// Largest file upload (CSV or Parquet collection), in bytes.
+    pub max_upload: usize,
+    /// Reader engines (store connections) beside the one writer.
+    pub readers: usize,
+    /// Failed authentications a client address may make at once...
+    pub auth_burst: u32,
+    /// ...and then one per this interval.
+    pub auth_refill: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            max_body: 2 << 20,
+            max_upload: 256 << 20,
+            readers: 2,
+            auth_burst: 10,
+            auth_refill: Duration::from_secs(1),
+        }
+    }
+}
+
+struct Shared<S: Backend> {
+    writer: Mutex<Engine<S>>,
+    readers: Vec<Mutex<Engine<S>>>,
+    next: AtomicUsize,
+    limiter: FailureLimiter,
+    config: Config,
+}
+
+/// What handlers share: cheap to clone.
+pub struct AppState<S: Backend> {
+    shared: Arc<Shared<S>>,
+}
+
+impl<S: Backend> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        AppState {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+fn poisoned() -> Problem {
+    Problem::new(Kind::Internal, "the server could not complete the request")
+}
+
+impl<S: Backend> AppState<S> {
+    pub fn new(open: Opener<S>, config: Config) -> custody_engine::Result<AppState<S>> {
+        let writer = Mutex::new(open()?);
+        let readers = (0..config.readers.max(1))
+            .map(|_| open().map(Mutex::new))
+            .collect::<custody_engine::Result<_>>()?;
+        Ok(AppState {
+            shared: Arc::new(Shared {
+                writer,
+                readers,
+                next: AtomicUsize::new(0),
+                limiter: FailureLimiter::new(config.auth_burst, config.auth_refill),
+                config,
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    pub fn limiter(&self) -> &FailureLimiter {
+        &self.shared.limiter
+    }
+
+    /// Runs a read on a reader engine, on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, Problem>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine<S>) -> Result<T, Problem> + Send + 'static,
+    {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            let n = shared.readers.len();
+            let start = shared.next.fetch_add(1, Ordering::Relaxed);
+            // A free reader if there is one, else wait for ours.
+            for i in 0..n {
+                if let Ok(engine) = shared.readers[(start + i) % n].try_lock() {
+                    return f(&engine);
+                }
+            }
+            let engine = shared.readers[start % n].lock().map_err(|_| poisoned())?;
+            f(&engine)
+        })
+        .await
+        .map_err(|_| poisoned())?
+    }
+
+    /// Runs a state change on the writer engine, on the blocking pool.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, Problem>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Engine<S>) -> Result<T, Problem> + Send + 'static,
+    {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut engine = shared.writer.lock().map_err(|_| poisoned())?;
+            f(&mut engine)
+        })
+        .await
+        .map_err(|_| poisoned())?
+    }
+
+    /// The principal a bearer token stands for, or None.
+    pub async fn authenticate(&self, token: String) -> Result<Option<Principal>, Problem> {
+        self.read(move |e| {
+            if token.starts_with("ck_") {
+                Ok(e.authenticate_key(&token)?.map(Principal::Key))
+            } else {
+                Ok(e.open_access_code(&token)?.map(Principal::Subject))
+            }
+        })
+        .await
+    }
+}
