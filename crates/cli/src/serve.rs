@@ -32,6 +32,9 @@ pub fn run(paths: &Paths, a: &ServeArgs) -> Result<()> {
         ..Config::default()
     };
     let state = AppState::new(opener, config)?;
+    // The engines outlive the runtime: PostgreSQL's blocking client must not
+    // be dropped on a runtime thread, so the last reference goes after it.
+    let engines = state.clone();
     let app = custody_server::router(state);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -44,8 +47,11 @@ pub fn run(paths: &Paths, a: &ServeArgs) -> Result<()> {
         tracing::info!(address = %listener.local_addr()?, db = %custody_store::AnyStore::location(&paths.db), "custody serving");
         eprintln!("custody serving on http://{}", listener.local_addr()?);
         custody_server::serve(listener, app, custody_server::shutdown_signal()).await?;
-        Ok(())
-    })
+        Ok::<(), anyhow::Error>(())
+    })?;
+    drop(rt);
+    drop(engines);
+    Ok(())
 }
 
 pub fn key(paths: &Paths, c: KeyCommand) -> Result<()> {

@@ -329,9 +329,8 @@ async fn shutdown_finishes_a_request_in_flight() {
         .unwrap()
         .unwrap()
         .unwrap();
-    assert!(custody_store::Store::org(&sb.engine().store, "newco")
-        .unwrap()
-        .is_some());
+    let held = sb.with_engine(|e| custody_store::Store::org(&e.store, "newco").unwrap());
+    assert!(held.is_some());
     // And it takes no new connections.
     assert!(tokio::net::TcpStream::connect(&addr).await.is_err());
 }

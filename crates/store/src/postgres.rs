@@ -50,7 +50,8 @@ const CHUNK: usize = 20_000;
 type Params<'a> = [&'a (dyn ToSql + Sync)];
 
 pub struct PostgresStore {
-    client: RefCell<Client>,
+    /// Always Some until dropped (see the Drop impl).
+    client: RefCell<Option<Client>>,
     /// Statements prepared on this connection, by their SQL.
     statements: RefCell<HashMap<String, Statement>>,
     /// Between `begin` and `commit` or `rollback`.
@@ -60,6 +61,20 @@ pub struct PostgresStore {
     cursors: Cell<u64>,
     lock_key: i32,
     location: String,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // The blocking client closes its connection on a small runtime of its
+        // own, which tokio forbids on a thread that drives async tasks (a
+        // server's, a test's): there, close it on a thread of its own.
+        let Some(client) = self.client.get_mut().take() else {
+            return;
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
 }
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -131,7 +146,7 @@ impl PostgresStore {
             .query_one("SELECT current_schema()", &[])?
             .try_get(0)?;
         let mut store = PostgresStore {
-            client: RefCell::new(client),
+            client: RefCell::new(Some(client)),
             statements: RefCell::new(HashMap::new()),
             in_transaction: Cell::new(false),
             walks: Cell::new(0),
@@ -159,7 +174,12 @@ impl PostgresStore {
             _ => {}
         }
         let key = self.lock_key;
-        let mut tx = self.client.get_mut().transaction()?;
+        let mut tx = self
+            .client
+            .get_mut()
+            .as_mut()
+            .expect("the client lives until the store is dropped")
+            .transaction()?;
         // Processes starting together take turns, and the second finds the
         // schema the first made.
         tx.execute("SELECT pg_advisory_xact_lock($1, $2)", &[&LOCK_CLASS, &key])?;
@@ -208,7 +228,10 @@ impl PostgresStore {
     }
 
     fn client(&self) -> RefMut<'_, Client> {
-        self.client.borrow_mut()
+        RefMut::map(self.client.borrow_mut(), |c| {
+            c.as_mut()
+                .expect("the client lives until the store is dropped")
+        })
     }
 
     /// `sql`, prepared once on this connection.
@@ -1355,7 +1378,7 @@ mod tests {
 
     impl Raw for PostgresStore {
         fn raw(&mut self, sql: &str) -> Result<()> {
-            Ok(self.client.get_mut().batch_execute(sql)?)
+            Ok(self.client().batch_execute(sql)?)
         }
     }
 

@@ -1,6 +1,10 @@
 //! A server over a fresh database with the small Emma's Diary case: three
 //! organisations, a key of every role, and requests sent in-process
 //! (`tower::ServiceExt::oneshot`) or over loopback.
+//!
+//! The database is SQLite, or with `CUSTODY_TEST_BACKEND=postgres` a fresh
+//! schema on `CUSTODY_TEST_POSTGRES` (default
+//! `postgres://postgres@127.0.0.1:5432/test`), dropped afterwards.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -12,7 +16,7 @@ use custody_core::organisation::{Organisation, Role};
 use custody_engine::keys::KeyRole;
 use custody_engine::{signing_key, Engine};
 use custody_server::{AppState, Config};
-use custody_store::SqliteStore;
+use custody_store::AnyStore;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -33,7 +37,9 @@ pub struct Keys {
 
 pub struct Sandbox {
     pub dir: TempDir,
-    pub db: PathBuf,
+    /// A SQLite file's path or the PostgreSQL schema's URL.
+    pub db: String,
+    _schema: Option<Schema>,
     pub key: PathBuf,
     pub keys: Keys,
     pub app: Router,
@@ -52,12 +58,53 @@ pub fn notice_json(name: &str) -> Value {
     serde_json::to_value(v).unwrap()
 }
 
-fn open(db: &Path, key: &Path) -> Engine<SqliteStore> {
-    Engine::open(
-        SqliteStore::open(db).unwrap(),
-        signing_key::load(key).unwrap(),
-    )
-    .unwrap()
+fn open(db: &str, key: &Path) -> Engine<AnyStore> {
+    Engine::open(AnyStore::open(db).unwrap(), signing_key::load(key).unwrap()).unwrap()
+}
+
+/// A schema of its own on the test server, dropped with the sandbox.
+struct Schema {
+    server: String,
+    name: String,
+}
+
+impl Schema {
+    fn create() -> Schema {
+        let server = std::env::var("CUSTODY_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        static MADE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let made = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("srv_{}_{nanos}_{made}", std::process::id());
+        let mut c = postgres::Client::connect(&server, postgres::NoTls).unwrap_or_else(|e| {
+            panic!("CUSTODY_TEST_BACKEND=postgres, but no PostgreSQL at {server}: {e}")
+        });
+        c.batch_execute(&format!("CREATE SCHEMA {name}")).unwrap();
+        Schema { server, name }
+    }
+
+    fn url(&self) -> String {
+        let sep = if self.server.contains('?') { '&' } else { '?' };
+        format!(
+            "{}{sep}options=-c%20search_path%3D{}",
+            self.server, self.name
+        )
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        // The blocking client may not run on a test's async thread.
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut c) = postgres::Client::connect(&server, postgres::NoTls) {
+                let _ = c.batch_execute(&format!("DROP SCHEMA {name} CASCADE"));
+            }
+        })
+        .join();
+    }
 }
 
 pub fn sandbox() -> Sandbox {
@@ -65,8 +112,19 @@ pub fn sandbox() -> Sandbox {
 }
 
 pub fn sandbox_with(config: Config) -> Sandbox {
+    // Set up on a thread of its own: PostgreSQL's blocking client may not
+    // run on the async thread of a #[tokio::test].
+    std::thread::spawn(move || set_up(config)).join().unwrap()
+}
+
+fn set_up(config: Config) -> Sandbox {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("custody.db");
+    let schema =
+        (std::env::var("CUSTODY_TEST_BACKEND").as_deref() == Ok("postgres")).then(Schema::create);
+    let db = match &schema {
+        Some(s) => s.url(),
+        None => dir.path().join("custody.db").display().to_string(),
+    };
     let key = dir.path().join("custody.key");
     signing_key::create(&key, "test.custody.invalid/log").unwrap();
     let mut e = open(&db, &key);
@@ -101,6 +159,7 @@ pub fn sandbox_with(config: Config) -> Sandbox {
     Sandbox {
         dir,
         db,
+        _schema: schema,
         key,
         keys,
         app,
@@ -138,7 +197,9 @@ impl Reply {
 }
 
 impl Sandbox {
-    pub fn engine(&self) -> Engine<SqliteStore> {
+    /// An engine on the sandbox's database. In async tests use
+    /// [`with_engine`](Self::with_engine).
+    pub fn engine(&self) -> Engine<AnyStore> {
         open(&self.db, &self.key)
     }
 
@@ -207,13 +268,18 @@ impl Sandbox {
     }
 
     /// The log's size now.
+    /// `f` on a fresh engine, on a thread of its own: PostgreSQL's blocking
+    /// client may not run on a test's async thread.
+    pub fn with_engine<T: Send>(&self, f: impl FnOnce(&Engine<AnyStore>) -> T + Send) -> T {
+        std::thread::scope(|t| t.spawn(|| f(&self.engine())).join().unwrap())
+    }
+
     pub fn log_size(&self) -> u64 {
-        custody_store::Store::log_size(&self.engine().store).unwrap()
+        self.with_engine(|e| custody_store::Store::log_size(&e.store).unwrap())
     }
 
     pub fn records(&self) -> u64 {
-        custody_store::Store::state_counts(&self.engine().store)
-            .unwrap()
+        self.with_engine(|e| custody_store::Store::state_counts(&e.store).unwrap())
             .records_collected
     }
 }
