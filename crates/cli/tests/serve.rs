@@ -110,3 +110,113 @@ fn keys_codes_and_a_server_that_stops_on_sigterm() {
     s.ok(&["key", "revoke", &token[3..19]]);
     assert!(s.ok(&["key", "list", "emmas-diary"]).contains("revoked"));
 }
+
+/// A plain HTTP/1.1 POST of JSON; returns the status line and the body.
+fn post(addr: &str, path: &str, token: &str, json: &str) -> (String, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
+        json.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    let status = reply.lines().next().unwrap_or_default().to_string();
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// `custody serve` on an ephemeral port; returns the child and its address.
+fn serve(s: &Sandbox) -> (std::process::Child, String) {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("custody"))
+        .env_remove("CUSTODY_DB")
+        .env("CUSTODY_SIGNING_KEY", s.key())
+        .env("RUST_LOG", "warn")
+        .arg("--db")
+        .arg(s.db_arg())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the server said nothing"
+        );
+        if let Some(rest) = line.trim().strip_prefix("custody serving on http://") {
+            // Keep draining its stderr so it never blocks on a full pipe.
+            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+            return (child, rest.to_string());
+        }
+    }
+}
+
+#[test]
+fn two_servers_on_one_postgres_database_keep_one_log() {
+    // Sequencing across processes: two servers take writes at once on one
+    // PostgreSQL log. Each transaction must see the log as the last one left
+    // it (an advisory lock), or entries collide, tiles fork, or a checkpoint
+    // is signed that the next does not extend; `log verify` would say so.
+    let Some(s) = Sandbox::on_postgres_only() else {
+        return;
+    };
+    let s = s.with_signups();
+    let key = s
+        .ok(&["key", "create", "emmas-diary", "--role", "collector"])
+        .trim()
+        .to_string();
+    let before = s.ok(&["log", "checkpoint"]);
+    let servers = [serve(&s), serve(&s)];
+    let addrs: Vec<String> = servers.iter().map(|(_, a)| a.clone()).collect();
+    let (threads, each) = (6, 20);
+    std::thread::scope(|t| {
+        for i in 0..threads {
+            let (addrs, key) = (&addrs, &key);
+            t.spawn(move || {
+                for j in 0..each {
+                    let action = if j % 2 == 0 { "withdraw" } else { "give" };
+                    let body = format!(
+                        r#"{{"subject":"M0{}","action":"{action}","purpose":"DirectMarketing"}}"#,
+                        1 + (i + j) % 6
+                    );
+                    let (status, reply) = post(
+                        &addrs[(i + j) % 2],
+                        "/v1/orgs/emmas-diary/preferences",
+                        key,
+                        &body,
+                    );
+                    assert!(status.contains("201"), "{status} {reply}");
+                }
+            });
+        }
+    });
+    for (mut child, _) in servers {
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        assert!(child.wait().unwrap().success());
+    }
+    assert_eq!(
+        s.count("SELECT count(*) FROM preferences"),
+        (threads * each) as i64
+    );
+    let out = s.ok(&["log", "verify"]);
+    assert!(out.contains("the store agrees with it"), "{out}");
+    // Every checkpoint signed meanwhile extends the one before the servers.
+    s.write("before.checkpoint", &before);
+    s.ok(&["log", "verify", "--from", "before.checkpoint"]);
+    let signed = s.count("SELECT count(*) FROM log_checkpoints");
+    assert!(
+        signed as usize > threads * each,
+        "one checkpoint per write: {signed}"
+    );
+}

@@ -301,7 +301,32 @@ impl Sandbox {
 
     /// Orgs, the 2017 notice, and the six mothers collected (no later events).
     pub fn collected() -> Sandbox {
-        let s = Sandbox::new();
+        Sandbox::new().with_signups()
+    }
+
+    /// A sandbox on PostgreSQL whatever the suite runs on, for what only
+    /// PostgreSQL can do; None (said on stderr) when there is no server,
+    /// except under CI, which must have one.
+    pub fn on_postgres_only() -> Option<Sandbox> {
+        let server = std::env::var("CUSTODY_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        if let Err(e) = postgres::Client::connect(&server, postgres::NoTls) {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "no PostgreSQL at {server} ({e}), and CI needs one: set CUSTODY_TEST_POSTGRES"
+            );
+            eprintln!("skipping: no PostgreSQL at {server} ({e}); set CUSTODY_TEST_POSTGRES");
+            return None;
+        }
+        Some(Sandbox {
+            dir: tempfile::tempdir().expect("temp dir"),
+            postgres: Some(Schema::create()),
+        })
+    }
+
+    /// The orgs, the 2017 notice and the six sign-ups collected.
+    pub fn with_signups(self) -> Sandbox {
+        let s = self;
         s.orgs();
         s.copy_example("notice-2017.toml");
         s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
