@@ -131,8 +131,18 @@ fn post(addr: &str, path: &str, token: &str, json: &str) -> (String, String) {
     (status, body)
 }
 
-/// `custody serve` on an ephemeral port; returns the child and its address.
-fn serve(s: &Sandbox) -> (std::process::Child, String) {
+/// A server process, killed if a test fails before stopping it.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `custody serve` on an ephemeral port; returns the server and its address.
+fn serve(s: &Sandbox) -> (Server, String) {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("custody"))
         .env_remove("CUSTODY_DB")
         .env("CUSTODY_SIGNING_KEY", s.key())
@@ -155,7 +165,7 @@ fn serve(s: &Sandbox) -> (std::process::Child, String) {
         if let Some(rest) = line.trim().strip_prefix("custody serving on http://") {
             // Keep draining its stderr so it never blocks on a full pipe.
             std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-            return (child, rest.to_string());
+            return (Server(child), rest.to_string());
         }
     }
 }
@@ -199,11 +209,11 @@ fn two_servers_on_one_postgres_database_keep_one_log() {
             });
         }
     });
-    for (mut child, _) in servers {
+    for (mut server, _) in servers {
         let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
+            .args(["-TERM", &server.0.id().to_string()])
             .status();
-        assert!(child.wait().unwrap().success());
+        assert!(server.0.wait().unwrap().success());
     }
     assert_eq!(
         s.count("SELECT count(*) FROM preferences"),
