@@ -7,15 +7,19 @@
 //! writer means no two requests race between a disclosure's reads and its
 //! write transaction) and a few reader engines, each on its own connection.
 //! A lock is held for one engine call, never across awaits or requests.
+//! Disclosures of a few named records go through the writer too, in groups
+//! (`group_commit`): many requests to one transaction.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use custody_engine::disclosure::{NamedShare, ShareReport};
 use custody_engine::Engine;
 use custody_store::Store;
 
 use crate::auth::Principal;
+use crate::group_commit::GroupCommit;
 use crate::problem::{Kind, Problem};
 use crate::ratelimit::FailureLimiter;
 
@@ -39,6 +43,8 @@ pub struct Config {
     pub auth_burst: u32,
     /// ...and then one per this interval.
     pub auth_refill: Duration,
+    /// Disclosure requests recorded in one transaction, at most.
+    pub max_batch: usize,
 }
 
 impl Default for Config {
@@ -49,12 +55,14 @@ impl Default for Config {
             readers: 2,
             auth_burst: 10,
             auth_refill: Duration::from_secs(1),
+            max_batch: 1024,
         }
     }
 }
 
 struct Shared<S: Backend> {
-    writer: Mutex<Engine<S>>,
+    writer: Arc<Mutex<Engine<S>>>,
+    grouped: GroupCommit,
     readers: Vec<Mutex<Engine<S>>>,
     next: AtomicUsize,
     limiter: FailureLimiter,
@@ -80,13 +88,15 @@ fn poisoned() -> Problem {
 
 impl<S: Backend> AppState<S> {
     pub fn new(open: Opener<S>, config: Config) -> custody_engine::Result<AppState<S>> {
-        let writer = Mutex::new(open()?);
+        let writer = Arc::new(Mutex::new(open()?));
+        let grouped = GroupCommit::start(writer.clone(), config.max_batch);
         let readers = (0..config.readers.max(1))
             .map(|_| open().map(Mutex::new))
             .collect::<custody_engine::Result<_>>()?;
         Ok(AppState {
             shared: Arc::new(Shared {
                 writer,
+                grouped,
                 readers,
                 next: AtomicUsize::new(0),
                 limiter: FailureLimiter::new(config.auth_burst, config.auth_refill),
@@ -139,6 +149,12 @@ impl<S: Backend> AppState<S> {
         })
         .await
         .map_err(|_| poisoned())?
+    }
+
+    /// Records a disclosure of a few named records in the next group
+    /// commit; answers once it is committed.
+    pub async fn share_named(&self, share: NamedShare) -> Result<ShareReport, Problem> {
+        self.shared.grouped.share(share).await
     }
 
     /// The principal a bearer token stands for, or None.
