@@ -67,17 +67,24 @@ token=$(c key create emmas-diary --role collector 2>/dev/null)
 echo "made in $(( $(date +%s) - t0 )) s"
 
 port=$(( 20000 + $$ % 20000 ))
-RUST_LOG=warn c serve --listen "127.0.0.1:$port" 2>"$work/serve.log" &
+# Not through `c`: $! must be the server itself, to measure and stop it.
+RUST_LOG=warn "$bin" --db "$db" "${keyargs[@]}" serve --listen "127.0.0.1:$port" 2>"$work/serve.log" &
 server=$!
 for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
 echo "== custody serve (pid $server) on 127.0.0.1:$port; $(nproc) cores shared by the server and the load generator"
+# PROFILE=FILE: also record where the server spends its time (perf).
+if [ -n "${PROFILE:-}" ]; then
+  (sleep 5; perf record -q -F 299 -g -p "$server" -o "$PROFILE" -- sleep 10 >/dev/null 2>&1) &
+fi
+set +e
 cargo bench -q --manifest-path "$root/Cargo.toml" -p custody-server --bench load -- \
   --url "http://127.0.0.1:$port" --token "$token" --subjects "$work/data/subjects.csv" \
   --connections "$connections" --seconds "$seconds" --threads "$threads" --pid "$server"
 status=$?
+curl -s "http://127.0.0.1:$port/metrics" | grep -E '^custody_group_commit_batch_size(_sum|_count)' || true
 kill "$server"; wait "$server" 2>/dev/null || true; server=
 echo "== after the run"
 c log verify | tail -3

@@ -10,12 +10,13 @@
 //! ```
 //!
 //! Each request names one subject, drawn at random from the list, and asks
-//! to disclose it from emmas-diary to labour for political campaigning (the
-//! re-consented mothers are allowed, the rest refused with reasons). Any
+//! to disclose it from emmas-diary to labour for political campaigning on
+//! 2018-10-01 (the mothers who re-consented are allowed, the rest refused
+//! with reasons). Any
 //! answer but 201 with a disclosure id is an error. With `--pid`, the
 //! server's resident memory is sampled every 5 s.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -75,6 +76,16 @@ fn rss_kib(pid: u32) -> Option<u64> {
         .ok()
 }
 
+/// CPU seconds (user + system) a process has used, from /proc.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name in parentheses: state is field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f[11].parse::<f64>().ok()? + f[12].parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 /// A small fast generator: each connection its own, no shared state.
 struct XorShift(u64);
 
@@ -115,7 +126,7 @@ async fn connection(
     while !stop.load(Ordering::Relaxed) {
         let subject = &subjects[rng.below(subjects.len())];
         let body = format!(
-            r#"{{"to":"labour","purposes":["PoliticalCampaign"],"categories":["Name","PhysicalAddress","PostalCode"],"basis":"consent","records":["{subject}"]}}"#
+            r#"{{"to":"labour","purposes":["PoliticalCampaign"],"categories":["Name","PhysicalAddress","PostalCode"],"basis":"consent","records":["{subject}"],"at":"2018-10-01"}}"#
         );
         let start = Instant::now();
         let res = http
@@ -179,7 +190,6 @@ fn main() {
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let rss_start = a.pid.and_then(rss_kib);
-    let done = Arc::new(AtomicU64::new(0));
     let (tallies, elapsed, samples) = rt.block_on(async {
         let tasks: Vec<_> = (0..a.connections)
             .map(|i| {
@@ -195,6 +205,10 @@ fn main() {
         tokio::time::sleep(Duration::from_secs(a.warmup)).await;
         let rss_warm = a.pid.and_then(rss_kib);
         measuring.store(true, Ordering::Relaxed);
+        let cpu0 = (
+            a.pid.and_then(|p| cpu_seconds(&p.to_string())),
+            cpu_seconds("self"),
+        );
         let start = Instant::now();
         let mut samples = vec![(0u64, rss_warm)];
         let end = start + Duration::from_secs(a.seconds);
@@ -205,12 +219,22 @@ fn main() {
         }
         measuring.store(false, Ordering::Relaxed);
         let elapsed = start.elapsed();
+        let cpu1 = (
+            a.pid.and_then(|p| cpu_seconds(&p.to_string())),
+            cpu_seconds("self"),
+        );
+        println!(
+            "CPU over the window: server {:.1} s, load generator {:.1} s, of {:.1} s x {} cores",
+            cpu1.0.zip(cpu0.0).map_or(0.0, |(b, a)| b - a),
+            cpu1.1.zip(cpu0.1).map_or(0.0, |(b, a)| b - a),
+            elapsed.as_secs_f64(),
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        );
         stop.store(true, Ordering::Relaxed);
         let mut tallies = Vec::new();
         for t in tasks {
             tallies.push(t.await.expect("a connection task"));
         }
-        done.store(1, Ordering::Relaxed);
         (tallies, elapsed, samples)
     });
     let mut lat: Vec<u32> = Vec::new();
