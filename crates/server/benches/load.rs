@@ -121,7 +121,7 @@ async fn connection(
         .expect("an HTTP client");
     let url = format!("{}/v1/orgs/emmas-diary/disclosures", a.url);
     let auth = format!("Bearer {}", a.token);
-    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1) * 0x2545_F491_4F6C_DD1D);
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15 ^ ((i as u64 + 1) * 0x2545_F491_4F6C_DD1D));
     let mut t = Tally::default();
     while !stop.load(Ordering::Relaxed) {
         let subject = &subjects[rng.below(subjects.len())];
