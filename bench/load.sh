@@ -31,9 +31,10 @@ cargo build --release -q --manifest-path "$root/Cargo.toml" -p custody-cli
 cargo bench --no-run -q --manifest-path "$root/Cargo.toml" -p custody-server --bench load 2>/dev/null
 bin="$CARGO_TARGET_DIR/release/custody"
 work=$(mktemp -d)
-server=
+server= schema=
 cleanup() {
   if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  if [ -n "${schema:-}" ]; then psql "$pg" -qc "DROP SCHEMA $schema CASCADE" >/dev/null 2>&1 || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
