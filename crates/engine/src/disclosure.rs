@@ -23,6 +23,9 @@ use crate::sequencer::{Prepared, Sequencer};
 use crate::table::{Format, RowReader, RowWriter};
 use crate::{instant, logged, seconds, Engine, Error, Progress, Result};
 
+pub(crate) mod named;
+pub use named::NamedShare;
+
 #[derive(Debug, Clone)]
 pub enum Selection {
     All,
@@ -330,19 +333,33 @@ impl Output {
 }
 
 impl<S: Store> Engine<S> {
-    pub fn share(&mut self, spec: &ShareSpec, progress: &dyn Progress) -> Result<ShareReport> {
-        let from = self.org(spec.from)?;
-        let to = self.org(spec.to)?;
+    /// A disclosure's parties and terms checked and resolved: the row to
+    /// record (counts still zero), the evaluator's request, and its instant.
+    /// `share` and `share_named` both start here, so both refuse the same
+    /// requests with the same words.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn resolve_disclosure(
+        &self,
+        from: &str,
+        to: &str,
+        on_behalf_of: Option<&str>,
+        purposes: &[String],
+        categories: &[String],
+        basis: Option<&str>,
+        at: Option<Instant>,
+    ) -> Result<(DisclosureRow, Request, Instant)> {
+        let from = self.org(from)?;
+        let to = self.org(to)?;
         if from.id == to.id {
             return Err(Error::Invalid(
                 "a disclosure goes to another organisation".into(),
             ));
         }
-        let on_behalf_of = spec.on_behalf_of.map(|o| self.org(o)).transpose()?;
-        if spec.purposes.is_empty() {
+        let on_behalf_of = on_behalf_of.map(|o| self.org(o)).transpose()?;
+        if purposes.is_empty() {
             return Err(Error::Invalid("name at least one --purpose".into()));
         }
-        if spec.categories.is_empty() {
+        if categories.is_empty() {
             return Err(Error::Invalid(
                 "name the data categories to disclose with --categories".into(),
             ));
@@ -354,29 +371,42 @@ impl<S: Store> Engine<S> {
                 .map(|n| Ok(vocab.term(vocab.resolve(kind, n)?).key.clone()))
                 .collect()
         };
-        let basis = spec
-            .basis
+        let basis = basis
             .map(|b| b.parse::<LegalBasis>().map_err(Error::Invalid))
             .transpose()?;
-        let at = spec.at.unwrap_or_else(chrono::Utc::now);
-        let mut row = DisclosureRow {
+        let at = at.unwrap_or_else(chrono::Utc::now);
+        let row = DisclosureRow {
             from_org: from.id.clone(),
             to_org: to.id.clone(),
             on_behalf_of: on_behalf_of.as_ref().map(|o| o.id.clone()),
             at: seconds(at),
-            purposes: keys(spec.purposes, TermKind::Purpose)?,
-            categories: keys(spec.categories, TermKind::DataCategory)?,
+            purposes: keys(purposes, TermKind::Purpose)?,
+            categories: keys(categories, TermKind::DataCategory)?,
             basis: basis.map(|b| b.to_string()),
             gated: true,
             created_at: seconds(chrono::Utc::now()),
             ..Default::default()
         };
+        let request = self.request_for(&row)?;
+        Ok((row, request, at))
+    }
+
+    pub fn share(&mut self, spec: &ShareSpec, progress: &dyn Progress) -> Result<ShareReport> {
+        let (mut row, request, at) = self.resolve_disclosure(
+            spec.from,
+            spec.to,
+            spec.on_behalf_of,
+            spec.purposes,
+            spec.categories,
+            spec.basis,
+            spec.at,
+        )?;
+        let vocab = &self.vocab;
         let mut selected = spec.records.subjects()?;
         let out = spec.out.map(Output::create).transpose()?;
         let refused_out = spec.refused.map(Output::create).transpose()?;
-        let request = self.request_for(&row)?;
 
-        let holdings = Holdings::load(&self.store, vocab, &from.id)?;
+        let holdings = Holdings::load(&self.store, vocab, &row.from_org)?;
         let ctx = Context::new(vocab, &holdings.notices);
         let projection =
             Projection::new(vocab, &self.store.collections(None)?, &request.categories);
@@ -403,7 +433,7 @@ impl<S: Store> Engine<S> {
         let (mut allowed, mut refused) = (0u64, 0u64);
         progress.start("deciding", None);
         let mut classes = Classes::new(&ctx, &request);
-        self.store.for_each_held(&from.id, &mut |h| {
+        self.store.for_each_held(&row.from_org, &mut |h| {
             if let Some(sel) = &mut selected {
                 if !sel.remove(h.subject) {
                     return Ok(());
@@ -495,8 +525,8 @@ impl<S: Store> Engine<S> {
         progress.finish();
         let report = ShareReport {
             disclosure: id,
-            from: from.id,
-            to: to.id,
+            from: row.from_org,
+            to: row.to_org,
             on_behalf_of: row.on_behalf_of,
             at: format_instant(&at),
             purposes: row.purposes,

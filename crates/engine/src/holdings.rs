@@ -3,6 +3,7 @@
 //! loaded once per command.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -10,7 +11,7 @@ use custody_core::decision::{Received, RecordFacts};
 use custody_core::notice::{Notice, NoticeId, NoticeSource};
 use custody_core::preference::{Preference, PreferenceEvent};
 use custody_core::vocab::{TermId, TermKind, Vocabulary};
-use custody_store::{HeldRecord, NoticeRow, PreferenceRow, Store, StoreError};
+use custody_store::{DisclosureRow, HeldRecord, NoticeRow, PreferenceRow, Store, StoreError};
 
 use crate::{instant, Error, Result};
 
@@ -61,15 +62,30 @@ pub fn preference_event(vocab: &Vocabulary, row: &PreferenceRow) -> Result<Prefe
     })
 }
 
+/// The terms disclosure `d` delivered its records under.
+pub(crate) fn received_terms(vocab: &Vocabulary, d: &DisclosureRow) -> Result<Received> {
+    let terms = |keys: &[String], kind| {
+        keys.iter()
+            .map(|k| Ok(vocab.resolve(kind, k)?))
+            .collect::<Result<Vec<_>>>()
+    };
+    Ok(Received {
+        from: d.from_org.clone(),
+        purposes: terms(&d.purposes, TermKind::Purpose)?,
+        categories: terms(&d.categories, TermKind::DataCategory)?,
+    })
+}
+
 pub struct Holdings {
-    pub notices: HashMap<NoticeId, Notice>,
-    events: FxHashMap<i64, Vec<PreferenceEvent>>,
-    received: FxHashMap<i64, Received>,
+    /// Shared: notices are immutable, so a server keeps them between requests.
+    pub notices: Arc<HashMap<NoticeId, Notice>>,
+    pub(crate) events: FxHashMap<i64, Vec<PreferenceEvent>>,
+    pub(crate) received: FxHashMap<i64, Received>,
 }
 
 impl Holdings {
     pub fn load<S: Store + ?Sized>(store: &S, vocab: &Vocabulary, org: &str) -> Result<Holdings> {
-        let notices = all_notices(store, vocab)?;
+        let notices = Arc::new(all_notices(store, vocab)?);
         let mut events = FxHashMap::default();
         for (record, rows) in store.preferences_held_by(org)? {
             let evs = rows
@@ -84,19 +100,7 @@ impl Holdings {
             .into_iter()
             .filter(|d| d.to_org == org)
         {
-            let terms = |keys: &[String], kind| {
-                keys.iter()
-                    .map(|k| Ok(vocab.resolve(kind, k)?))
-                    .collect::<Result<Vec<_>>>()
-            };
-            received.insert(
-                d.id,
-                Received {
-                    from: d.from_org.clone(),
-                    purposes: terms(&d.purposes, TermKind::Purpose)?,
-                    categories: terms(&d.categories, TermKind::DataCategory)?,
-                },
-            );
+            received.insert(d.id, received_terms(vocab, &d)?);
         }
         Ok(Holdings {
             notices,

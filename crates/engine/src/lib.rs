@@ -42,6 +42,8 @@ pub struct Engine<S: Store> {
     pub store: S,
     pub vocab: Vocabulary,
     signer: Signer,
+    /// Notices resolved, for disclosures of named records.
+    notices: disclosure::named::NoticeCache,
 }
 
 /// Runs `f` in one transaction that also appends its log entries and signs
@@ -101,6 +103,7 @@ impl<S: Store> Engine<S> {
             store,
             vocab,
             signer,
+            notices: None,
         })
     }
 

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod extract;
+mod group_commit;
 pub mod metrics;
 pub mod openapi;
 pub mod page;

@@ -7,15 +7,22 @@
 //! writer means no two requests race between a disclosure's reads and its
 //! write transaction) and a few reader engines, each on its own connection.
 //! A lock is held for one engine call, never across awaits or requests.
+//! Disclosures of a few named records go through the writer too, in groups
+//! (`group_commit`): many requests to one transaction.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use custody_engine::disclosure::{NamedShare, ShareReport};
+use custody_engine::keys::ApiKey;
 use custody_engine::Engine;
 use custody_store::Store;
+use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
+use crate::group_commit::GroupCommit;
 use crate::problem::{Kind, Problem};
 use crate::ratelimit::FailureLimiter;
 
@@ -39,6 +46,8 @@ pub struct Config {
     pub auth_burst: u32,
     /// ...and then one per this interval.
     pub auth_refill: Duration,
+    /// Disclosure requests recorded in one transaction, at most.
+    pub max_batch: usize,
 }
 
 impl Default for Config {
@@ -49,12 +58,50 @@ impl Default for Config {
             readers: 2,
             auth_burst: 10,
             auth_refill: Duration::from_secs(1),
+            max_batch: 1024,
+        }
+    }
+}
+
+/// How long an authenticated API key is taken on trust before it is read
+/// again: a key revoked (with `custody key revoke`, another process) stops
+/// working within this long.
+const KEY_TRUST: Duration = Duration::from_secs(1);
+
+/// Keys authenticated in the last [`KEY_TRUST`], by the SHA-256 of the whole
+/// token (never the token itself). Without it every request pays a store
+/// read on the blocking pool, two thread switches, before it starts: at
+/// thousands of requests a second, more than the decision itself. Failures
+/// are never kept, and access codes never (each names one person).
+#[derive(Default)]
+struct KeyCache {
+    keys: Mutex<HashMap<[u8; 32], (ApiKey, Instant)>>,
+}
+
+/// At most this many keys are kept; beyond, the cache starts again.
+const KEY_CACHE_MAX: usize = 4096;
+
+impl KeyCache {
+    fn get(&self, digest: &[u8; 32]) -> Option<ApiKey> {
+        let keys = self.keys.lock().ok()?;
+        let (key, at) = keys.get(digest)?;
+        (at.elapsed() < KEY_TRUST).then(|| key.clone())
+    }
+
+    fn put(&self, digest: [u8; 32], key: ApiKey) {
+        if let Ok(mut keys) = self.keys.lock() {
+            if keys.len() >= KEY_CACHE_MAX {
+                keys.clear();
+            }
+            keys.insert(digest, (key, Instant::now()));
         }
     }
 }
 
 struct Shared<S: Backend> {
-    writer: Mutex<Engine<S>>,
+    keys: KeyCache,
+    writer: Arc<Mutex<Engine<S>>>,
+    grouped: GroupCommit,
     readers: Vec<Mutex<Engine<S>>>,
     next: AtomicUsize,
     limiter: FailureLimiter,
@@ -80,13 +127,16 @@ fn poisoned() -> Problem {
 
 impl<S: Backend> AppState<S> {
     pub fn new(open: Opener<S>, config: Config) -> custody_engine::Result<AppState<S>> {
-        let writer = Mutex::new(open()?);
+        let writer = Arc::new(Mutex::new(open()?));
+        let grouped = GroupCommit::start(writer.clone(), config.max_batch);
         let readers = (0..config.readers.max(1))
             .map(|_| open().map(Mutex::new))
             .collect::<custody_engine::Result<_>>()?;
         Ok(AppState {
             shared: Arc::new(Shared {
+                keys: KeyCache::default(),
                 writer,
+                grouped,
                 readers,
                 next: AtomicUsize::new(0),
                 limiter: FailureLimiter::new(config.auth_burst, config.auth_refill),
@@ -141,15 +191,27 @@ impl<S: Backend> AppState<S> {
         .map_err(|_| poisoned())?
     }
 
+    /// Records a disclosure of a few named records in the next group
+    /// commit; answers once it is committed.
+    pub async fn share_named(&self, share: NamedShare) -> Result<ShareReport, Problem> {
+        self.shared.grouped.share(share).await
+    }
+
     /// The principal a bearer token stands for, or None.
     pub async fn authenticate(&self, token: String) -> Result<Option<Principal>, Problem> {
-        self.read(move |e| {
-            if token.starts_with("ck_") {
-                Ok(e.authenticate_key(&token)?.map(Principal::Key))
-            } else {
-                Ok(e.open_access_code(&token)?.map(Principal::Subject))
-            }
-        })
-        .await
+        if !token.starts_with("ck_") {
+            return self
+                .read(move |e| Ok(e.open_access_code(&token)?.map(Principal::Subject)))
+                .await;
+        }
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(key) = self.shared.keys.get(&digest) {
+            return Ok(Some(Principal::Key(key)));
+        }
+        let key = self.read(move |e| Ok(e.authenticate_key(&token)?)).await?;
+        if let Some(k) = &key {
+            self.shared.keys.put(digest, k.clone());
+        }
+        Ok(key.map(Principal::Key))
     }
 }

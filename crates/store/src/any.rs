@@ -173,6 +173,19 @@ impl Store for AnyStore {
         delegate!(self, s => s.preferences_held_by(org))
     }
 
+    fn for_each_held_of(
+        &self,
+        org: &str,
+        subjects: &[&str],
+        f: &mut dyn FnMut(&HeldRecord) -> Result<()>,
+    ) -> Result<()> {
+        delegate!(self, s => s.for_each_held_of(org, subjects, f))
+    }
+
+    fn preferences_of_records(&self, records: &[i64]) -> Result<HashMap<i64, Vec<PreferenceRow>>> {
+        delegate!(self, s => s.preferences_of_records(records))
+    }
+
     fn for_each_held(&self, org: &str, f: &mut dyn FnMut(&HeldRecord) -> Result<()>) -> Result<()> {
         delegate!(self, s => s.for_each_held(org, f))
     }

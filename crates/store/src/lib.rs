@@ -299,12 +299,23 @@ pub trait Store {
 
     fn insert_preferences(&mut self, rows: &[PreferenceRow]) -> Result<()>;
     fn preferences_of(&self, record: i64) -> Result<Vec<PreferenceRow>>;
+    /// Preference events of each of `records` that has any, in time order.
+    fn preferences_of_records(&self, records: &[i64]) -> Result<HashMap<i64, Vec<PreferenceRow>>>;
     /// Preference events by record, in time order: at least those of the
     /// origins of every record `org` holds (an implementation may return more).
     fn preferences_held_by(&self, org: &str) -> Result<HashMap<i64, Vec<PreferenceRow>>>;
 
     /// Every record `org` holds, in id order.
     fn for_each_held(&self, org: &str, f: &mut dyn FnMut(&HeldRecord) -> Result<()>) -> Result<()>;
+    /// The records `org` holds (its own or copies) whose subject is one of
+    /// `subjects`, in id order: what a disclosure of a few named records
+    /// reads instead of every record held.
+    fn for_each_held_of(
+        &self,
+        org: &str,
+        subjects: &[&str],
+        f: &mut dyn FnMut(&HeldRecord) -> Result<()>,
+    ) -> Result<()>;
 
     fn insert_disclosure(&mut self, d: &DisclosureRow) -> Result<i64>;
     fn disclosure(&self, id: i64) -> Result<Option<DisclosureRow>>;

@@ -882,6 +882,23 @@ impl Store for PostgresStore {
         .collect()
     }
 
+    fn preferences_of_records(&self, records: &[i64]) -> Result<HashMap<i64, Vec<PreferenceRow>>> {
+        let mut map: HashMap<i64, Vec<PreferenceRow>> = HashMap::new();
+        if records.is_empty() {
+            return Ok(map);
+        }
+        for r in &self.query(
+            &format!(
+                "SELECT {PREFERENCE_COLUMNS} FROM preferences WHERE record = ANY($1) ORDER BY record, at, id"
+            ),
+            &[&records],
+        )? {
+            let row = to_preference(r)?;
+            map.entry(row.record).or_default().push(row);
+        }
+        Ok(map)
+    }
+
     fn preferences_held_by(&self, _org: &str) -> Result<HashMap<i64, Vec<PreferenceRow>>> {
         // Events are few beside records: read them all, as SQLite does.
         let mut map: HashMap<i64, Vec<PreferenceRow>> = HashMap::new();
@@ -920,6 +937,41 @@ impl Store for PostgresStore {
                 f(&held)
             },
         )
+    }
+
+    fn for_each_held_of(
+        &self,
+        org: &str,
+        subjects: &[&str],
+        f: &mut dyn FnMut(&HeldRecord) -> Result<()>,
+    ) -> Result<()> {
+        // One round trip for all of them; a subject's own record and its
+        // copies are in two partial indexes, as in `held`.
+        let rows = self.query(
+            "SELECT r.id, r.subject, o.id, o.notice, o.at, o.consented, o.collection, o.fields, r.received_via
+             FROM (SELECT id, subject, origin, received_via FROM records
+                   WHERE org = $1 AND subject = ANY($2) AND origin IS NULL
+                   UNION ALL
+                   SELECT id, subject, origin, received_via FROM records
+                   WHERE org = $1 AND subject = ANY($2) AND origin IS NOT NULL) r
+             JOIN records o ON o.id = COALESCE(r.origin, r.id)
+             ORDER BY r.id",
+            &[&org, &subjects],
+        )?;
+        for r in &rows {
+            f(&HeldRecord {
+                id: r.try_get(0)?,
+                subject: r.try_get(1)?,
+                origin: r.try_get(2)?,
+                notice: r.try_get(3)?,
+                collected_at: r.try_get(4)?,
+                consented: r.try_get::<_, i64>(5)? as u64,
+                collection: r.try_get(6)?,
+                fields: r.try_get::<_, Option<&str>>(7)?.unwrap_or("[]"),
+                received_via: r.try_get(8)?,
+            })?;
+        }
+        Ok(())
     }
 
     fn insert_disclosure(&mut self, d: &DisclosureRow) -> Result<i64> {

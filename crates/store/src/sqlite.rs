@@ -47,6 +47,9 @@ impl SqliteStore {
              PRAGMA cache_size = -262144;
              PRAGMA temp_store = MEMORY;",
         )?;
+        // Room for every statement of a disclosure request and its group
+        // commit, so none is parsed again per request (the default is 16).
+        conn.set_prepared_statement_cache_capacity(64);
         let mut store = SqliteStore { conn };
         store.migrate()?;
         Ok(store)
@@ -274,12 +277,10 @@ impl Store for SqliteStore {
     }
 
     fn org(&self, id: &str) -> Result<Option<Organisation>> {
+        // Cached: a disclosure request looks up two or three organisations.
         self.conn
-            .query_row(
-                "SELECT id, name, role, categories FROM orgs WHERE id = ?1",
-                [id],
-                org_from,
-            )
+            .prepare_cached("SELECT id, name, role, categories FROM orgs WHERE id = ?1")?
+            .query_row([id], org_from)
             .optional()?
             .map(to_org)
             .transpose()
@@ -542,6 +543,25 @@ impl Store for SqliteStore {
         Ok(rows)
     }
 
+    fn preferences_of_records(&self, records: &[i64]) -> Result<HashMap<i64, Vec<PreferenceRow>>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT record, at, action, purpose, notice, source FROM preferences WHERE record = ?1 ORDER BY at, id",
+        )?;
+        let mut map: HashMap<i64, Vec<PreferenceRow>> = HashMap::new();
+        for record in records {
+            if map.contains_key(record) {
+                continue;
+            }
+            let rows = stmt
+                .query_map([record], preference_from)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            if !rows.is_empty() {
+                map.insert(*record, rows);
+            }
+        }
+        Ok(map)
+    }
+
     fn preferences_held_by(&self, _org: &str) -> Result<HashMap<i64, Vec<PreferenceRow>>> {
         let mut stmt = self.conn.prepare(
             "SELECT record, at, action, purpose, notice, source FROM preferences ORDER BY record, at, id",
@@ -584,11 +604,72 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn for_each_held_of(
+        &self,
+        org: &str,
+        subjects: &[&str],
+        f: &mut dyn FnMut(&HeldRecord) -> Result<()>,
+    ) -> Result<()> {
+        // A few subjects: one indexed lookup each (records_subject), then
+        // id order over them all.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, r.subject, o.id, o.notice, o.at, o.consented, o.collection, o.fields, r.received_via
+             FROM records r JOIN records o ON o.id = IFNULL(r.origin, r.id)
+             WHERE r.org = ?1 AND r.subject = ?2",
+        )?;
+        type Row = (
+            i64,
+            String,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            Option<String>,
+            Option<i64>,
+        );
+        let mut rows: Vec<Row> = Vec::new();
+        for subject in subjects {
+            let mut q = stmt.query(params![org, subject])?;
+            while let Some(r) = q.next()? {
+                rows.push((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                ));
+            }
+        }
+        rows.sort_by_key(|r| r.0);
+        rows.dedup_by_key(|r| r.0);
+        for r in &rows {
+            f(&HeldRecord {
+                id: r.0,
+                subject: &r.1,
+                origin: r.2,
+                notice: r.3,
+                collected_at: r.4,
+                consented: r.5 as u64,
+                collection: r.6,
+                fields: r.7.as_deref().unwrap_or("[]"),
+                received_via: r.8,
+            })?;
+        }
+        Ok(())
+    }
+
     fn insert_disclosure(&mut self, d: &DisclosureRow) -> Result<i64> {
-        self.conn.execute(
+        // Cached: the server inserts thousands a second.
+        self.conn.prepare_cached(
             "INSERT INTO disclosures (from_org, to_org, on_behalf_of, at, purposes, categories, basis, gated, note,
                                       requested, allowed, refused, not_held, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )?.execute(
             params![
                 d.from_org,
                 d.to_org,
@@ -611,11 +692,10 @@ impl Store for SqliteStore {
 
     fn disclosure(&self, id: i64) -> Result<Option<DisclosureRow>> {
         self.conn
-            .query_row(
-                &format!("SELECT {DISCLOSURE_COLUMNS} FROM disclosures WHERE id = ?1"),
-                [id],
-                disclosure_from,
-            )
+            .prepare_cached(&format!(
+                "SELECT {DISCLOSURE_COLUMNS} FROM disclosures WHERE id = ?1"
+            ))?
+            .query_row([id], disclosure_from)
             .optional()?
             .map(to_disclosure)
             .transpose()

@@ -34,6 +34,7 @@ macro_rules! store_suite {
             preferences_in_time_order,
             walks_may_read_the_store,
             for_each_held_walks_100k_records_in_id_order,
+            held_of_named_subjects_and_their_preferences,
         );
     };
     ($open:path; $($case:ident),* $(,)?) => {
@@ -681,4 +682,99 @@ pub(crate) fn for_each_held_walks_100k_records_in_id_order(s: &mut impl Raw) {
     })
     .unwrap();
     assert_eq!(n, N);
+}
+
+/// What `for_each_held_of` gives for a few subjects is exactly what
+/// `for_each_held` gives for them, copies included; and
+/// `preferences_of_records` is `preferences_of` for each.
+pub(crate) fn held_of_named_subjects_and_their_preferences(s: &mut impl Raw) {
+    let (nid, c) = collecting(s);
+    s.insert_org(&org("b")).unwrap();
+    s.insert_records(
+        "a",
+        c,
+        nid,
+        &mut (0..5).map(|i| record(&format!("s{i}"))),
+        &mut |_, _| Ok(()),
+    )
+    .unwrap();
+    let id = |s: &dyn Store, subject: &str| s.collected("a", subject).unwrap().unwrap().id;
+    let (s1, s3, s4) = (id(s, "s1"), id(s, "s3"), id(s, "s4"));
+    let d = s
+        .insert_disclosure(&DisclosureRow {
+            from_org: "a".into(),
+            to_org: "b".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    s.insert_copies("b", d, 20, &[(s3, "s3".into()), (s1, "s1".into())])
+        .unwrap();
+    type Seen = (i64, String, i64, i64, i64, u64, i64, String, Option<i64>);
+    fn seen(h: &HeldRecord) -> Seen {
+        (
+            h.id,
+            h.subject.to_string(),
+            h.origin,
+            h.notice,
+            h.collected_at,
+            h.consented,
+            h.collection,
+            h.fields.to_string(),
+            h.received_via,
+        )
+    }
+    let walk = |s: &dyn Store, org: &str, subjects: Option<&[&str]>| -> Vec<Seen> {
+        let mut out = vec![];
+        match subjects {
+            None => s
+                .for_each_held(org, &mut |h| {
+                    out.push(seen(h));
+                    Ok(())
+                })
+                .unwrap(),
+            Some(l) => s
+                .for_each_held_of(org, l, &mut |h| {
+                    out.push(seen(h));
+                    Ok(())
+                })
+                .unwrap(),
+        }
+        out
+    };
+    for (org, subjects) in [
+        ("a", &["s3", "s1", "nobody"][..]),
+        ("a", &["s0", "s0"][..]),
+        ("b", &["s1", "s3", "s2"][..]),
+        ("b", &[][..]),
+    ] {
+        let all: Vec<Seen> = walk(s, org, None)
+            .into_iter()
+            .filter(|h| subjects.contains(&h.1.as_str()))
+            .collect();
+        assert_eq!(walk(s, org, Some(subjects)), all, "{org} {subjects:?}");
+    }
+    assert_eq!(walk(s, "b", Some(&["s3", "s1"])).len(), 2);
+    let p = |record, at, action: &str| PreferenceRow {
+        record,
+        at,
+        action: action.into(),
+        purpose: None,
+        notice: None,
+        source: "s".into(),
+    };
+    s.insert_preferences(&[p(s1, 5, "object"), p(s3, 1, "consent"), p(s1, 2, "consent")])
+        .unwrap();
+    let by = s.preferences_of_records(&[s1, s3, s1, s4]).unwrap();
+    assert_eq!(by.len(), 2, "records without events are left out");
+    for r in [s1, s3] {
+        let want: Vec<(i64, String)> = s
+            .preferences_of(r)
+            .unwrap()
+            .iter()
+            .map(|p| (p.at, p.action.clone()))
+            .collect();
+        let got: Vec<(i64, String)> = by[&r].iter().map(|p| (p.at, p.action.clone())).collect();
+        assert_eq!(got, want);
+    }
+    assert!(s.preferences_of_records(&[]).unwrap().is_empty());
 }

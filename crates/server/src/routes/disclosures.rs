@@ -8,7 +8,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use custody_core::time::{format_instant, parse_instant};
-use custody_engine::disclosure::{DecisionView, ReasonCount, Selection, ShareReport, ShareSpec};
+use custody_engine::disclosure::{
+    DecisionView, NamedShare, ReasonCount, Selection, ShareReport, ShareSpec,
+};
 use custody_store::DisclosureRow;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,6 +19,11 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::page::{Page, PageQuery};
 use crate::problem::{Kind, Problem};
 use crate::state::{AppState, Backend};
+
+/// Lists of at most this many subjects are decided by reading only those
+/// records, and recorded in a group commit; longer lists and `all` by
+/// walking everything the organisation holds, one request to a transaction.
+const FEW: usize = 64;
 
 /// Which records: `"all"`, or a list of subject identifiers.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -175,6 +182,12 @@ pub async fn request<S: Backend>(
     ApiPath(org): ApiPath<String>,
     ApiJson(r): ApiJson<DisclosureRequest>,
 ) -> Result<(StatusCode, Json<DecidedView>), Problem> {
+    let at =
+        r.at.as_deref()
+            .map(|s| {
+                parse_instant(s).map_err(|e| Problem::field(Kind::Validation, "at", e.to_string()))
+            })
+            .transpose()?;
     let records = match r.records {
         Records::All(s) if s == "all" => Selection::All,
         Records::All(_) => {
@@ -184,14 +197,24 @@ pub async fn request<S: Backend>(
                 "`all` or a list of subjects",
             ))
         }
+        // A few named records: read only those, many requests to a commit.
+        Records::Subjects(subjects) if subjects.len() <= FEW => {
+            let report = st
+                .share_named(NamedShare {
+                    from: org,
+                    to: r.to,
+                    on_behalf_of: r.on_behalf_of,
+                    purposes: r.purposes,
+                    categories: r.categories,
+                    basis: r.basis,
+                    subjects,
+                    at,
+                })
+                .await?;
+            return Ok((StatusCode::CREATED, Json(report.into())));
+        }
         Records::Subjects(v) => Selection::List(v.into_iter().collect::<HashSet<_>>()),
     };
-    let at =
-        r.at.as_deref()
-            .map(|s| {
-                parse_instant(s).map_err(|e| Problem::field(Kind::Validation, "at", e.to_string()))
-            })
-            .transpose()?;
     let report = st
         .write(move |e| {
             let spec = ShareSpec {
