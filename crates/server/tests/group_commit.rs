@@ -64,7 +64,6 @@ async fn a_burst_of_requests_each_get_their_own_disclosure() {
     assert!(allowed > 0);
     // One entry per disclosure and one per decision, however they were grouped.
     assert_eq!(sb.log_size(), before + 180 * 2);
-    let e = sb.engine();
-    let v = e.verify_log(None, &custody_engine::Silent).unwrap();
+    let v = sb.with_engine(|e| e.verify_log(None, &custody_engine::Silent).unwrap());
     assert_eq!(v.size, before + 360);
 }
