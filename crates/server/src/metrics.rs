@@ -27,12 +27,23 @@ pub fn handle() -> &'static PrometheusHandle {
                 ],
             )
             .expect("buckets are not empty");
-        match builder.install_recorder() {
+        let handle = match builder.install_recorder() {
             Ok(h) => h,
             // Another recorder is installed (an embedding program's): keep
             // an unattached one so /metrics still answers.
             Err(_) => PrometheusBuilder::new().build_recorder().handle(),
-        }
+        };
+        // Histogram samples wait for upkeep (a scrape does it too); without
+        // a scraper they would pile up, 8 bytes a request.
+        let upkeep = handle.clone();
+        std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || loop {
+                std::thread::sleep(std::time::Duration::from_secs(5));
+                upkeep.run_upkeep();
+            })
+            .expect("a thread for metrics upkeep");
+        handle
     })
 }
 

@@ -45,8 +45,14 @@ impl SqliteStore {
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
              PRAGMA cache_size = -262144;
-             PRAGMA temp_store = MEMORY;",
+             PRAGMA temp_store = MEMORY;
+             PRAGMA wal_autocheckpoint = 16384;",
         )?;
+        // The WAL is copied back into the database by whichever commit
+        // crosses the autocheckpoint size. At SQLite's default (1,000 pages)
+        // that was one group commit in thirty under load, and the server's
+        // p99 (22 ms, against 2.6 ms at p50); at 16,384 pages (256 MiB) it is
+        // one in five hundred, below the 99th percentile (bench/load.sh).
         // Room for every statement of a disclosure request and its group
         // commit, so none is parsed again per request (the default is 16).
         conn.set_prepared_statement_cache_capacity(64);
