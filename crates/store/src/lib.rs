@@ -7,6 +7,7 @@
 //! a failure anywhere leaves nothing half-written.
 
 mod any;
+mod bundles;
 mod postgres;
 mod schema;
 mod sqlite;

@@ -36,11 +36,10 @@ use custody_core::organisation::Role;
 use custody_core::recipient::RecipientCategory;
 use custody_core::Organisation;
 
+use crate::bundles::{self, Bundles, BUNDLE};
 use crate::schema::POSTGRES_MIGRATIONS;
 use crate::*;
 
-/// Entries per stored bundle: the width of a C2SP tile.
-const BUNDLE: u64 = 256;
 /// The first half of every custody advisory lock key ("cust"); the second
 /// half is a hash of the schema.
 const LOCK_CLASS: i32 = 0x6375_7374;
@@ -336,26 +335,6 @@ impl PostgresStore {
         write(&mut writer)?;
         Ok(writer.finish()?)
     }
-
-    /// Every entry of the bundles `from..=to`, with its index.
-    fn bundles(
-        &self,
-        from: u64,
-        to: Option<u64>,
-        f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
-    ) -> Result<()> {
-        let (from, to) = (from as i64, to.map_or(i64::MAX, |t| t as i64));
-        let sql = "SELECT idx, count, entries FROM log_bundles WHERE idx >= $1 AND idx <= $2 ORDER BY idx";
-        if from == to {
-            // One bundle: no cursor needed.
-            return match self.query_opt(sql, &[&from, &to])? {
-                Some(r) => bundle_entries(&r, f),
-                None => Ok(()),
-            };
-        }
-        // A bundle is at most 256 entries of 64 KiB.
-        self.walk(sql, &[&from, &to], 64, &mut |r| bundle_entries(r, f))
-    }
 }
 
 fn bundle_entries(r: &Row, f: &mut dyn FnMut(u64, &[u8]) -> Result<()>) -> Result<()> {
@@ -497,6 +476,27 @@ fn to_decision(r: &Row) -> Result<DecisionRow> {
 
 fn checkpoint(r: &Row) -> Result<(u64, String)> {
     Ok((r.try_get::<_, i64>(0)? as u64, r.try_get(1)?))
+}
+
+impl Bundles for PostgresStore {
+    fn bundles(
+        &self,
+        from: u64,
+        to: Option<u64>,
+        f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let (from, to) = (from as i64, to.map_or(i64::MAX, |t| t as i64));
+        let sql = "SELECT idx, count, entries FROM log_bundles WHERE idx >= $1 AND idx <= $2 ORDER BY idx";
+        if from == to {
+            // One bundle: no cursor needed.
+            return match self.query_opt(sql, &[&from, &to])? {
+                Some(r) => bundle_entries(&r, f),
+                None => Ok(()),
+            };
+        }
+        // A bundle is at most 256 entries of 64 KiB.
+        self.walk(sql, &[&from, &to], 64, &mut |r| bundle_entries(r, f))
+    }
 }
 
 impl Store for PostgresStore {
@@ -1315,14 +1315,7 @@ impl Store for PostgresStore {
     }
 
     fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
-        let mut found = None;
-        self.bundles(index / BUNDLE, Some(index / BUNDLE), &mut |i, e| {
-            if i == index {
-                found = Some(e.to_vec());
-            }
-            Ok(())
-        })?;
-        Ok(found)
+        bundles::entry(self, index)
     }
 
     fn for_each_log_entry(
@@ -1330,24 +1323,11 @@ impl Store for PostgresStore {
         from: u64,
         f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
     ) -> Result<()> {
-        self.bundles(from / BUNDLE, None, &mut |i, e| {
-            if i >= from {
-                f(i, e)
-            } else {
-                Ok(())
-            }
-        })
+        bundles::entries_from(self, from, f)
     }
 
     fn log_entries_about(&self, subject: &[u8; 32]) -> Result<Vec<(u64, Vec<u8>)>> {
-        let mut out = Vec::new();
-        self.bundles(0, None, &mut |i, e| {
-            if custody_core::entry::subject_of(e) == Some(&subject[..]) {
-                out.push((i, e.to_vec()));
-            }
-            Ok(())
-        })?;
-        Ok(out)
+        bundles::entries_about(self, subject)
     }
 
     fn log_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>> {

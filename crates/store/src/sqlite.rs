@@ -9,10 +9,8 @@ use custody_core::organisation::Role;
 use custody_core::recipient::RecipientCategory;
 use custody_core::Organisation;
 
+use crate::bundles::{self, Bundles, BUNDLE};
 use crate::schema::MIGRATIONS;
-
-/// Entries per stored bundle: the width of a C2SP tile.
-const BUNDLE: u64 = 256;
 use crate::*;
 
 pub struct SqliteStore {
@@ -77,38 +75,6 @@ impl SqliteStore {
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
-        }
-        Ok(())
-    }
-
-    /// Every entry of the bundles `from..=to`, with its index.
-    fn bundles(
-        &self,
-        from: u64,
-        to: Option<u64>,
-        f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
-    ) -> Result<()> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT idx, count, entries FROM log_bundles WHERE idx >= ?1 AND idx <= ?2 ORDER BY idx")?;
-        let mut rows = stmt.query(params![from as i64, to.map_or(i64::MAX, |t| t as i64)])?;
-        while let Some(r) = rows.next()? {
-            let idx = r.get::<_, i64>(0)? as u64;
-            let count = r.get::<_, i64>(1)? as u64;
-            let first = idx * BUNDLE;
-            let edited = || {
-                StoreError::Corrupt(format!(
-                    "the bundle of entries {first} to {} was edited: it does not decode",
-                    first + count.max(1) - 1
-                ))
-            };
-            let bytes = r.get_ref(2)?.as_blob().map_err(|_| edited())?;
-            let entries = custody_log::tiles::decode_bundle(bytes).map_err(|_| edited())?;
-            if entries.len() as u64 != count || count > BUNDLE {
-                return Err(edited());
-            }
-            for (i, e) in entries.into_iter().enumerate() {
-                f(first + i as u64, e)?;
-            }
         }
         Ok(())
     }
@@ -251,6 +217,39 @@ fn api_key_from(r: &Row) -> rusqlite::Result<Result<ApiKeyRow>> {
         created_at: r.get(4)?,
         revoked_at: r.get(5)?,
     }))
+}
+
+impl Bundles for SqliteStore {
+    fn bundles(
+        &self,
+        from: u64,
+        to: Option<u64>,
+        f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT idx, count, entries FROM log_bundles WHERE idx >= ?1 AND idx <= ?2 ORDER BY idx")?;
+        let mut rows = stmt.query(params![from as i64, to.map_or(i64::MAX, |t| t as i64)])?;
+        while let Some(r) = rows.next()? {
+            let idx = r.get::<_, i64>(0)? as u64;
+            let count = r.get::<_, i64>(1)? as u64;
+            let first = idx * BUNDLE;
+            let edited = || {
+                StoreError::Corrupt(format!(
+                    "the bundle of entries {first} to {} was edited: it does not decode",
+                    first + count.max(1) - 1
+                ))
+            };
+            let bytes = r.get_ref(2)?.as_blob().map_err(|_| edited())?;
+            let entries = custody_log::tiles::decode_bundle(bytes).map_err(|_| edited())?;
+            if entries.len() as u64 != count || count > BUNDLE {
+                return Err(edited());
+            }
+            for (i, e) in entries.into_iter().enumerate() {
+                f(first + i as u64, e)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Store for SqliteStore {
@@ -964,14 +963,7 @@ impl Store for SqliteStore {
     }
 
     fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
-        let mut found = None;
-        self.bundles(index / BUNDLE, Some(index / BUNDLE), &mut |i, e| {
-            if i == index {
-                found = Some(e.to_vec());
-            }
-            Ok(())
-        })?;
-        Ok(found)
+        bundles::entry(self, index)
     }
 
     fn for_each_log_entry(
@@ -979,24 +971,11 @@ impl Store for SqliteStore {
         from: u64,
         f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
     ) -> Result<()> {
-        self.bundles(from / BUNDLE, None, &mut |i, e| {
-            if i >= from {
-                f(i, e)
-            } else {
-                Ok(())
-            }
-        })
+        bundles::entries_from(self, from, f)
     }
 
     fn log_entries_about(&self, subject: &[u8; 32]) -> Result<Vec<(u64, Vec<u8>)>> {
-        let mut out = Vec::new();
-        self.bundles(0, None, &mut |i, e| {
-            if custody_core::entry::subject_of(e) == Some(&subject[..]) {
-                out.push((i, e.to_vec()));
-            }
-            Ok(())
-        })?;
-        Ok(out)
+        bundles::entries_about(self, subject)
     }
 
     fn log_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>> {
