@@ -209,7 +209,7 @@ fn failures(
         f.insert(Reason::CategoryNotDeclared);
     }
     let named = |o: &Organisation| {
-        d.recipient_orgs.iter().any(|r| *r == o.id)
+        d.recipient_orgs.contains(&o.id)
             || o.categories
                 .iter()
                 .any(|c| d.recipient_categories.contains(c))

@@ -8,6 +8,7 @@
 pub mod basis;
 pub mod decision;
 pub mod entry;
+pub mod figure;
 pub mod mapping;
 pub mod notice;
 pub mod organisation;

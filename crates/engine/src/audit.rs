@@ -17,7 +17,7 @@ use crate::disclosure::{reason_counts, ReasonCount};
 use crate::holdings::Holdings;
 use crate::{instant, Engine, Progress, Result};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Audit {
     pub org: String,
     pub disclosures: Vec<AuditedDisclosure>,
@@ -31,7 +31,7 @@ pub struct Audit {
     pub flows: Vec<Flow>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AuditedDisclosure {
     pub disclosure: i64,
     pub at: String,
@@ -43,12 +43,14 @@ pub struct AuditedDisclosure {
     pub gated: bool,
     pub disclosed: u64,
     pub refused_at_gate: u64,
+    /// Records refused at the gate, per reason.
+    pub refused_reasons: Vec<ReasonCount>,
     pub violations: u64,
     /// Records disclosed in violation, per reason.
     pub reasons: Vec<ReasonCount>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Flow {
     pub from: String,
     pub to: String,
@@ -101,10 +103,12 @@ impl<S: Store> Engine<S> {
                 gated: d.gated,
                 disclosed: 0,
                 refused_at_gate: 0,
+                refused_reasons: vec![],
                 violations: 0,
                 reasons: vec![],
             };
             let mut counts: BTreeMap<Reason, u64> = BTreeMap::new();
+            let mut refusals: BTreeMap<Reason, u64> = BTreeMap::new();
             // Decisions and held records both come in record order: merge them.
             let mut rows = Vec::with_capacity(d.requested.max(0) as usize);
             self.store.for_each_decision(d.id, &mut |row| {
@@ -128,8 +132,11 @@ impl<S: Store> Engine<S> {
                 if next % 65536 == 0 {
                     progress.advance(65536);
                 }
-                if row.reasons.is_some_and(|r| r != 0) {
+                if let Some(reasons) = row.reasons.filter(|r| *r != 0) {
                     entry.refused_at_gate += 1;
+                    for r in ReasonSet(reasons).iter() {
+                        *refusals.entry(r).or_default() += 1;
+                    }
                     return Ok(());
                 }
                 entry.disclosed += 1;
@@ -153,6 +160,7 @@ impl<S: Store> Engine<S> {
                 continue; // nothing of this organisation's data in it
             }
             entry.reasons = reason_counts(&counts);
+            entry.refused_reasons = reason_counts(&refusals);
             if entry.disclosed > 0 {
                 let flow = flows
                     .entry((d.from_org.clone(), d.to_org.clone()))

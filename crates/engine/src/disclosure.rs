@@ -89,6 +89,14 @@ pub struct ShareSpec<'a> {
     pub out_format: Option<Format>,
 }
 
+/// A page of refused decisions; see [`Engine::refused`].
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusedPage {
+    pub decisions: Vec<DecisionView>,
+    /// Where the next page starts (a record id), if there may be more.
+    pub scanned_to: Option<i64>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ReasonCount {
     pub id: &'static str,
@@ -199,6 +207,79 @@ impl<S: Store> Engine<S> {
                 })
             })
             .collect()
+    }
+
+    /// How many of disclosure `id`'s records (which `org` made) each reason
+    /// refused. A record refused for two reasons counts under both.
+    pub fn refusals_by_reason(&self, org: &str, id: i64) -> Result<Vec<ReasonCount>> {
+        self.disclosure_by(org, id)?;
+        let mut counts: BTreeMap<Reason, u64> = BTreeMap::new();
+        self.store.for_each_decision(id, &mut |d| {
+            for r in ReasonSet(d.reasons.unwrap_or(0)).iter() {
+                *counts.entry(r).or_default() += 1;
+            }
+            Ok(())
+        })?;
+        Ok(reason_counts(&counts))
+    }
+
+    /// Up to `limit` refused decisions of disclosure `id` (which `org`
+    /// made), with record ids above `after`, refused for `reason` if given.
+    /// Reads at most `limit` plus a few thousand decisions past the
+    /// refusals it skips, so a page is quick however few match; `scanned_to`
+    /// says where the next page starts when fewer than `limit` came back.
+    pub fn refused(
+        &self,
+        org: &str,
+        id: i64,
+        reason: Option<Reason>,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<RefusedPage> {
+        const SCAN: u64 = 4096;
+        const MAX_SCANNED: usize = 64;
+        self.disclosure_by(org, id)?;
+        let mut page = RefusedPage {
+            decisions: Vec::new(),
+            scanned_to: None,
+        };
+        let mut after = after;
+        for _ in 0..MAX_SCANNED {
+            let rows = self.store.decisions_page(id, after, SCAN)?;
+            let Some(last) = rows.last() else {
+                return Ok(page);
+            };
+            after = Some(last.record);
+            for d in &rows {
+                let reasons = ReasonSet(d.reasons.unwrap_or(0));
+                let wanted = match reason {
+                    Some(r) => reasons.contains(r),
+                    None => !reasons.is_empty(),
+                };
+                if !wanted {
+                    continue;
+                }
+                let record = self
+                    .store
+                    .record(d.record)?
+                    .ok_or_else(|| Error::NotFound(format!("record {}", d.record)))?;
+                page.decisions.push(DecisionView {
+                    record: d.record,
+                    subject: record.subject,
+                    outcome: "refused",
+                    reasons: reasons.iter().map(|r| r.id()).collect(),
+                });
+                if page.decisions.len() == limit {
+                    page.scanned_to = Some(d.record);
+                    return Ok(page);
+                }
+            }
+            if (rows.len() as u64) < SCAN {
+                return Ok(page);
+            }
+        }
+        page.scanned_to = after;
+        Ok(page)
     }
 
     /// The request a stored disclosure describes, resolved.

@@ -15,7 +15,9 @@ use custody_store::{StateCounts, Store};
 use serde::Serialize;
 
 use crate::sequencer::tile_source;
-use crate::{logged, Engine, Error, Progress, Result};
+use custody_core::time::Instant;
+
+use crate::{instant, logged, Engine, Error, Progress, Result};
 
 pub(crate) const ORIGIN_SETTING: &str = "log.origin";
 
@@ -114,9 +116,37 @@ impl<S: Store> Engine<S> {
     pub fn consistency(&self, old: &str) -> Result<Consistency> {
         let old = open_checkpoint(old, &self.signer.verifier())?;
         let (new, _) = self.latest()?;
+        self.prove_extends(&old, &new)
+    }
+
+    /// The proof that the checkpoint signed at `new_size` extends the one
+    /// signed at `old_size`, both as stored and each checked against the
+    /// log's key: what a regulator asks to see the log was never rewritten
+    /// between two dates.
+    pub fn consistency_between(&self, old_size: u64, new_size: u64) -> Result<Consistency> {
+        let stored = |size: u64| -> Result<Checkpoint> {
+            let note = self.store.checkpoint_of_size(size)?.ok_or_else(|| {
+                Error::NotFound(format!("no checkpoint was signed for size {size}"))
+            })?;
+            open_checkpoint(&note, &self.signer.verifier())
+        };
+        self.prove_extends(&stored(old_size)?, &stored(new_size)?)
+    }
+
+    /// Every signed checkpoint's size and when it was signed, smallest first.
+    pub fn checkpoint_times(&self) -> Result<Vec<(u64, Instant)>> {
+        Ok(self
+            .store
+            .checkpoint_times()?
+            .into_iter()
+            .map(|(size, at)| (size, instant(at)))
+            .collect())
+    }
+
+    fn prove_extends(&self, old: &Checkpoint, new: &Checkpoint) -> Result<Consistency> {
         if old.size > new.size {
             return Err(Error::Log(format!(
-                "the given checkpoint has {} entries but this log has {}: the log has been truncated, or it is another log",
+                "the older checkpoint has {} entries but the newer has {}: the log has been truncated, or it is another log",
                 old.size, new.size
             )));
         }
@@ -133,7 +163,7 @@ impl<S: Store> Engine<S> {
             .map_err(|e| Error::Log(e.to_string()))?;
         merkle::verify_consistency(old.size, new.size, &proof, &old.root, &new.root).map_err(|_| {
             Error::Log(format!(
-                "the log does not extend the given checkpoint of size {}: its first {} entries have another root now",
+                "the log does not extend the checkpoint of size {}: its first {} entries have another root now",
                 old.size, old.size
             ))
         })?;

@@ -73,7 +73,19 @@ pub fn allowed(access: Access, who: &Principal, org: Option<&str>) -> bool {
     }
 }
 
-fn client_ip(req: &Request) -> IpAddr {
+/// The organisation a request's path names (`{org}`), if any.
+pub fn path_org(
+    params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
+) -> Option<String> {
+    params.ok().and_then(|p| {
+        p.iter()
+            .find(|(k, _)| *k == "org")
+            .map(|(_, v)| v.to_string())
+    })
+}
+
+/// The client's address, for the failure limiter.
+pub fn client_ip(req: &Request) -> IpAddr {
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
@@ -121,11 +133,7 @@ pub async fn authorize<S: Backend>(
         }
         Err(p) => return p.into_response(),
     };
-    let org = params.ok().and_then(|p| {
-        p.iter()
-            .find(|(k, _)| *k == "org")
-            .map(|(_, v)| v.to_string())
-    });
+    let org = path_org(params);
     if !allowed(access, &who, org.as_deref()) {
         return Problem::new(
             Kind::Forbidden,

@@ -13,6 +13,7 @@ pub mod problem;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -49,7 +50,8 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
             .route_layer(from_fn_with_state(route.path, metrics::track));
         r = r.route(route.path, handler);
     }
-    r.fallback(|| async { Problem::new(Kind::NotFound, "no such route") })
+    r.merge(web::router(&state))
+        .fallback(|| async { Problem::new(Kind::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
                 Kind::MethodNotAllowed,

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use custody_engine::audit::Audit;
 use custody_engine::disclosure::{NamedShare, ShareReport};
 use custody_engine::keys::ApiKey;
 use custody_engine::Engine;
@@ -105,7 +106,17 @@ struct Shared<S: Backend> {
     readers: Vec<Mutex<Engine<S>>>,
     next: AtomicUsize,
     limiter: FailureLimiter,
+    audits: AuditCache,
     config: Config,
+}
+
+/// The last audit of each organisation, with the log size it was made at.
+/// Every change to custody's state adds to the log, so an audit made at the
+/// current size is still the audit: the web pages (the audit, its printable
+/// report) and the API share it instead of re-reading millions of decisions.
+#[derive(Default)]
+struct AuditCache {
+    audits: Mutex<HashMap<String, (u64, Arc<Audit>)>>,
 }
 
 /// What handlers share: cheap to clone.
@@ -140,6 +151,7 @@ impl<S: Backend> AppState<S> {
                 readers,
                 next: AtomicUsize::new(0),
                 limiter: FailureLimiter::new(config.auth_burst, config.auth_refill),
+                audits: AuditCache::default(),
                 config,
             }),
         })
@@ -189,6 +201,35 @@ impl<S: Backend> AppState<S> {
         })
         .await
         .map_err(|_| poisoned())?
+    }
+
+    /// The audit of `org` (see `Engine::audit`), made again only when the
+    /// log has grown since the last one.
+    pub async fn audit(&self, org: String) -> Result<Arc<Audit>, Problem> {
+        let shared = self.shared.clone();
+        self.read(move |e| {
+            let size = e.store.log_size().map_err(custody_engine::Error::from)?;
+            if let Some((at, audit)) = shared
+                .audits
+                .audits
+                .lock()
+                .map_err(|_| poisoned())?
+                .get(&org)
+            {
+                if *at == size {
+                    return Ok(audit.clone());
+                }
+            }
+            let audit = Arc::new(e.audit(&org, &custody_engine::Silent)?);
+            shared
+                .audits
+                .audits
+                .lock()
+                .map_err(|_| poisoned())?
+                .insert(org, (size, audit.clone()));
+            Ok(audit)
+        })
+        .await
     }
 
     /// Records a disclosure of a few named records in the next group

@@ -313,6 +313,14 @@ impl Store for AnyStore {
         delegate!(self, s => s.checkpoints())
     }
 
+    fn checkpoint_of_size(&self, size: u64) -> Result<Option<String>> {
+        delegate!(self, s => s.checkpoint_of_size(size))
+    }
+
+    fn checkpoint_times(&self) -> Result<Vec<(u64, Seconds)>> {
+        delegate!(self, s => s.checkpoint_times())
+    }
+
     fn latest_checkpoint(&self) -> Result<Option<(u64, String)>> {
         delegate!(self, s => s.latest_checkpoint())
     }

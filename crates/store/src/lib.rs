@@ -380,6 +380,11 @@ pub trait Store {
     /// Every signed checkpoint, smallest first.
     fn checkpoints(&self) -> Result<Vec<(u64, String)>>;
     fn latest_checkpoint(&self) -> Result<Option<(u64, String)>>;
+    /// The checkpoint signed for exactly `size` entries, if one was.
+    fn checkpoint_of_size(&self, size: u64) -> Result<Option<String>>;
+    /// Every signed checkpoint's size and when it was signed, smallest first:
+    /// the log's growth, without the notes.
+    fn checkpoint_times(&self) -> Result<Vec<(u64, Seconds)>>;
 }
 
 /// Run `f` in one transaction: all of it lands, or none of it.

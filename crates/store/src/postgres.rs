@@ -1387,6 +1387,25 @@ impl Store for PostgresStore {
             .collect()
     }
 
+    fn checkpoint_of_size(&self, size: u64) -> Result<Option<String>> {
+        self.query_opt(
+            "SELECT note FROM log_checkpoints WHERE size = $1",
+            &[&(size as i64)],
+        )?
+        .map(|r| Ok(r.try_get(0)?))
+        .transpose()
+    }
+
+    fn checkpoint_times(&self) -> Result<Vec<(u64, Seconds)>> {
+        self.query(
+            "SELECT size, signed_at FROM log_checkpoints ORDER BY size",
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok((r.try_get::<_, i64>(0)? as u64, r.try_get(1)?)))
+        .collect()
+    }
+
     fn latest_checkpoint(&self) -> Result<Option<(u64, String)>> {
         self.query_opt(
             "SELECT size, note FROM log_checkpoints ORDER BY size DESC LIMIT 1",

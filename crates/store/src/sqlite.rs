@@ -1019,6 +1019,27 @@ impl Store for SqliteStore {
         Ok(rows)
     }
 
+    fn checkpoint_of_size(&self, size: u64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT note FROM log_checkpoints WHERE size = ?1",
+                [size as i64],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn checkpoint_times(&self) -> Result<Vec<(u64, Seconds)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT size, signed_at FROM log_checkpoints ORDER BY size")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
     fn latest_checkpoint(&self) -> Result<Option<(u64, String)>> {
         Ok(self
             .conn

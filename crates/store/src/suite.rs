@@ -427,6 +427,9 @@ pub(crate) fn tiles_are_replaced_and_checkpoints_signed_once(s: &mut impl Raw) {
         vec![(2, "two".into()), (10, "ten".into())]
     );
     assert_eq!(s.latest_checkpoint().unwrap(), Some((10, "ten".into())));
+    assert_eq!(s.checkpoint_of_size(2).unwrap().as_deref(), Some("two"));
+    assert_eq!(s.checkpoint_of_size(3).unwrap(), None);
+    assert_eq!(s.checkpoint_times().unwrap(), vec![(2, 2), (10, 1)]);
 }
 
 pub(crate) fn settings_terms_purposes_and_secrets(s: &mut impl Raw) {

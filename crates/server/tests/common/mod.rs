@@ -241,6 +241,41 @@ impl Sandbox {
         self.send(req).await
     }
 
+    /// A browser's request for a page: the credential in the sign-in
+    /// cookie, a form body for a POST, and the headers a browser sends
+    /// (`origin` None: a same-origin navigation with no Origin header).
+    pub async fn page(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        form: Option<&str>,
+        origin: Option<&str>,
+    ) -> Reply {
+        use base64::prelude::{Engine as _, BASE64_URL_SAFE_NO_PAD};
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "custody.test");
+        if let Some(t) = token {
+            b = b.header(
+                "cookie",
+                format!("custody={}", BASE64_URL_SAFE_NO_PAD.encode(t)),
+            );
+        }
+        if let Some(o) = origin {
+            b = b.header("origin", o);
+        }
+        let req = match form {
+            Some(f) => b
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(f.to_string()))
+                .unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        self.send(req).await
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Reply {
         self.call("GET", path, Some(token), None).await
     }

@@ -1,0 +1,111 @@
+//! The web pages, served by the same binary as the API: HTML rendered on
+//! the server (maud) over the same engine calls, behind the same role
+//! matrix (`auth::allowed`). A browser keeps its credential (an access code
+//! or an API key) in an HttpOnly, SameSite=Strict cookie set by the sign-in
+//! form; there are no server-side sessions. Charts and the flow graph are
+//! drawn in the browser by Chart.js and Cytoscape.js, embedded in the binary;
+//! every chart has its figures in a table beside it.
+
+mod assets;
+mod audit;
+mod layout;
+mod log;
+mod orgs;
+mod person;
+pub mod session;
+mod wording;
+
+use axum::http::Method;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use custody_engine::keys::KeyRole::Reader;
+
+use crate::auth::Access::{self, AnyKey, Org, Public, Subject};
+use crate::state::{AppState, Backend};
+
+/// One page: like the API's routes, it cannot be added without saying who
+/// may see it.
+pub struct Page<S: Backend> {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    pub handler: MethodRouter<AppState<S>>,
+}
+
+fn page<S: Backend>(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<AppState<S>>,
+) -> Page<S> {
+    Page {
+        method,
+        path,
+        access,
+        handler,
+    }
+}
+
+pub fn table<S: Backend>() -> Vec<Page<S>> {
+    use Method as M;
+    vec![
+        page(M::GET, "/", Public, get(session::start::<S>)),
+        page(M::POST, "/session", Public, post(session::sign_in::<S>)),
+        page(M::POST, "/session/end", Public, post(session::sign_out)),
+        page(M::GET, "/assets/{name}", Public, get(assets::serve)),
+        page(M::GET, "/log", Public, get(log::page::<S>)),
+        page(M::GET, "/me", Subject, get(person::page::<S>)),
+        page(
+            M::POST,
+            "/me/preferences",
+            Subject,
+            post(person::change::<S>),
+        ),
+        page(
+            M::GET,
+            "/me/receipts/{index}",
+            Subject,
+            get(person::receipt::<S>),
+        ),
+        page(M::GET, "/orgs", AnyKey, get(orgs::list::<S>)),
+        page(M::GET, "/orgs/{org}", Org(Reader), get(orgs::overview::<S>)),
+        page(
+            M::GET,
+            "/orgs/{org}/notices/{version}",
+            Org(Reader),
+            get(orgs::notice::<S>),
+        ),
+        page(
+            M::GET,
+            "/orgs/{org}/disclosures/{id}",
+            Org(Reader),
+            get(orgs::disclosure::<S>),
+        ),
+        page(
+            M::GET,
+            "/orgs/{org}/audit",
+            Org(Reader),
+            get(audit::page::<S>),
+        ),
+        page(
+            M::GET,
+            "/orgs/{org}/audit/report",
+            Org(Reader),
+            get(audit::report::<S>),
+        ),
+    ]
+}
+
+/// Every page of [`table`], each behind the page authorisation layer.
+pub fn router<S: Backend>(state: &AppState<S>) -> Router<AppState<S>> {
+    let mut r = Router::new();
+    for p in table::<S>() {
+        let handler = p.handler.route_layer(from_fn_with_state(
+            (state.clone(), p.access),
+            session::authorize::<S>,
+        ));
+        r = r.route(p.path, handler);
+    }
+    r
+}

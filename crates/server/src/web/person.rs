@@ -1,0 +1,437 @@
+//! The person's own page, opened with their access code and nothing else:
+//! what they were told, what they agreed to, every time their data was
+//! passed on or refused and why, who holds it now, their choices (changed
+//! in a click), and their receipts.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use custody_core::basis::LegalBasis;
+use custody_core::reason::ReasonSet;
+use custody_engine::access::CodeHolder;
+use custody_engine::preferences::Change;
+use custody_engine::trace::Trace;
+use custody_engine::Engine;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::auth::Principal;
+use crate::state::{AppState, Backend};
+use crate::web::layout::{self, PageError};
+use crate::web::wording;
+
+fn holder(who: &Principal) -> Result<CodeHolder, PageError> {
+    match who {
+        Principal::Subject(h) => Ok(h.clone()),
+        _ => Err(PageError::new(
+            StatusCode::FORBIDDEN,
+            "Not yours to see",
+            "This page is for the person the data is about, with their access code.",
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Changed {
+    changed: Option<String>,
+    purpose: Option<String>,
+}
+
+/// Where consent stands for one purpose, after every event so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Standing {
+    given: bool,
+    /// How it came to stand so: "when you signed up", or the last event's date.
+    since: String,
+}
+
+/// Consent per purpose (by key) and the objection to direct marketing, as
+/// the collection and the events since leave them. Purposes are those the
+/// collection notice asks consent for, and any the person gave or withdrew
+/// consent for since (a later notice may have asked).
+fn standing<S: custody_store::Store>(
+    engine: &Engine<S>,
+    org: &str,
+    trace: &Trace,
+) -> Result<(BTreeMap<String, Standing>, Option<String>), PageError> {
+    let notice = engine.notice(org, Some(&trace.notice.version))?;
+    let mut purposes = BTreeMap::new();
+    for d in notice
+        .declarations
+        .iter()
+        .filter(|d| d.basis == LegalBasis::Consent)
+    {
+        let given = trace.consented.contains(&d.id);
+        for p in &d.purposes {
+            let key = engine.vocab.term(*p).key.clone();
+            let e = purposes.entry(key).or_insert(Standing {
+                given: false,
+                since: "when you signed up".into(),
+            });
+            e.given |= given;
+        }
+    }
+    let mut objected = None;
+    for step in &trace.preferences {
+        let since = format!("on {}", wording::date(&step.at));
+        match (step.action.as_str(), &step.purpose) {
+            ("give", Some(p)) => {
+                purposes.insert(p.clone(), Standing { given: true, since });
+            }
+            ("withdraw", Some(p)) => {
+                purposes.insert(
+                    p.clone(),
+                    Standing {
+                        given: false,
+                        since,
+                    },
+                );
+            }
+            ("object-direct-marketing", _) => objected = Some(since),
+            ("withdraw-objection", _) => objected = None,
+            _ => {}
+        }
+    }
+    Ok((purposes, objected))
+}
+
+fn reasons(set: ReasonSet) -> Markup {
+    html! {
+        ul.reasons {
+            @for r in set.iter() {
+                li { (layout::reason(r.message(), r.provisions())) }
+            }
+        }
+    }
+}
+
+/// One entry of the timeline, in date order.
+enum Event<'a> {
+    Collected,
+    Preference(&'a custody_engine::trace::PreferenceStep),
+    Disclosure(&'a custody_engine::trace::DisclosureStep),
+}
+
+fn render<S: custody_store::Store>(
+    engine: &Engine<S>,
+    me: &CodeHolder,
+    changed: &Changed,
+) -> Result<Markup, PageError> {
+    let trace = engine.trace(&me.org, &me.subject)?;
+    let names: HashMap<String, String> = wording::org_names(engine)?;
+    let (consents, objected) = standing(engine, &me.org, &trace)?;
+    let receipts = engine.receipt_proofs(&me.org, &me.subject)?;
+    let notice = engine.notice(&me.org, Some(&trace.notice.version))?;
+    let vocab = &engine.vocab;
+    let name = |id: &str| wording::org(&names, id).to_string();
+    let collector = name(&trace.collected_by);
+
+    let mut events: Vec<(&str, Event)> = vec![(trace.collected_at.as_str(), Event::Collected)];
+    events.extend(
+        trace
+            .preferences
+            .iter()
+            .map(|p| (p.at.as_str(), Event::Preference(p))),
+    );
+    events.extend(
+        trace
+            .disclosures
+            .iter()
+            .map(|d| (d.at.as_str(), Event::Disclosure(d))),
+    );
+    // Stable: on the same instant, collection, then choices, then disclosures.
+    events.sort_by(|a, b| a.0.cmp(b.0));
+    let refused = trace
+        .disclosures
+        .iter()
+        .filter(|d| d.outcome == "refused")
+        .count();
+
+    Ok(html! {
+        h1 { "Where your data went" }
+        p.lead {
+            (collector) " collected your data on " (wording::date(&trace.collected_at)) ". "
+            "Since then it was asked for " (trace.disclosures.len()) " times; "
+            (refused) " of those were refused. Your reference with them is "
+            strong { (trace.subject) } "."
+        }
+        @if let Some(action) = &changed.changed {
+            div.notice.good role="status" {
+                p {
+                    "Done: " (wording::preference(vocab, action, changed.purpose.as_deref())) " today. "
+                    "It is in the timeline below, and every request for your data from now on is checked against it."
+                }
+            }
+        }
+        nav.toc aria-label="On this page" {
+            ul {
+                li { a href="#told" { "What you were told" } }
+                li { a href="#choices" { "Your choices" } }
+                li { a href="#timeline" { "Timeline" } }
+                li { a href="#holders" { "Who has your data now" } }
+                li { a href="#receipts" { "Your receipts" } }
+            }
+        }
+
+        section aria-labelledby="told" {
+            h2 #told { "What you were told" }
+            p {
+                "When you signed up, " (collector) " showed you its privacy notice "
+                strong { "version " (trace.notice.version) } ", in force from "
+                (wording::date(&trace.notice.effective)) "."
+                @if let Some(url) = &trace.notice.url { " It was published at " span.url { (url) } "." }
+            }
+            @if let Some(text) = &trace.notice.text {
+                blockquote.notice-text {
+                    @if let Some(title) = &trace.notice.title { p { strong { (title) } } }
+                    p { (text) }
+                }
+            }
+            h3 { "What it said your data would be used for" }
+            ul.declarations {
+                @for (d, src) in notice.declarations.iter().zip(&notice.source.declarations) {
+                    li {
+                        strong { (src.summary.clone().unwrap_or_else(|| d.id.clone())) }
+                        " "
+                        span.meta {
+                            (wording::terms(vocab, &src.purposes)) ", "
+                            (wording::basis(d.basis.as_str()))
+                        }
+                        @if d.basis == LegalBasis::Consent {
+                            @if trace.consented.contains(&d.id) {
+                                " " span.badge.allowed { "You agreed" }
+                            } @else {
+                                " " span.badge { "You did not agree" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        section aria-labelledby="choices" {
+            h2 #choices { "Your choices" }
+            p { "Change your mind at any time. A change counts from the moment you make it." }
+            ul.choices {
+                @for (key, s) in &consents {
+                    @let label = wording::term(vocab, key);
+                    li {
+                        span {
+                            strong { (label) } ": "
+                            @if s.given { "you agreed " } @else { "you have not agreed " }
+                            "(" (s.since) ")"
+                        }
+                        form method="post" action="/me/preferences" {
+                            input type="hidden" name="purpose" value=(key);
+                            @if s.given {
+                                input type="hidden" name="action" value="withdraw";
+                                button type="submit" { "Withdraw consent for " (label) }
+                            } @else {
+                                input type="hidden" name="action" value="give";
+                                button.secondary type="submit" { "Give consent for " (label) }
+                            }
+                        }
+                    }
+                }
+                li {
+                    span {
+                        strong { "Objection to direct marketing" } ": "
+                        @match &objected {
+                            Some(since) => { "you objected (" (since) "). Nobody may use your data to market to you." }
+                            None => { "you have not objected." }
+                        }
+                    }
+                    form method="post" action="/me/preferences" {
+                        @if objected.is_some() {
+                            input type="hidden" name="action" value="withdraw-objection";
+                            button.secondary type="submit" { "Withdraw my objection" }
+                        } @else {
+                            input type="hidden" name="action" value="object-direct-marketing";
+                            button type="submit" { "Object to direct marketing" }
+                        }
+                    }
+                }
+            }
+        }
+
+        section aria-labelledby="timeline" {
+            h2 #timeline { "Timeline" }
+            ol.timeline {
+                @for (at, e) in &events {
+                    @match e {
+                        Event::Collected => li.collected {
+                            time datetime=(at) { (wording::date(at)) }
+                            p { (collector) " collected your data under notice version " (trace.notice.version) "." }
+                        },
+                        Event::Preference(p) => li.choice {
+                            time datetime=(at) { (wording::date(at)) }
+                            p {
+                                (wording::preference(vocab, &p.action, p.purpose.as_deref())) "."
+                                @if let Some(n) = &p.notice { " (under notice version " (n) ")" }
+                            }
+                        },
+                        Event::Disclosure(d) => {
+                            @let (said, class) = wording::outcome(d.outcome);
+                            li class=(class) {
+                                time datetime=(at) { (wording::date(at)) }
+                                p {
+                                    (name(&d.from)) " asked to pass your data to " strong { (name(&d.to)) }
+                                    @if let Some(o) = &d.on_behalf_of { " for " (name(o)) }
+                                    " for " strong { (wording::terms(vocab, &d.purposes)) } "."
+                                }
+                                p { span class={ "badge " (class) } { (said) } }
+                                p.meta { "What: " (wording::terms(vocab, &d.categories)) }
+                                @if !d.reasons.is_empty() {
+                                    p { "Why it was refused:" }
+                                    (reasons(d.reasons))
+                                }
+                                @if d.outcome == "disclosed" {
+                                    p.meta { "custody did not check this one when it happened: it was recorded afterwards, from the organisations' own records, so that it can be audited." }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        section aria-labelledby="holders" {
+            h2 #holders { "Who has your data now" }
+            ul {
+                li { strong { (collector) } ", who collected it, since " (wording::date(&trace.collected_at)) "." }
+                @for h in &trace.holders {
+                    li {
+                        strong { (name(&h.org)) } " has had a copy since " (wording::date(&h.since))
+                        ", from " (name(&h.from)) ", for " (wording::terms(vocab, &h.purposes)) "."
+                    }
+                }
+            }
+        }
+
+        section aria-labelledby="receipts" {
+            h2 #receipts { "Your receipts" }
+            p {
+                "Each receipt proves that one event above is written in custody's public, append-only log. "
+                "It names you only by a keyed code that nobody can turn back into your details. "
+                "Anyone can check a receipt with the log's public key alone, without asking custody: "
+                "if the log were ever rewritten, the receipt would stop checking out."
+            }
+            p { "To check one: " code { "custody verify-receipt FILE --key " (engine.verifier_key()) } }
+            ul.receipts {
+                @for r in &receipts {
+                    li {
+                        span { "Entry " (layout::num(r.index)) ": " (r.summary) }
+                        " "
+                        a href={ "/me/receipts/" (r.index) } download { "Download receipt " span.visually-hidden { "for entry " (r.index) } }
+                    }
+                }
+            }
+        }
+    })
+}
+
+pub async fn page<S: Backend>(
+    State(st): State<AppState<S>>,
+    Extension(who): Extension<Principal>,
+    Query(changed): Query<Changed>,
+) -> Result<Response, PageError> {
+    let me = holder(&who)?;
+    let body = st
+        .read(move |e| Ok(render(e, &me, &changed)))
+        .await
+        .map_err(PageError::from)??;
+    Ok(layout::page("Where your data went", &who, body).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChangeForm {
+    action: String,
+    purpose: Option<String>,
+}
+
+/// A change of mind, appended as an event; back to the page, which shows it.
+pub async fn change<S: Backend>(
+    State(st): State<AppState<S>>,
+    Extension(who): Extension<Principal>,
+    Form(f): Form<ChangeForm>,
+) -> Result<Response, PageError> {
+    let me = holder(&who)?;
+    let change = Change::parse(&f.action, f.purpose.as_deref().unwrap_or("")).map_err(|m| {
+        PageError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "That change was not understood",
+            &m,
+        )
+    })?;
+    let (org, subject) = (me.org.clone(), me.subject.clone());
+    st.write(move |e| {
+        Ok(e.record_preference_from(
+            &org,
+            &subject,
+            &change,
+            chrono::Utc::now(),
+            None,
+            "web:subject",
+        )?)
+    })
+    .await?;
+    let mut to = format!(
+        "/me?changed={}",
+        form_urlencoded::byte_serialize(f.action.as_bytes()).collect::<String>()
+    );
+    if let Some(p) = &f.purpose {
+        to.push_str("&purpose=");
+        to.extend(form_urlencoded::byte_serialize(p.as_bytes()));
+    }
+    to.push_str("#timeline");
+    Ok((
+        StatusCode::SEE_OTHER,
+        [(
+            LOCATION,
+            HeaderValue::from_str(&to)
+                .map_err(|_| PageError::new(StatusCode::BAD_REQUEST, "Bad request", ""))?,
+        )],
+    )
+        .into_response())
+}
+
+/// One receipt, as the C2SP tlog-proof file `custody verify-receipt` reads.
+pub async fn receipt<S: Backend>(
+    State(st): State<AppState<S>>,
+    Extension(who): Extension<Principal>,
+    Path(index): Path<u64>,
+) -> Result<Response, PageError> {
+    let me = holder(&who)?;
+    let subject = me.subject.clone();
+    let found = st
+        .read(move |e| Ok(e.receipt_proofs(&me.org, &me.subject)?))
+        .await?
+        .into_iter()
+        .find(|r| r.index == index)
+        .ok_or_else(|| {
+            PageError::new(
+                StatusCode::NOT_FOUND,
+                "No such receipt",
+                "None of your receipts is for that entry.",
+            )
+        })?;
+    let file = format!("attachment; filename=\"{subject}-{index}.tlog-proof\"");
+    Ok((
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+            (
+                CONTENT_DISPOSITION,
+                HeaderValue::from_str(&file).unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+        ],
+        found.receipt,
+    )
+        .into_response())
+}
