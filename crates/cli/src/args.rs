@@ -471,6 +471,11 @@ pub struct ServeArgs {
     /// Reader connections beside the one writer
     #[arg(long, default_value_t = 2)]
     pub readers: usize,
+    /// Mark the web pages' sign-in cookie Secure, so that browsers send it
+    /// over HTTPS only. Set it whenever custody is reached through a TLS
+    /// proxy; leave it off for http://127.0.0.1 on your own machine.
+    #[arg(long)]
+    pub secure_cookies: bool,
 }
 
 #[derive(Subcommand)]

@@ -433,5 +433,12 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
         );
     }
     println!("  custody reasons");
+    let code = engine.access_code("emmas-diary", &subject)?;
+    println!("The web pages: start the server, then open http://127.0.0.1:8080/");
+    println!("  custody --db {dbs} serve");
+    println!("  sign in as {subject} with her access code {code}");
+    println!(
+        "  or as the regulator with the key `custody --db {dbs} key create --regulator` prints"
+    );
     Ok(())
 }

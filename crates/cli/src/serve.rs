@@ -29,6 +29,7 @@ pub fn run(paths: &Paths, a: &ServeArgs) -> Result<()> {
         max_body: a.max_body,
         max_upload: a.max_upload,
         readers: a.readers,
+        secure_cookies: a.secure_cookies,
         ..Config::default()
     };
     let state = AppState::new(opener, config)?;

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::wd::PrintConfiguration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
@@ -186,6 +187,30 @@ async fn open(c: &Client, url: &str) {
         .unwrap_or_else(|e| panic!("{url} never finished drawing: {e}"));
 }
 
+/// axe-core's automated WCAG 2.2 A and AA checks (contrast, labels,
+/// accessible names, landmarks) on the page as it stands: none may fail.
+async fn accessible(c: &Client, what: &str) {
+    const AXE: &str = include_str!("vendor/axe.min.js");
+    c.execute(&format!("{AXE}\nreturn true;"), vec![])
+        .await
+        .unwrap();
+    let violations = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {runOnly: {type: 'tag', values:
+                 ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
+               .then(r => done(r.violations.map(v =>
+                   v.id + ' (' + v.impact + '): ' + v.help + ' at ' +
+                   v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let violations: Vec<String> = serde_json::from_value(violations).unwrap();
+    assert!(violations.is_empty(), "{what}: {violations:#?}");
+}
+
 async fn click(c: &Client, xpath: &str) {
     c.find(Locator::XPath(xpath))
         .await
@@ -333,6 +358,7 @@ async fn the_emmas_diary_case_in_a_browser() {
         page.contains("Passed on without any check"),
         "the sale that happened without the gate"
     );
+    accessible(&c, "her page").await;
     shot(&c, "person.png", 1280, 2200).await;
     shot(&c, "person-phone.png", 390, 1600).await;
 
@@ -400,6 +426,10 @@ async fn the_emmas_diary_case_in_a_browser() {
     assert!(page.contains("Passed on: the rules allowed it"));
 
     // She withdraws marketing consent: one click, and the page says so.
+    // (A second later than the disclosure it follows: times are kept to the
+    // second, and the audit would count a withdrawal of the same second as
+    // in force for it; a person takes longer than this test.)
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     click(
         &c,
         "//button[normalize-space()='Withdraw consent for Marketing']",
@@ -426,6 +456,7 @@ async fn the_emmas_diary_case_in_a_browser() {
         .await
         .unwrap();
     assert!(timeline.contains("You withdrew consent for Marketing"));
+    accessible(&c, "her page after the change").await;
     shot(&c, "person-withdrawn.png", 1280, 1500).await;
 
     // The next disclosure refuses her, and her page says why.
@@ -485,26 +516,44 @@ async fn the_emmas_diary_case_in_a_browser() {
         .await
         .unwrap();
     assert!(drawn.as_u64().unwrap() > 0, "the flow graph is drawn");
+    accessible(&c, "the audit").await;
     shot(&c, "audit.png", 1280, 2200).await;
 
     open(&c, &format!("{base}/orgs/emmas-diary/audit/report")).await;
     let report = text(&c).await;
     assert!(report.contains("What this report rests on"));
     assert!(report.contains(&want));
+    accessible(&c, "the report").await;
     shot(&c, "report.png", 1000, 1400).await;
+    // It prints: a PDF of whole A4 pages.
+    let pdf = c.print(PrintConfiguration::default()).await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let raw = String::from_utf8_lossy(&pdf);
+    let pages = raw
+        .match_indices("/Type /Page")
+        .filter(|(i, m)| raw[i + m.len()..].chars().next() != Some('s'))
+        .count();
+    assert!(pages >= 1, "a PDF with no pages");
+    eprintln!("report: {} bytes of PDF, {pages} pages", pdf.len());
+    if let Some(dir) = shots() {
+        std::fs::write(dir.join("report.pdf"), &pdf).unwrap();
+    }
 
     open(&c, &format!("{base}/orgs/emmas-diary")).await;
+    accessible(&c, "the organisation").await;
     shot(&c, "organisation.png", 1280, 1100).await;
     open(&c, &format!("{base}/orgs/emmas-diary/notices/2018-05")).await;
     let notice = text(&c).await;
     assert!(notice.contains("What changed since version 2017"));
     assert!(notice.contains("Added declaration political"), "{notice}");
+    accessible(&c, "the notice").await;
     shot(&c, "notice-diff.png", 1280, 1300).await;
 
     open(&c, &format!("{base}/orgs/emmas-diary/disclosures/1")).await;
     let d = text(&c).await;
     assert!(d.contains("purpose-not-named-explicitly"), "{d}");
     assert!(d.contains("Refused records"));
+    accessible(&c, "the disclosure").await;
     shot(&c, "disclosure.png", 1280, 1500).await;
 
     // The log: a consistency check between the first and the latest checkpoint.
@@ -519,6 +568,7 @@ async fn the_emmas_diary_case_in_a_browser() {
         .await
         .unwrap();
     assert!(verdict.starts_with("Consistent."), "{verdict}");
+    accessible(&c, "the log").await;
     shot(&c, "log.png", 1280, 1400).await;
 
     c.close().await.unwrap();

@@ -49,6 +49,8 @@ pub struct Config {
     pub auth_refill: Duration,
     /// Disclosure requests recorded in one transaction, at most.
     pub max_batch: usize,
+    /// The web pages' sign-in cookie is `Secure` (sent over HTTPS only).
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -60,6 +62,7 @@ impl Default for Config {
             auth_burst: 10,
             auth_refill: Duration::from_secs(1),
             max_batch: 1024,
+            secure_cookies: false,
         }
     }
 }

@@ -74,6 +74,8 @@ fn sections(
     vocab: &Vocabulary,
 ) -> Markup {
     let name = |id: &str| wording::org(names, id).to_string();
+    // Tables are narrow (a phone, A4): organisations by the names people know.
+    let known = |id: &str| wording::short(wording::org(names, id)).to_string();
 
     let wronged = Chart {
         kind: "bar",
@@ -130,7 +132,7 @@ fn sections(
             .iter()
             .map(|id| Node {
                 id: id.clone(),
-                label: wording::short(&name(id)).to_string(),
+                label: known(id),
             })
             .collect(),
         edges: audit
@@ -179,7 +181,7 @@ fn sections(
                     thead { tr { th scope="col" { "From" } th scope="col" { "To" } th scope="col" .num { "Records" } th scope="col" .num { "In violation" } } }
                     tbody {
                         @for f in &audit.flows {
-                            tr { td { (name(&f.from)) } td { (name(&f.to)) } td.num { (num(f.records)) } td.num { (num(f.violations)) } }
+                            tr { td { (known(&f.from)) } td { (known(&f.to)) } td.num { (num(f.records)) } td.num { (num(f.violations)) } }
                         }
                     }
                 }
@@ -209,8 +211,8 @@ fn sections(
                             tr {
                                 td { a href={ "/orgs/" (d.from) "/disclosures/" (d.disclosure) } { (d.disclosure) } }
                                 td { (wording::date(&d.at)) }
-                                td { (name(&d.from)) }
-                                td { (name(&d.to)) @if let Some(b) = &d.on_behalf_of { " for " (name(b)) } }
+                                td { (known(&d.from)) }
+                                td { (known(&d.to)) @if let Some(b) = &d.on_behalf_of { " for " (known(b)) } }
                                 td { (wording::terms(vocab, &d.purposes)) }
                                 td { @if d.gated { "by custody" } @else { "no (history)" } }
                                 td.num { (num(d.disclosed)) }

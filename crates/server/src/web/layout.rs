@@ -99,7 +99,7 @@ fn shell(title: &str, who: &Principal, body: Markup, document: bool) -> Html {
             body.document[document] {
                 @if !document {
                     a.skip href="#main" { "Skip to content" }
-                    header { (nav(who)) }
+                    header.site { (nav(who)) }
                 }
                 main #main tabindex="-1" { (body) }
                 @if !document {

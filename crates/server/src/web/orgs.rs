@@ -95,8 +95,8 @@ pub async fn overview<S: Backend>(
                                                 td { a href={ "/orgs/" (org) "/disclosures/" (d.id) } { (d.id) } }
                                                 td { (wording::day(d.at)) }
                                                 td {
-                                                    (wording::org(&names, &d.to_org))
-                                                    @if let Some(b) = &d.on_behalf_of { " for " (wording::org(&names, b)) }
+                                                    (wording::short(wording::org(&names, &d.to_org)))
+                                                    @if let Some(b) = &d.on_behalf_of { " for " (wording::short(wording::org(&names, b))) }
                                                 }
                                                 td { (wording::terms(vocab, &d.purposes)) }
                                                 td.num { (num(d.requested.max(0) as u64)) }

@@ -324,7 +324,7 @@ fn render<S: custody_store::Store>(
             ul.receipts {
                 @for r in &receipts {
                     li {
-                        span { "Entry " (layout::num(r.index)) ": " (r.summary) }
+                        span { "Proves that this was recorded, as entry " (layout::num(r.index)) " of the log: " (r.summary) "." }
                         " "
                         a href={ "/me/receipts/" (r.index) } download { "Download receipt " span.visually-hidden { "for entry " (r.index) } }
                     }

@@ -37,10 +37,11 @@ fn credential(headers: &HeaderMap) -> Option<String> {
         .and_then(|v| String::from_utf8(v).ok())
 }
 
-fn set_cookie(token: &str) -> HeaderValue {
+fn set_cookie(token: &str, secure: bool) -> HeaderValue {
     let v = format!(
-        "{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={MAX_AGE}",
-        BASE64_URL_SAFE_NO_PAD.encode(token)
+        "{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={MAX_AGE}{}",
+        BASE64_URL_SAFE_NO_PAD.encode(token),
+        if secure { "; Secure" } else { "" }
     );
     HeaderValue::from_str(&v).expect("base64 is a valid header value")
 }
@@ -255,7 +256,8 @@ pub async fn sign_in<S: Backend>(
         .map(String::from)
         .unwrap_or_else(|| home(&who));
     let mut res = see_other(&to);
-    res.headers_mut().insert(SET_COOKIE, set_cookie(&token));
+    res.headers_mut()
+        .insert(SET_COOKIE, set_cookie(&token, st.config().secure_cookies));
     res
 }
 
@@ -295,7 +297,11 @@ mod tests {
 
     #[test]
     fn the_cookie_gives_back_the_credential() {
-        let set = set_cookie("ED1.abc+/=");
+        assert!(set_cookie("x", true)
+            .to_str()
+            .unwrap()
+            .ends_with("; Secure"));
+        let set = set_cookie("ED1.abc+/=", false);
         let value = set.to_str().unwrap().split(';').next().unwrap().to_string();
         let mut h = HeaderMap::new();
         h.insert(
