@@ -53,7 +53,6 @@ pub fn table<S: Backend>() -> Vec<Page<S>> {
         page(M::GET, "/", Public, get(session::start::<S>)),
         page(M::POST, "/session", Public, post(session::sign_in::<S>)),
         page(M::POST, "/session/end", Public, post(session::sign_out)),
-        page(M::GET, "/assets/{name}", Public, get(assets::serve)),
         page(M::GET, "/log", Public, get(log::page::<S>)),
         page(M::GET, "/me", Subject, get(person::page::<S>)),
         page(
@@ -97,9 +96,10 @@ pub fn table<S: Backend>() -> Vec<Page<S>> {
     ]
 }
 
-/// Every page of [`table`], each behind the page authorisation layer.
+/// Every page of [`table`], each behind the page authorisation layer, and
+/// the static files pages load (public, and read without a credential).
 pub fn router<S: Backend>(state: &AppState<S>) -> Router<AppState<S>> {
-    let mut r = Router::new();
+    let mut r = Router::new().route("/assets/{name}", get(assets::serve));
     for p in table::<S>() {
         let handler = p.handler.route_layer(from_fn_with_state(
             (state.clone(), p.access),

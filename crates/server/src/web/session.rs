@@ -115,32 +115,42 @@ pub async fn authorize<S: Backend>(
         .into_response();
     }
     let token = credential(req.headers());
-    let who = match (access, token) {
-        (Access::Public, None) => Principal::Anonymous,
-        (_, token) => {
-            let ip = client_ip(&req);
-            let Some(token) = token else {
-                return see_other(&format!(
-                    "/?next={}",
-                    form_urlencoded::byte_serialize(req.uri().path().as_bytes())
-                        .collect::<String>()
-                ));
-            };
-            if let Some(wait) = state.limiter().blocked(ip) {
-                return PageError::too_many(wait).into_response();
-            }
-            match state.authenticate(token).await {
-                Ok(Some(p)) => p,
-                Ok(None) => {
-                    state.limiter().failed(ip);
-                    // Revoked or expired: sign out and start again.
-                    let mut res = see_other("/?expired=1");
-                    res.headers_mut().insert(SET_COOKIE, clear_cookie());
-                    return res;
-                }
-                Err(p) => return PageError::from(p).into_response(),
-            }
+    if access == Access::Public {
+        // Open to anyone: a signed-in browser sees its navigation; a cookie
+        // that no longer signs in is dropped, not refused.
+        let who = match token {
+            Some(t) => state.authenticate(t).await.ok().flatten(),
+            None => None,
+        };
+        let stale = who.is_none() && credential(req.headers()).is_some();
+        req.extensions_mut()
+            .insert(who.unwrap_or(Principal::Anonymous));
+        let mut res = next.run(req).await;
+        if stale {
+            res.headers_mut().append(SET_COOKIE, clear_cookie());
         }
+        return res;
+    }
+    let ip = client_ip(&req);
+    let Some(token) = token else {
+        return see_other(&format!(
+            "/?next={}",
+            form_urlencoded::byte_serialize(req.uri().path().as_bytes()).collect::<String>()
+        ));
+    };
+    if let Some(wait) = state.limiter().blocked(ip) {
+        return PageError::too_many(wait).into_response();
+    }
+    let who = match state.authenticate(token).await {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            state.limiter().failed(ip);
+            // Revoked or expired: sign out and start again.
+            let mut res = see_other("/?expired=1");
+            res.headers_mut().insert(SET_COOKIE, clear_cookie());
+            return res;
+        }
+        Err(p) => return PageError::from(p).into_response(),
     };
     let org = path_org(params);
     if !allowed(access, &who, org.as_deref()) {
