@@ -82,16 +82,28 @@ impl<'a> Preferences<'a> {
         purpose: TermId,
         at: Instant,
     ) -> ConsentStatus {
+        self.consent_and_cause(vocab, declaration, purpose, at).0
+    }
+
+    /// [`consent`](Self::consent), and the event that decided it (None: the
+    /// box at collection, ticked or not), so that a person can be told why.
+    pub fn consent_and_cause(
+        &self,
+        vocab: &Vocabulary,
+        declaration: &str,
+        purpose: TermId,
+        at: Instant,
+    ) -> (ConsentStatus, Option<&'a PreferenceEvent>) {
         if at < self.collected_at {
-            return ConsentStatus::Never;
+            return (ConsentStatus::Never, None);
         }
         for e in self.events_until(at).iter().rev() {
             match e.preference {
                 Preference::Give(p) if vocab.covers_purpose(p, purpose) => {
-                    return ConsentStatus::Given
+                    return (ConsentStatus::Given, Some(e))
                 }
                 Preference::Withdraw(p) if vocab.is_ancestor_or_self(p, purpose) => {
-                    return ConsentStatus::Withdrawn
+                    return (ConsentStatus::Withdrawn, Some(e))
                 }
                 _ => {}
             }
@@ -107,9 +119,9 @@ impl<'a> Preferences<'a> {
                     && d.purposes.iter().any(|p| vocab.covers_purpose(*p, purpose))
             });
         if given {
-            ConsentStatus::Given
+            (ConsentStatus::Given, None)
         } else {
-            ConsentStatus::Never
+            (ConsentStatus::Never, None)
         }
     }
 
@@ -129,5 +141,65 @@ impl<'a> Preferences<'a> {
     /// shown, else the one they were collected under.
     pub fn notice_at(&self, at: Instant) -> Option<NoticeId> {
         self.events_until(at).iter().rev().find_map(|e| e.notice)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notice::parse_source;
+    use crate::time::parse_instant;
+    use crate::vocab::TermKind;
+
+    const NOTICE: &str = r#"
+version = "1"
+effective = "2017-01-01"
+[[declarations]]
+id = "offers"
+purposes = ["DirectMarketing"]
+data_categories = ["Name"]
+legal_basis = "consent"
+[[declarations]]
+id = "partners"
+purposes = ["Marketing"]
+data_categories = ["Name"]
+legal_basis = "consent"
+"#;
+
+    #[test]
+    fn a_withdrawal_of_marketing_is_the_cause_for_direct_marketing_too() {
+        let vocab = Vocabulary::embedded();
+        let notice = parse_source("n.toml", NOTICE)
+            .unwrap()
+            .resolve("n.toml", "o", &vocab)
+            .unwrap();
+        let p = |n| vocab.resolve(TermKind::Purpose, n).unwrap();
+        let t = |s| parse_instant(s).unwrap();
+        let events = [PreferenceEvent {
+            at: t("2017-04-26"),
+            preference: Preference::Withdraw(p("Marketing")),
+            notice: None,
+        }];
+        let prefs = Preferences {
+            collected_at: t("2017-04-24"),
+            collection_notice: &notice,
+            consented: 0b11,
+            events: &events,
+        };
+        // Before the withdrawal, both boxes ticked at collection stand.
+        let (status, cause) =
+            prefs.consent_and_cause(&vocab, "offers", p("DirectMarketing"), t("2017-04-25"));
+        assert_eq!((status, cause), (ConsentStatus::Given, None));
+        // After it, the broader withdrawal decides the narrower purpose too.
+        for (declaration, purpose) in [("offers", "DirectMarketing"), ("partners", "Marketing")] {
+            let (status, cause) =
+                prefs.consent_and_cause(&vocab, declaration, p(purpose), t("2017-05-01"));
+            assert_eq!(status, ConsentStatus::Withdrawn, "{purpose}");
+            assert_eq!(cause, Some(&events[0]));
+            assert_eq!(
+                prefs.consent(&vocab, declaration, p(purpose), t("2017-05-01")),
+                status
+            );
+        }
     }
 }

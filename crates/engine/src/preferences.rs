@@ -3,10 +3,13 @@
 
 use std::path::Path;
 
+use custody_core::basis::LegalBasis;
 use custody_core::entry::{Entry, SubjectKey};
-use custody_core::time::{parse_instant, Instant};
+use custody_core::preference::{ConsentStatus, Preference, Preferences};
+use custody_core::time::{format_instant, parse_instant, Instant};
 use custody_core::vocab::TermKind;
 use custody_store::{PreferenceRow, Store};
+use serde::Serialize;
 
 use crate::{logged, seconds, subject_key, Engine, Error, Result};
 
@@ -40,7 +43,94 @@ impl Change {
     }
 }
 
+/// Where one consent stands now for a person: a purpose of a declaration
+/// that rests on consent, in the notice that governs their record.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsentStanding {
+    /// The declaration's id, and what the notice says it is for.
+    pub declaration: String,
+    pub summary: Option<String>,
+    /// The purpose's key.
+    pub purpose: String,
+    pub status: ConsentStatus,
+    /// When the event that decided it happened; None: the box at collection.
+    pub since: Option<String>,
+}
+
+/// A person's consents and objection as the gate would judge them now.
+#[derive(Debug, Clone, Serialize)]
+pub struct Standing {
+    /// The notice whose declarations are listed: the last one the person
+    /// was shown (re-consent under a newer one), else the collection notice.
+    pub notice: String,
+    pub consents: Vec<ConsentStanding>,
+    /// When the objection to direct marketing was made, if it stands.
+    pub objected_since: Option<String>,
+}
+
 impl<S: Store> Engine<S> {
+    /// Where `subject`'s consents to `org` stand at `at`, decided by the
+    /// same rules the gate applies (`Preferences::consent`): a withdrawal of
+    /// a purpose withdraws every narrower one, and a box ticked at
+    /// collection counts only for its own declaration.
+    pub fn consent_standing(&self, org: &str, subject: &str, at: Instant) -> Result<Standing> {
+        self.org(org)?;
+        let record = self.store.collected(org, subject)?.ok_or_else(|| {
+            Error::NotFound(format!("{org} collected no record for subject `{subject}`"))
+        })?;
+        let notices = crate::holdings::all_notices(&self.store, &self.vocab)?;
+        let collection_notice = record
+            .notice
+            .and_then(|n| notices.get(&n))
+            .ok_or_else(|| Error::NotFound("collection notice".into()))?;
+        let events = self
+            .store
+            .preferences_of(record.id)?
+            .iter()
+            .map(|r| crate::holdings::preference_event(&self.vocab, r))
+            .collect::<Result<Vec<_>>>()?;
+        let prefs = Preferences {
+            collected_at: crate::instant(record.at),
+            collection_notice,
+            consented: record.consented,
+            events: &events,
+        };
+        let notice = prefs
+            .notice_at(at)
+            .and_then(|n| notices.get(&n))
+            .unwrap_or(collection_notice);
+        let mut consents = Vec::new();
+        for (d, src) in notice.declarations.iter().zip(&notice.source.declarations) {
+            if d.basis != LegalBasis::Consent {
+                continue;
+            }
+            for p in &d.purposes {
+                let (status, cause) = prefs.consent_and_cause(&self.vocab, &d.id, *p, at);
+                consents.push(ConsentStanding {
+                    declaration: d.id.clone(),
+                    summary: src.summary.clone(),
+                    purpose: self.vocab.term(*p).key.clone(),
+                    status,
+                    since: cause.map(|e| format_instant(&e.at)),
+                });
+            }
+        }
+        let objected_since = prefs.objected(at).then(|| {
+            events
+                .iter()
+                .filter(|e| e.at <= at)
+                .rev()
+                .find(|e| e.preference == Preference::ObjectDirectMarketing)
+                .map(|e| format_instant(&e.at))
+                .unwrap_or_default()
+        });
+        Ok(Standing {
+            notice: notice.version.clone(),
+            consents,
+            objected_since,
+        })
+    }
+
     fn preference_row(
         &self,
         org: &str,

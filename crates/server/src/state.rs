@@ -110,6 +110,8 @@ struct Shared<S: Backend> {
     next: AtomicUsize,
     limiter: FailureLimiter,
     audits: AuditCache,
+    /// The MAC key of the web pages' session cookies.
+    session_key: [u8; 32],
     config: Config,
 }
 
@@ -135,13 +137,34 @@ impl<S: Backend> Clone for AppState<S> {
     }
 }
 
+/// The web session key in the store's settings, made on first use: every
+/// server on one database signs and accepts the same cookies, and a restart
+/// signs nobody out. (Two servers starting at once on a new database may
+/// each make one; the one that lands is read back.)
+fn session_key<S: Store>(store: &mut S) -> custody_engine::Result<[u8; 32]> {
+    const SETTING: &str = "web.session_key";
+    if store.setting(SETTING)?.is_none() {
+        let key: [u8; 32] = rand::random();
+        store.set_setting(SETTING, &hex::encode(key))?;
+    }
+    let stored = store.setting(SETTING)?.unwrap_or_default();
+    hex::decode(&stored)
+        .ok()
+        .and_then(|k| <[u8; 32]>::try_from(k).ok())
+        .ok_or_else(|| {
+            custody_engine::Error::Invalid(format!("the setting {SETTING} is not 32 bytes of hex"))
+        })
+}
+
 fn poisoned() -> Problem {
     Problem::new(Kind::Internal, "the server could not complete the request")
 }
 
 impl<S: Backend> AppState<S> {
     pub fn new(open: Opener<S>, config: Config) -> custody_engine::Result<AppState<S>> {
-        let writer = Arc::new(Mutex::new(open()?));
+        let mut first = open()?;
+        let session_key = session_key(&mut first.store)?;
+        let writer = Arc::new(Mutex::new(first));
         let grouped = GroupCommit::start(writer.clone(), config.max_batch);
         let readers = (0..config.readers.max(1))
             .map(|_| open().map(Mutex::new))
@@ -155,6 +178,7 @@ impl<S: Backend> AppState<S> {
                 next: AtomicUsize::new(0),
                 limiter: FailureLimiter::new(config.auth_burst, config.auth_refill),
                 audits: AuditCache::default(),
+                session_key,
                 config,
             }),
         })
@@ -162,6 +186,10 @@ impl<S: Backend> AppState<S> {
 
     pub fn config(&self) -> &Config {
         &self.shared.config
+    }
+
+    pub fn session_key(&self) -> &[u8; 32] {
+        &self.shared.session_key
     }
 
     pub fn limiter(&self) -> &FailureLimiter {

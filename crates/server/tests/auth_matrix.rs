@@ -165,17 +165,25 @@ async fn every_page_refuses_every_role_it_should_and_stores_nothing() {
         ..Config::default()
     });
     let who = everyone(&sb).await;
+    let mut cookies = Vec::new();
+    for (w, token) in &who {
+        let cookie = match token {
+            Some(t) => Some(sb.sign_in(t).await),
+            None => None,
+        };
+        cookies.push((*w, cookie));
+    }
     let before = sb.log_size();
     let mut refused = 0;
     for page in custody_server::web::table::<SqliteStore>() {
         let path = sample(page.path);
         let method = page.method.as_str();
-        for (w, token) in &who {
+        for (w, cookie) in &cookies {
             if !must_refuse(page.access, method, *w) {
                 continue;
             }
             let form = (method == "POST").then_some(CHANGE);
-            let r = sb.page(method, &path, token.as_deref(), form, None).await;
+            let r = sb.page(method, &path, cookie.as_deref(), form, None).await;
             match w {
                 // No credential: to the sign-in page, coming back here after.
                 Who::Nobody => {
@@ -183,7 +191,7 @@ async fn every_page_refuses_every_role_it_should_and_stores_nothing() {
                     let to = r.headers["location"].to_str().unwrap();
                     assert!(to.starts_with("/?next=%2F"), "{method} {path}: {to}");
                 }
-                // A key or code that does not authenticate: signed out.
+                // A cookie that does not sign in: signed out.
                 Who::BadToken => {
                     assert_eq!(r.status, StatusCode::SEE_OTHER, "{method} {path}");
                     assert_eq!(r.headers["location"], "/?expired=1");
@@ -209,19 +217,20 @@ async fn every_page_refuses_every_role_it_should_and_stores_nothing() {
 async fn every_page_lets_in_whom_it_should() {
     let sb = common::sandbox();
     let who = everyone(&sb).await;
-    let code = who.last().unwrap().1.clone();
+    let code = who.last().unwrap().1.clone().unwrap();
+    let (person, admin) = (sb.sign_in(&code).await, sb.sign_in(&sb.keys.admin).await);
     for page in custody_server::web::table::<SqliteStore>() {
         let path = sample(page.path);
         let method = page.method.as_str();
         if method != "GET" {
             continue;
         }
-        let token = match page.access {
+        let cookie = match page.access {
             Access::Public => None,
-            Access::Subject => code.clone(),
-            _ => Some(sb.keys.admin.clone()),
+            Access::Subject => Some(person.as_str()),
+            _ => Some(admin.as_str()),
         };
-        let r = sb.page(method, &path, token.as_deref(), None, None).await;
+        let r = sb.page(method, &path, cookie, None, None).await;
         // Disclosure 1 was never made and entry 1 is not her receipt: 404s,
         // once let in.
         let want = if path.contains("/disclosures/") || path == "/me/receipts/1" {
@@ -242,12 +251,13 @@ async fn a_form_sent_from_another_site_changes_nothing() {
     let sb = common::sandbox();
     let who = everyone(&sb).await;
     let code = who.last().unwrap().1.clone().unwrap();
+    let cookie = sb.sign_in(&code).await;
     let before = sb.log_size();
     let r = sb
         .page(
             "POST",
             "/me/preferences",
-            Some(&code),
+            Some(&cookie),
             Some(CHANGE),
             Some("https://evil.example"),
         )
@@ -259,14 +269,22 @@ async fn a_form_sent_from_another_site_changes_nothing() {
         .page(
             "POST",
             "/me/preferences",
-            Some(&code),
+            Some(&cookie),
             Some(CHANGE),
             Some("http://custody.test"),
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(
+        r.headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/me?changed=withdraw"),
+        "{:?}",
+        r.headers
+    );
     assert!(sb.log_size() > before);
-    let page = sb.page("GET", "/me", Some(&code), None, None).await;
+    let page = sb.page("GET", "/me", Some(&cookie), None, None).await;
     assert!(page.text().contains("You withdrew consent for Marketing"));
 }
 
@@ -279,15 +297,28 @@ async fn signing_in_keeps_the_credential_where_scripts_cannot_read_it() {
     let r = sb.page("POST", "/session", None, Some(&form), None).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.headers["location"], "/me");
-    let cookie = r.headers["set-cookie"].to_str().unwrap();
+    let set = r.headers["set-cookie"].to_str().unwrap();
     assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
-        "{cookie}"
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
     );
-    assert!(
-        !cookie.contains(&code),
-        "the cookie is encoded, not the code in clear"
-    );
+    let session = set
+        .strip_prefix("custody=")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap();
+    let r = sb.page("GET", "/me", Some(session), None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    // A session a browser prolonged opens nothing: the MAC covers the expiry.
+    let (expiry, rest) = session
+        .strip_prefix("v1.")
+        .unwrap()
+        .split_once('.')
+        .unwrap();
+    let prolonged = format!("v1.{}.{rest}", expiry.parse::<i64>().unwrap() + 3600);
+    let r = sb.page("GET", "/me", Some(&prolonged), None, None).await;
+    assert_eq!(r.headers["location"], "/?expired=1");
 
     let form = format!(
         "key={}&next=%2Forgs%2Femmas-diary%2Faudit",
@@ -296,13 +327,56 @@ async fn signing_in_keeps_the_credential_where_scripts_cannot_read_it() {
     let r = sb.page("POST", "/session", None, Some(&form), None).await;
     assert_eq!(r.headers["location"], "/orgs/emmas-diary/audit");
     // Only paths of this server are followed.
-    let form = format!("key={}&next=%2F%2Fevil.example", sb.keys.regulator);
-    let r = sb.page("POST", "/session", None, Some(&form), None).await;
-    assert_eq!(r.headers["location"], "/orgs");
+    for next in [
+        "%2F%2Fevil.example",
+        "%2F%09%2Fevil.example",
+        "https%3A%2F%2Fevil.example",
+    ] {
+        let form = format!("key={}&next={next}", sb.keys.regulator);
+        let r = sb.page("POST", "/session", None, Some(&form), None).await;
+        assert_eq!(r.headers["location"], "/orgs", "{next}");
+    }
 
     let r = sb
         .page("POST", "/session", None, Some("code=WRONG"), None)
         .await;
     assert_eq!(r.headers["location"], "/?failed=1");
     assert!(!r.headers.contains_key("set-cookie"));
+
+    // A revoked key's session ends on the next page (keys are taken on
+    // trust for a second after they authenticate)...
+    let stale = sb.sign_in(&sb.keys.reader).await;
+    let id = sb.keys.reader.split('_').nth(1).unwrap().to_string();
+    std::thread::scope(|t| {
+        t.spawn(|| sb.engine().revoke_api_key(&id).unwrap())
+            .join()
+            .unwrap()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = sb
+        .page("GET", "/orgs/emmas-diary", Some(&stale), None, None)
+        .await;
+    assert_eq!(r.headers["location"], "/?expired=1");
+    // ...the open pages drop it rather than refuse...
+    let r = sb.page("GET", "/", Some(&stale), None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    // ...and it does not stand in the way of signing in again.
+    let form = format!("code={code}");
+    let r = sb
+        .page("POST", "/session", Some(&stale), Some(&form), None)
+        .await;
+    assert_eq!(r.headers["location"], "/me");
+    let set: Vec<_> = r.headers.get_all("set-cookie").iter().collect();
+    assert_eq!(set.len(), 1, "signed in, not signed straight out: {set:?}");
+    assert!(!set[0].to_str().unwrap().contains("Max-Age=0"));
+    // The files pages load need no credential at all.
+    let r = sb
+        .page("GET", "/assets/custody.css", None, None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.content_type, "text/css");
 }

@@ -3,7 +3,7 @@
 //! passed on or refused and why, who holds it now, their choices (changed
 //! in a click), and their receipts.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
@@ -11,10 +11,10 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use custody_core::basis::LegalBasis;
+use custody_core::preference::ConsentStatus;
 use custody_core::reason::ReasonSet;
 use custody_engine::access::CodeHolder;
 use custody_engine::preferences::Change;
-use custody_engine::trace::Trace;
 use custody_engine::Engine;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -41,64 +41,6 @@ pub struct Changed {
     purpose: Option<String>,
 }
 
-/// Where consent stands for one purpose, after every event so far.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Standing {
-    given: bool,
-    /// How it came to stand so: "when you signed up", or the last event's date.
-    since: String,
-}
-
-/// Consent per purpose (by key) and the objection to direct marketing, as
-/// the collection and the events since leave them. Purposes are those the
-/// collection notice asks consent for, and any the person gave or withdrew
-/// consent for since (a later notice may have asked).
-fn standing<S: custody_store::Store>(
-    engine: &Engine<S>,
-    org: &str,
-    trace: &Trace,
-) -> Result<(BTreeMap<String, Standing>, Option<String>), PageError> {
-    let notice = engine.notice(org, Some(&trace.notice.version))?;
-    let mut purposes = BTreeMap::new();
-    for d in notice
-        .declarations
-        .iter()
-        .filter(|d| d.basis == LegalBasis::Consent)
-    {
-        let given = trace.consented.contains(&d.id);
-        for p in &d.purposes {
-            let key = engine.vocab.term(*p).key.clone();
-            let e = purposes.entry(key).or_insert(Standing {
-                given: false,
-                since: "when you signed up".into(),
-            });
-            e.given |= given;
-        }
-    }
-    let mut objected = None;
-    for step in &trace.preferences {
-        let since = format!("on {}", wording::date(&step.at));
-        match (step.action.as_str(), &step.purpose) {
-            ("give", Some(p)) => {
-                purposes.insert(p.clone(), Standing { given: true, since });
-            }
-            ("withdraw", Some(p)) => {
-                purposes.insert(
-                    p.clone(),
-                    Standing {
-                        given: false,
-                        since,
-                    },
-                );
-            }
-            ("object-direct-marketing", _) => objected = Some(since),
-            ("withdraw-objection", _) => objected = None,
-            _ => {}
-        }
-    }
-    Ok((purposes, objected))
-}
-
 fn reasons(set: ReasonSet) -> Markup {
     html! {
         ul.reasons {
@@ -123,7 +65,7 @@ fn render<S: custody_store::Store>(
 ) -> Result<Markup, PageError> {
     let trace = engine.trace(&me.org, &me.subject)?;
     let names: HashMap<String, String> = wording::org_names(engine)?;
-    let (consents, objected) = standing(engine, &me.org, &trace)?;
+    let standing = engine.consent_standing(&me.org, &me.subject, chrono::Utc::now())?;
     let receipts = engine.receipt_proofs(&me.org, &me.subject)?;
     let notice = engine.notice(&me.org, Some(&trace.notice.version))?;
     let vocab = &engine.vocab;
@@ -159,10 +101,10 @@ fn render<S: custody_store::Store>(
             (refused) " of those were refused. Your reference with them is "
             strong { (trace.subject) } "."
         }
-        @if let Some(action) = &changed.changed {
+        @if let Some(action) = changed.changed.as_deref().filter(|a| Change::parse(a, "x").is_ok()) {
             div.notice.good role="status" {
                 p {
-                    "Done: " (wording::preference(vocab, action, changed.purpose.as_deref())) " today. "
+                    "Done: " (wording::preference(vocab, action, changed.purpose.as_deref().filter(|p| vocab.get(p).is_some()))) " today. "
                     "It is in the timeline below, and every request for your data from now on is checked against it."
                 }
             }
@@ -203,9 +145,9 @@ fn render<S: custody_store::Store>(
                         }
                         @if d.basis == LegalBasis::Consent {
                             @if trace.consented.contains(&d.id) {
-                                " " span.badge.allowed { "You agreed" }
+                                " " span.badge.allowed { "You ticked this box" }
                             } @else {
-                                " " span.badge { "You did not agree" }
+                                " " span.badge { "You did not tick this box" }
                             }
                         }
                     }
@@ -216,18 +158,27 @@ fn render<S: custody_store::Store>(
         section aria-labelledby="choices" {
             h2 #choices { "Your choices" }
             p { "Change your mind at any time. A change counts from the moment you make it." }
+            p {
+                "As " (collector) "'s notice version " (standing.notice) " asks. "
+                "Withdrawing consent for a purpose withdraws it for every narrower purpose too."
+            }
             ul.choices {
-                @for (key, s) in &consents {
-                    @let label = wording::term(vocab, key);
+                @for c in &standing.consents {
+                    @let label = wording::term(vocab, &c.purpose);
                     li {
                         span {
-                            strong { (label) } ": "
-                            @if s.given { "you agreed " } @else { "you have not agreed " }
-                            "(" (s.since) ")"
+                            strong { (label) } " "
+                            span.meta { "(" (c.summary.clone().unwrap_or_else(|| c.declaration.clone())) ")" } ": "
+                            @match (c.status, &c.since) {
+                                (ConsentStatus::Given, None) => { "you agreed when you signed up." }
+                                (ConsentStatus::Given, Some(at)) => { "you agreed on " (wording::date(at)) "." }
+                                (ConsentStatus::Withdrawn, Some(at)) => { "you withdrew consent on " (wording::date(at)) "." }
+                                (_, _) => { "you have not agreed." }
+                            }
                         }
                         form method="post" action="/me/preferences" {
-                            input type="hidden" name="purpose" value=(key);
-                            @if s.given {
+                            input type="hidden" name="purpose" value=(c.purpose);
+                            @if c.status == ConsentStatus::Given {
                                 input type="hidden" name="action" value="withdraw";
                                 button type="submit" { "Withdraw consent for " (label) }
                             } @else {
@@ -240,13 +191,13 @@ fn render<S: custody_store::Store>(
                 li {
                     span {
                         strong { "Objection to direct marketing" } ": "
-                        @match &objected {
-                            Some(since) => { "you objected (" (since) "). Nobody may use your data to market to you." }
+                        @match &standing.objected_since {
+                            Some(since) => { "you objected on " (wording::date(since)) ". Nobody may use your data to market to you." }
                             None => { "you have not objected." }
                         }
                     }
                     form method="post" action="/me/preferences" {
-                        @if objected.is_some() {
+                        @if standing.objected_since.is_some() {
                             input type="hidden" name="action" value="withdraw-objection";
                             button.secondary type="submit" { "Withdraw my objection" }
                         } @else {

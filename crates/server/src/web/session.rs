@@ -1,9 +1,12 @@
 //! Signing in and out of the web pages, and the layer that authorises every
 //! page. The credential is the same as the API's (an access code or an API
-//! key); the sign-in form checks it and puts it in a cookie that scripts
-//! cannot read (HttpOnly) and other sites cannot send (SameSite=Strict), and
-//! every page checks it again, so a revoked key stops at once. Forms that
-//! change something also refuse requests another site started.
+//! key); the sign-in form checks it and puts it in a session cookie that
+//! scripts cannot read (HttpOnly), other sites cannot send (SameSite=Strict)
+//! and nobody can forge or prolong: it carries its expiry and a MAC under
+//! the server's session key (kept in the store's settings, so every server
+//! on one database accepts it). Every page checks the credential again, so a
+//! revoked key stops working as it does on the API. Forms that change
+//! something also refuse requests another site started.
 
 use axum::extract::{ConnectInfo, Query, RawPathParams, Request, State};
 use axum::http::header::{COOKIE, HOST, LOCATION, ORIGIN, SET_COOKIE};
@@ -12,8 +15,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use base64::prelude::{Engine as _, BASE64_URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
 use maud::html;
 use serde::Deserialize;
+use sha2::Sha256;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use crate::auth::{allowed, client_ip, path_org, Access, Principal};
@@ -22,10 +27,51 @@ use crate::web::layout::{self, PageError};
 
 const COOKIE_NAME: &str = "custody";
 /// A signed-in browser is asked again after eight hours.
-const MAX_AGE: u64 = 8 * 3600;
+const MAX_AGE: i64 = 8 * 3600;
+/// What the MAC covers, after this label: the expiry and the credential.
+const LABEL: &[u8] = b"custody web session v1";
 
-/// The credential in the request's cookie, if any.
-fn credential(headers: &HeaderMap) -> Option<String> {
+fn mac(key: &[u8; 32], expires: i64, token: &str) -> Hmac<Sha256> {
+    let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    m.update(LABEL);
+    m.update(&expires.to_be_bytes());
+    m.update(token.as_bytes());
+    m
+}
+
+/// The cookie's value: `v1.<expiry>.<credential>.<mac>`, base64url.
+fn seal(key: &[u8; 32], token: &str, now: i64) -> String {
+    let expires = now + MAX_AGE;
+    let tag = mac(key, expires, token).finalize().into_bytes();
+    format!(
+        "v1.{expires}.{}.{}",
+        BASE64_URL_SAFE_NO_PAD.encode(token),
+        BASE64_URL_SAFE_NO_PAD.encode(tag)
+    )
+}
+
+/// The credential a cookie value carries, if its MAC holds and it has not
+/// expired.
+fn open(key: &[u8; 32], value: &str, now: i64) -> Option<String> {
+    let mut parts = value.split('.');
+    let (Some("v1"), Some(expires), Some(token), Some(tag), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let expires: i64 = expires.parse().ok()?;
+    let token = String::from_utf8(BASE64_URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+    let tag = BASE64_URL_SAFE_NO_PAD.decode(tag).ok()?;
+    mac(key, expires, &token).verify_slice(&tag).ok()?;
+    (now < expires).then_some(token)
+}
+
+/// The raw value of the session cookie, if the request has one.
+fn cookie(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -33,17 +79,15 @@ fn credential(headers: &HeaderMap) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
         .find(|(name, _)| *name == COOKIE_NAME)
-        .and_then(|(_, v)| BASE64_URL_SAFE_NO_PAD.decode(v).ok())
-        .and_then(|v| String::from_utf8(v).ok())
+        .map(|(_, v)| v)
 }
 
-fn set_cookie(token: &str, secure: bool) -> HeaderValue {
+fn set_cookie(value: &str, secure: bool) -> HeaderValue {
     let v = format!(
-        "{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={MAX_AGE}{}",
-        BASE64_URL_SAFE_NO_PAD.encode(token),
+        "{COOKIE_NAME}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={MAX_AGE}{}",
         if secure { "; Secure" } else { "" }
     );
-    HeaderValue::from_str(&v).expect("base64 is a valid header value")
+    HeaderValue::from_str(&v).expect("base64url and digits are a valid header value")
 }
 
 fn clear_cookie() -> HeaderValue {
@@ -71,8 +115,14 @@ fn same_origin(headers: &HeaderMap) -> bool {
 }
 
 /// A local path to go back to after signing in; anything else is dropped.
+/// Only printable ASCII: browsers drop tabs and newlines from a Location, so
+/// `/\t/evil.example` would leave this server.
 fn local(next: Option<&str>) -> Option<&str> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+    })
 }
 
 fn see_other(to: &str) -> Response {
@@ -114,38 +164,50 @@ pub async fn authorize<S: Backend>(
         )
         .into_response();
     }
-    let token = credential(req.headers());
+    let now = chrono::Utc::now().timestamp();
+    let present = cookie(req.headers()).is_some();
+    let token = cookie(req.headers()).and_then(|v| open(state.session_key(), v, now));
+    let ip = client_ip(&req);
     if access == Access::Public {
         // Open to anyone: a signed-in browser sees its navigation; a cookie
-        // that no longer signs in is dropped, not refused.
+        // that no longer signs in is dropped, not refused (but counts as a
+        // failure, like any credential that does not authenticate).
         let who = match token {
-            Some(t) => state.authenticate(t).await.ok().flatten(),
-            None => None,
+            Some(t) if state.limiter().blocked(ip).is_none() => {
+                state.authenticate(t).await.ok().flatten()
+            }
+            _ => None,
         };
-        let stale = who.is_none() && credential(req.headers()).is_some();
+        if present && who.is_none() {
+            state.limiter().failed(ip);
+        }
         req.extensions_mut()
-            .insert(who.unwrap_or(Principal::Anonymous));
+            .insert(who.clone().unwrap_or(Principal::Anonymous));
         let mut res = next.run(req).await;
-        if stale {
-            res.headers_mut().append(SET_COOKIE, clear_cookie());
+        // Dropped, unless the page just set a new one (signing in again).
+        if present && who.is_none() && !res.headers().contains_key(SET_COOKIE) {
+            res.headers_mut().insert(SET_COOKIE, clear_cookie());
         }
         return res;
     }
-    let ip = client_ip(&req);
-    let Some(token) = token else {
+    if !present {
         return see_other(&format!(
             "/?next={}",
             form_urlencoded::byte_serialize(req.uri().path().as_bytes()).collect::<String>()
         ));
-    };
+    }
     if let Some(wait) = state.limiter().blocked(ip) {
         return PageError::too_many(wait).into_response();
     }
-    let who = match state.authenticate(token).await {
+    let who = match token {
+        Some(t) => state.authenticate(t).await,
+        None => Ok(None),
+    };
+    let who = match who {
         Ok(Some(p)) => p,
         Ok(None) => {
             state.limiter().failed(ip);
-            // Revoked or expired: sign out and start again.
+            // Forged, expired or revoked: sign out and start again.
             let mut res = see_other("/?expired=1");
             res.headers_mut().insert(SET_COOKIE, clear_cookie());
             return res;
@@ -266,8 +328,9 @@ pub async fn sign_in<S: Backend>(
         .map(String::from)
         .unwrap_or_else(|| home(&who));
     let mut res = see_other(&to);
+    let value = seal(st.session_key(), &token, chrono::Utc::now().timestamp());
     res.headers_mut()
-        .insert(SET_COOKIE, set_cookie(&token, st.config().secure_cookies));
+        .insert(SET_COOKIE, set_cookie(&value, st.config().secure_cookies));
     res
 }
 
@@ -284,10 +347,41 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(local(Some("/orgs/a")), Some("/orgs/a"));
+        assert_eq!(local(Some("/orgs/a?x=1&y=2")), Some("/orgs/a?x=1&y=2"));
         assert_eq!(local(Some("//evil.example/")), None);
         assert_eq!(local(Some("https://evil.example/")), None);
         assert_eq!(local(Some("/\\evil.example")), None);
+        assert_eq!(local(Some("/\t/evil.example")), None);
+        assert_eq!(local(Some("/\n/evil.example")), None);
+        assert_eq!(local(Some("/ /evil.example")), None);
         assert_eq!(local(None), None);
+    }
+
+    #[test]
+    fn a_session_cookie_opens_with_its_key_until_it_expires() {
+        let key = [7u8; 32];
+        let value = seal(&key, "ck_abc_def", 1_000);
+        assert_eq!(open(&key, &value, 1_001).as_deref(), Some("ck_abc_def"));
+        assert_eq!(open(&key, &value, 1_000 + MAX_AGE), None, "expired");
+        assert_eq!(
+            open(&[8u8; 32], &value, 1_001),
+            None,
+            "another server's key"
+        );
+        // Prolonging it breaks the MAC.
+        let later = value.replacen(&format!("v1.{}.", 1_000 + MAX_AGE), "v1.99999999999.", 1);
+        assert_ne!(later, value);
+        assert_eq!(open(&key, &later, 1_001), None);
+        // Another credential under the same MAC, likewise.
+        let parts: Vec<&str> = value.split('.').collect();
+        let swapped = format!(
+            "v1.{}.{}.{}",
+            parts[1],
+            BASE64_URL_SAFE_NO_PAD.encode("ck_other"),
+            parts[3]
+        );
+        assert_eq!(open(&key, &swapped, 1_001), None);
+        assert_eq!(open(&key, "garbage", 1_001), None);
     }
 
     #[test]
@@ -306,19 +400,18 @@ mod tests {
     }
 
     #[test]
-    fn the_cookie_gives_back_the_credential() {
+    fn the_cookie_is_read_from_among_others_and_set_http_only() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("other=1; custody=v1.2.abc.def"),
+        );
+        assert_eq!(cookie(&h), Some("v1.2.abc.def"));
+        let set = set_cookie("v1.2.abc.def", false);
+        assert!(set.to_str().unwrap().contains("HttpOnly; SameSite=Strict"));
         assert!(set_cookie("x", true)
             .to_str()
             .unwrap()
             .ends_with("; Secure"));
-        let set = set_cookie("ED1.abc+/=", false);
-        let value = set.to_str().unwrap().split(';').next().unwrap().to_string();
-        let mut h = HeaderMap::new();
-        h.insert(
-            COOKIE,
-            HeaderValue::from_str(&format!("other=1; {value}")).unwrap(),
-        );
-        assert_eq!(credential(&h).as_deref(), Some("ED1.abc+/="));
-        assert!(set.to_str().unwrap().contains("HttpOnly; SameSite=Strict"));
     }
 }

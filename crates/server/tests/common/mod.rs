@@ -241,27 +241,24 @@ impl Sandbox {
         self.send(req).await
     }
 
-    /// A browser's request for a page: the credential in the sign-in
-    /// cookie, a form body for a POST, and the headers a browser sends
-    /// (`origin` None: a same-origin navigation with no Origin header).
+    /// A browser's request for a page: `cookie` the session cookie's value
+    /// (from [`sign_in`](Self::sign_in)), a form body for a POST, and the
+    /// headers a browser sends (`origin` None: a same-origin navigation
+    /// with no Origin header).
     pub async fn page(
         &self,
         method: &str,
         path: &str,
-        token: Option<&str>,
+        cookie: Option<&str>,
         form: Option<&str>,
         origin: Option<&str>,
     ) -> Reply {
-        use base64::prelude::{Engine as _, BASE64_URL_SAFE_NO_PAD};
         let mut b = Request::builder()
             .method(method)
             .uri(path)
             .header("host", "custody.test");
-        if let Some(t) = token {
-            b = b.header(
-                "cookie",
-                format!("custody={}", BASE64_URL_SAFE_NO_PAD.encode(t)),
-            );
+        if let Some(c) = cookie {
+            b = b.header("cookie", format!("custody={c}"));
         }
         if let Some(o) = origin {
             b = b.header("origin", o);
@@ -274,6 +271,33 @@ impl Sandbox {
             None => b.body(Body::empty()).unwrap(),
         };
         self.send(req).await
+    }
+
+    /// Signs in to the web pages with an API key or an access code; the
+    /// session cookie's value. A credential that does not sign in gets a
+    /// well-formed cookie no server made.
+    pub async fn sign_in(&self, token: &str) -> String {
+        let field = if token.starts_with("ck_") {
+            "key"
+        } else {
+            "code"
+        };
+        let form = format!("{field}={token}");
+        let r = self.page("POST", "/session", None, Some(&form), None).await;
+        match r.headers.get("set-cookie") {
+            Some(v) => {
+                let v = v.to_str().unwrap();
+                v.strip_prefix("custody=")
+                    .unwrap()
+                    .split(';')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            }
+            None => {
+                "v1.99999999999.Y2tfbm9ib2R5.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into()
+            }
+        }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
