@@ -329,6 +329,13 @@ async fn the_emmas_diary_case_in_a_browser() {
     .to_string();
     let (_server, base) = start_server(dir);
     let (_driver, driver) = start_driver(&driver_path);
+    // A checkpoint an investigator keeps before anything below happens.
+    let kept = reqwest::get(format!("{base}/v1/log/checkpoint"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
 
     // A mother of 2017 (the demo's first): her page, with her code and
     // nothing else, shows the political disclosure custody refused.
@@ -556,7 +563,62 @@ async fn the_emmas_diary_case_in_a_browser() {
     accessible(&c, "the disclosure").await;
     shot(&c, "disclosure.png", 1280, 1500).await;
 
-    // The log: a consistency check between the first and the latest checkpoint.
+    // The log: the checkpoint kept at the start is contained, unchanged, in
+    // the log now; and two checkpoints custody signed agree.
+    open(&c, &format!("{base}/log")).await;
+    c.find(Locator::Id("kept"))
+        .await
+        .unwrap()
+        .send_keys(kept.trim_end())
+        .await
+        .unwrap();
+    click(
+        &c,
+        "//button[normalize-space()='Check against the log now']",
+    )
+    .await;
+    c.wait().for_element(Locator::Id("verdict")).await.unwrap();
+    let verdict = c
+        .find(Locator::Id("verdict"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(verdict.starts_with("Consistent."), "{verdict}");
+    assert!(
+        verdict.contains("under the checkpoint you kept"),
+        "{verdict}"
+    );
+    // A checkpoint with its root changed is not.
+    open(&c, &format!("{base}/log")).await;
+    let lines: Vec<&str> = kept.lines().collect();
+    let forged = format!(
+        "{}\n{}\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n{}",
+        lines[0],
+        lines[1],
+        lines[4..].join("\n")
+    );
+    c.find(Locator::Id("kept"))
+        .await
+        .unwrap()
+        .send_keys(&forged)
+        .await
+        .unwrap();
+    click(
+        &c,
+        "//button[normalize-space()='Check against the log now']",
+    )
+    .await;
+    c.wait().for_element(Locator::Id("verdict")).await.unwrap();
+    let verdict = c
+        .find(Locator::Id("verdict"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(verdict.starts_with("Not shown consistent."), "{verdict}");
     open(&c, &format!("{base}/log")).await;
     click(&c, "//button[normalize-space()='Check consistency']").await;
     c.wait().for_element(Locator::Id("verdict")).await.unwrap();

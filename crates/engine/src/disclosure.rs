@@ -225,9 +225,9 @@ impl<S: Store> Engine<S> {
 
     /// Up to `limit` refused decisions of disclosure `id` (which `org`
     /// made), with record ids above `after`, refused for `reason` if given.
-    /// Reads at most `limit` plus a few thousand decisions past the
-    /// refusals it skips, so a page is quick however few match; `scanned_to`
-    /// says where the next page starts when fewer than `limit` came back.
+    /// Reads at most `MAX_CHUNKS` chunks of `CHUNK` decisions (262,144), so
+    /// a page is quick however few match; `scanned_to` says where the next
+    /// page starts when there may be more.
     pub fn refused(
         &self,
         org: &str,
@@ -236,16 +236,16 @@ impl<S: Store> Engine<S> {
         after: Option<i64>,
         limit: usize,
     ) -> Result<RefusedPage> {
-        const SCAN: u64 = 4096;
-        const MAX_SCANNED: usize = 64;
+        const CHUNK: u64 = 4096;
+        const MAX_CHUNKS: usize = 64;
         self.disclosure_by(org, id)?;
         let mut page = RefusedPage {
             decisions: Vec::new(),
             scanned_to: None,
         };
         let mut after = after;
-        for _ in 0..MAX_SCANNED {
-            let rows = self.store.decisions_page(id, after, SCAN)?;
+        for _ in 0..MAX_CHUNKS {
+            let rows = self.store.decisions_page(id, after, CHUNK)?;
             let Some(last) = rows.last() else {
                 return Ok(page);
             };
@@ -274,7 +274,7 @@ impl<S: Store> Engine<S> {
                     return Ok(page);
                 }
             }
-            if (rows.len() as u64) < SCAN {
+            if (rows.len() as u64) < CHUNK {
                 return Ok(page);
             }
         }

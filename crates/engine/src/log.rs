@@ -124,13 +124,18 @@ impl<S: Store> Engine<S> {
     /// log's key: what a regulator asks to see the log was never rewritten
     /// between two dates.
     pub fn consistency_between(&self, old_size: u64, new_size: u64) -> Result<Consistency> {
-        let stored = |size: u64| -> Result<Checkpoint> {
-            let note = self.store.checkpoint_of_size(size)?.ok_or_else(|| {
-                Error::NotFound(format!("no checkpoint was signed for size {size}"))
-            })?;
-            open_checkpoint(&note, &self.signer.verifier())
-        };
-        self.prove_extends(&stored(old_size)?, &stored(new_size)?)
+        let (old, _) = self.signed_checkpoint(old_size)?;
+        let (new, _) = self.signed_checkpoint(new_size)?;
+        self.prove_extends(&old, &new)
+    }
+
+    /// The checkpoint signed for `size` entries, opened, and its note.
+    pub fn signed_checkpoint(&self, size: u64) -> Result<(Checkpoint, String)> {
+        let note = self
+            .store
+            .checkpoint_of_size(size)?
+            .ok_or_else(|| Error::NotFound(format!("no checkpoint was signed for size {size}")))?;
+        Ok((open_checkpoint(&note, &self.signer.verifier())?, note))
     }
 
     /// Every signed checkpoint's size and when it was signed, smallest first.

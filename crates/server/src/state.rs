@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use custody_engine::audit::Audit;
-use custody_engine::disclosure::{NamedShare, ShareReport};
+use custody_engine::disclosure::{NamedShare, ReasonCount, ShareReport};
 use custody_engine::keys::ApiKey;
 use custody_engine::Engine;
 use custody_store::Store;
@@ -82,6 +82,9 @@ struct KeyCache {
     keys: Mutex<HashMap<[u8; 32], (ApiKey, Instant)>>,
 }
 
+/// Disclosures whose refusals are kept counted; beyond, the cache starts again.
+const REFUSALS_KEPT: usize = 1024;
+
 /// At most this many keys are kept; beyond, the cache starts again.
 const KEY_CACHE_MAX: usize = 4096;
 
@@ -112,6 +115,8 @@ struct Shared<S: Backend> {
     audits: AuditCache,
     /// The MAC key of the web pages' session cookies.
     session_key: [u8; 32],
+    /// Refusals per reason, by disclosure.
+    refusals: Mutex<HashMap<i64, Arc<Vec<ReasonCount>>>>,
     config: Config,
 }
 
@@ -179,6 +184,7 @@ impl<S: Backend> AppState<S> {
                 limiter: FailureLimiter::new(config.auth_burst, config.auth_refill),
                 audits: AuditCache::default(),
                 session_key,
+                refusals: Mutex::default(),
                 config,
             }),
         })
@@ -235,20 +241,22 @@ impl<S: Backend> AppState<S> {
     }
 
     /// The audit of `org` (see `Engine::audit`), made again only when the
-    /// log has grown since the last one.
-    pub async fn audit(&self, org: String) -> Result<Arc<Audit>, Problem> {
+    /// log has grown since the last one; and the log size it was made at,
+    /// whose signed checkpoint a report cites.
+    pub async fn audit(&self, org: String) -> Result<(u64, Arc<Audit>), Problem> {
         let shared = self.shared.clone();
         self.read(move |e| {
             let size = e.store.log_size().map_err(custody_engine::Error::from)?;
-            if let Some((at, audit)) = shared
+            let cached = shared
                 .audits
                 .audits
                 .lock()
                 .map_err(|_| poisoned())?
                 .get(&org)
-            {
-                if *at == size {
-                    return Ok(audit.clone());
+                .cloned();
+            if let Some((at, audit)) = cached {
+                if at == size {
+                    return Ok((size, audit));
                 }
             }
             let audit = Arc::new(e.audit(&org, &custody_engine::Silent)?);
@@ -258,7 +266,28 @@ impl<S: Backend> AppState<S> {
                 .lock()
                 .map_err(|_| poisoned())?
                 .insert(org, (size, audit.clone()));
-            Ok(audit)
+            Ok((size, audit))
+        })
+        .await
+    }
+
+    /// How many of disclosure `id`'s records each reason refused. Kept once
+    /// counted: a disclosure's decisions never change.
+    pub async fn refusals(&self, org: String, id: i64) -> Result<Arc<Vec<ReasonCount>>, Problem> {
+        let shared = self.shared.clone();
+        self.read(move |e| {
+            // Asked every time: the disclosure must be `org`'s.
+            e.disclosure_by(&org, id)?;
+            if let Some(t) = shared.refusals.lock().map_err(|_| poisoned())?.get(&id) {
+                return Ok(t.clone());
+            }
+            let tally = Arc::new(e.refusals_by_reason(&org, id)?);
+            let mut cache = shared.refusals.lock().map_err(|_| poisoned())?;
+            if cache.len() >= REFUSALS_KEPT {
+                cache.clear();
+            }
+            cache.insert(id, tally.clone());
+            Ok(tally)
         })
         .await
     }

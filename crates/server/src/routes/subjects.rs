@@ -87,6 +87,6 @@ pub async fn audit<S: Backend>(
     State(st): State<AppState<S>>,
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Audit>, Problem> {
-    let audit = st.audit(org).await?;
+    let (_, audit) = st.audit(org).await?;
     Ok(Json(Arc::unwrap_or_clone(audit)))
 }

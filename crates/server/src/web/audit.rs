@@ -50,6 +50,7 @@ fn over_time(
 ) -> Chart {
     Chart {
         kind,
+        axis: "Month",
         labels: rows.keys().cloned().collect(),
         datasets: keys
             .iter()
@@ -61,17 +62,23 @@ fn over_time(
                     .collect(),
             })
             .collect(),
-        stacked: true,
+        // Side by side, not stacked: a record refused for two reasons (or
+        // sent for two purposes) counts under each, so a stack would add up
+        // to more records than there were.
+        stacked: false,
         horizontal: false,
     }
 }
 
 /// The audit's sections, shared by the page and the report.
+/// `link_all`: each disclosure links to its page (the regulator); else only
+/// the audited organisation's own do (another's would be refused).
 fn sections(
     org: &str,
     audit: &Audit,
     names: &HashMap<String, String>,
     vocab: &Vocabulary,
+    link_all: bool,
 ) -> Markup {
     let name = |id: &str| wording::org(names, id).to_string();
     // Tables are narrow (a phone, A4): organisations by the names people know.
@@ -79,6 +86,7 @@ fn sections(
 
     let wronged = Chart {
         kind: "bar",
+        axis: "Reason",
         labels: audit.reasons.iter().map(|r| r.id.to_string()).collect(),
         datasets: vec![Series {
             label: "People".into(),
@@ -112,6 +120,7 @@ fn sections(
     }
     let refused = Chart {
         kind: "bar",
+        axis: "Reason",
         labels: refusals.keys().map(|k| k.to_string()).collect(),
         datasets: vec![Series {
             label: "Records refused".into(),
@@ -209,7 +218,11 @@ fn sections(
                     tbody {
                         @for d in &audit.disclosures {
                             tr {
-                                td { a href={ "/orgs/" (d.from) "/disclosures/" (d.disclosure) } { (d.disclosure) } }
+                                td {
+                                    @if link_all || d.from == org {
+                                        a href={ "/orgs/" (d.from) "/disclosures/" (d.disclosure) } { (d.disclosure) }
+                                    } @else { (d.disclosure) }
+                                }
                                 td { (wording::date(&d.at)) }
                                 td { (known(&d.from)) }
                                 td { (known(&d.to)) @if let Some(b) = &d.on_behalf_of { " for " (known(b)) } }
@@ -232,7 +245,9 @@ pub async fn page<S: Backend>(
     Extension(who): Extension<Principal>,
     Path(org): Path<String>,
 ) -> Result<Response, PageError> {
-    let audit = st.audit(org.clone()).await?;
+    let (_, audit) = st.audit(org.clone()).await?;
+    let title = format!("Audit of {org}");
+    let link_all = matches!(&who, Principal::Key(k) if k.org.is_none());
     let body = st
         .read(move |e| {
             let o = e.org(&org)?;
@@ -245,11 +260,11 @@ pub async fn page<S: Backend>(
                     "checked again against the notice each person was shown and the choices they had made by then."
                 }
                 p.actions { a.button href={ "/orgs/" (org) "/audit/report" } { "Printable report" } }
-                (sections(&org, &audit, &names, &e.vocab))
+                (sections(&org, &audit, &names, &e.vocab, link_all))
             })
         })
         .await?;
-    Ok(layout::page("Audit", &who, body).into_response())
+    Ok(layout::page(&title, &who, body).into_response())
 }
 
 pub async fn report<S: Backend>(
@@ -257,7 +272,8 @@ pub async fn report<S: Backend>(
     Extension(who): Extension<Principal>,
     Path(org): Path<String>,
 ) -> Result<Response, PageError> {
-    let audit = st.audit(org.clone()).await?;
+    let (size, audit) = st.audit(org.clone()).await?;
+    let link_all = matches!(&who, Principal::Key(k) if k.org.is_none());
     let by = match &who {
         Principal::Key(k) => match &k.org {
             Some(o) => format!("a {} key of {o} ({})", k.role.as_str(), k.id),
@@ -268,7 +284,9 @@ pub async fn report<S: Backend>(
     let body = st
         .read(move |e| {
             let o = e.org(&org)?;
-            let (checkpoint, note) = e.latest()?;
+            // The checkpoint signed at the size the audit was made at: the
+            // figures rest on exactly that tree.
+            let (checkpoint, note) = e.signed_checkpoint(size)?;
             let names = wording::org_names(e)?;
             let now = chrono::Utc::now();
             Ok(html! {
@@ -284,7 +302,7 @@ pub async fn report<S: Backend>(
                     }
                     p.noprint { button type="button" data-print="" { "Print or save as PDF" } }
                 }
-                (sections(&org, &audit, &names, &e.vocab))
+                (sections(&org, &audit, &names, &e.vocab, link_all))
                 section.anchor aria-labelledby="anchor" {
                     h2 #anchor { "What this report rests on" }
                     p {

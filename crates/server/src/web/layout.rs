@@ -193,6 +193,10 @@ pub struct Chart {
     /// bar, line
     #[serde(rename = "type")]
     pub kind: &'static str,
+    /// What the labels are ("Reason", "Month"): the head of the table's
+    /// first column.
+    #[serde(skip)]
+    pub axis: &'static str,
     pub labels: Vec<String>,
     pub datasets: Vec<Series>,
     pub stacked: bool,
@@ -219,7 +223,7 @@ pub fn chart(id: &str, title: &str, chart: &Chart) -> Markup {
                 (scroll(html! {
                     table {
                         thead { tr {
-                            th scope="col" { "" }
+                            th scope="col" { (chart.axis) }
                             @for s in &chart.datasets { th scope="col" .num { (s.label) } }
                         } }
                         tbody {
@@ -266,6 +270,7 @@ mod tests {
     fn a_chart_carries_its_figures_as_a_table() {
         let c = Chart {
             kind: "bar",
+            axis: "Reason",
             labels: vec!["no-consent".into()],
             datasets: vec![Series {
                 label: "records".into(),

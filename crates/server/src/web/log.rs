@@ -17,6 +17,9 @@ pub struct Check {
     /// Sizes of two signed checkpoints to check one extends the other.
     old: Option<u64>,
     new: Option<u64>,
+    /// A checkpoint someone kept (the signed note), to check the log now
+    /// extends it.
+    kept: Option<String>,
 }
 
 /// At most this many points in the growth chart: a log signed under load
@@ -41,6 +44,7 @@ pub async fn page<S: Backend>(
             }
             let growth = Chart {
                 kind: "line",
+                axis: "Signed",
                 labels: points.iter().map(|(_, at)| at.format("%Y-%m-%d %H:%M").to_string()).collect(),
                 datasets: vec![Series {
                     label: "Entries".into(),
@@ -49,20 +53,30 @@ pub async fn page<S: Backend>(
                 stacked: false,
                 horizontal: false,
             };
-            let verdict: Option<Markup> = match (q.old, q.new) {
-                (Some(old), Some(new)) => Some(match e.consistency_between(old, new) {
-                    Ok(c) => html! {
-                        div.notice.good role="status" #verdict {
-                            p { strong { "Consistent." } " The log of " (num(c.to_size)) " entries contains, unchanged, "
-                                "the log of " (num(c.from_size)) " entries: nothing signed at the smaller size was rewritten or removed." }
-                            p.meta { "Checked with a consistency proof of " (c.proof.len()) " hashes (RFC 6962) against the two signed roots." }
-                        }
-                    },
-                    Err(err) => html! {
-                        div.notice.bad role="alert" #verdict {
-                            p { strong { "Not shown consistent." } " " (err.to_string()) }
-                        }
-                    },
+            let said = |c: custody_engine::log::Consistency, from: &str| html! {
+                div.notice.good role="status" #verdict {
+                    p { strong { "Consistent." } " The log of " (num(c.to_size)) " entries contains, unchanged, "
+                        "the log of " (num(c.from_size)) " entries " (from) ": nothing in it was rewritten or removed." }
+                    p.meta { "Checked with a consistency proof of " (c.proof.len()) " hashes (RFC 6962) against the two signed roots." }
+                }
+            };
+            let refused = |err: custody_engine::Error| html! {
+                div.notice.bad role="alert" #verdict {
+                    p { strong { "Not shown consistent." } " " (err.to_string()) }
+                }
+            };
+            let kept = q.kept.as_deref().map(str::trim).filter(|k| !k.is_empty());
+            let verdict: Option<Markup> = match (kept, q.old, q.new) {
+                // The strong check: against a checkpoint the asker kept, which
+                // custody cannot have rewritten since.
+                // (Browsers send a textarea's lines ended by CRLF.)
+                (Some(note), _, _) => Some(match e.consistency(&format!("{}\n", note.replace("\r\n", "\n"))) {
+                    Ok(c) => said(c, "under the checkpoint you kept"),
+                    Err(err) => refused(err),
+                }),
+                (None, Some(old), Some(new)) => Some(match e.consistency_between(old, new) {
+                    Ok(c) => said(c, "signed earlier"),
+                    Err(err) => refused(err),
                 }),
                 _ => None,
             };
@@ -89,9 +103,21 @@ pub async fn page<S: Backend>(
                 }
                 section aria-labelledby="check" {
                     h2 #check { "Check that the log was never rewritten" }
-                    p { "Give the sizes of two signed checkpoints (a checkpoint you kept, and a later one). "
-                        "custody proves the later tree contains the earlier one unchanged, and checks the proof here." }
                     @if let Some(v) = verdict { (v) }
+                    p { "Paste a checkpoint you kept (from this page, a receipt, or "
+                        code { "custody log checkpoint" } " on an earlier day). custody proves that the log now "
+                        "contains that tree unchanged, and the proof is checked here against both signed roots." }
+                    form method="get" action="/log#check" {
+                        label for="kept" { "A checkpoint you kept" }
+                        textarea #kept name="kept" rows="5" spellcheck="false" required
+                            aria-describedby="kept-help" { (kept.unwrap_or("")) }
+                        p #kept-help .help { "Four lines or more: the origin, the size, the root hash, a blank line, and the signature." }
+                        button type="submit" { "Check against the log now" }
+                    }
+                    h3 { "Between two checkpoints custody signed" }
+                    p { "Or give the sizes of two checkpoints custody signed and stored. This shows the stored "
+                        "checkpoints agree with each other; only a checkpoint kept outside custody shows the log "
+                        "was not rewritten and signed again." }
                     form.check method="get" action="/log#check" {
                         div {
                             label for="old" { "Older checkpoint size" }

@@ -49,6 +49,7 @@ pub async fn overview<S: Backend>(
     Extension(who): Extension<Principal>,
     Path(org): Path<String>,
 ) -> Result<Response, PageError> {
+    let title = format!("Organisation {org}");
     let body = st
         .read(move |e| {
             let render = || -> Result<Markup, PageError> {
@@ -118,7 +119,7 @@ pub async fn overview<S: Backend>(
             Ok(render())
         })
         .await??;
-    Ok(layout::page("Organisation", &who, body).into_response())
+    Ok(layout::page(&title, &who, body).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,8 +136,9 @@ fn text_diff(old: &str, new: &str) -> Markup {
             @for c in diff.iter_all_changes() {
                 @match c.tag() {
                     ChangeTag::Equal => (c.value()),
-                    ChangeTag::Delete => del { (c.value()) },
-                    ChangeTag::Insert => ins { (c.value()) },
+                    // Screen readers do not say ins and del: the words do.
+                    ChangeTag::Delete => del { span.visually-hidden { "[removed: " } (c.value()) span.visually-hidden { "]" } },
+                    ChangeTag::Insert => ins { span.visually-hidden { "[added: " } (c.value()) span.visually-hidden { "]" } },
                 }
             }
         }
@@ -149,6 +151,7 @@ pub async fn notice<S: Backend>(
     Path((org, version)): Path<(String, String)>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
+    let title = format!("Notice {version} of {org}");
     let body = st
         .read(move |e| {
             let render = || -> Result<Markup, PageError> {
@@ -239,7 +242,7 @@ pub async fn notice<S: Backend>(
             Ok(render())
         })
         .await??;
-    Ok(layout::page("Notice", &who, body).into_response())
+    Ok(layout::page(&title, &who, body).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -266,16 +269,18 @@ pub async fn disclosure<S: Backend>(
         })?),
         None => None,
     };
+    let title = format!("Disclosure {id} by {org}");
+    let tally = st.refusals(org.clone(), id).await?;
     let body = st
         .read(move |e| {
             let render = || -> Result<Markup, PageError> {
                 let d = e.disclosure_by(&org, id)?;
                 let names = wording::org_names(e)?;
-                let tally = e.refusals_by_reason(&org, id)?;
                 let refused = e.refused(&org, id, reason, q.after, REFUSED_PAGE)?;
                 let vocab = &e.vocab;
                 let chart = Chart {
                     kind: "bar",
+                    axis: "Reason",
                     labels: tally.iter().map(|r| r.id.to_string()).collect(),
                     datasets: vec![Series {
                         label: "Records refused".into(),
@@ -309,7 +314,7 @@ pub async fn disclosure<S: Backend>(
                             h2 #why { "Why records were refused" }
                             (layout::chart("refusals", "Records refused, by reason", &chart))
                             ul.reasons {
-                                @for r in &tally {
+                                @for r in tally.iter() {
                                     li {
                                         a href={ (base) "?reason=" (r.id) "#refused" } { strong { (num(r.records)) } " " code { (r.id) } }
                                         ": " (layout::reason(r.message, r.provisions))
@@ -326,7 +331,7 @@ pub async fn disclosure<S: Backend>(
                                 label for="reason" { "Show records refused for " }
                                 select #reason name="reason" {
                                     option value="" { "any reason" }
-                                    @for r in &tally {
+                                    @for r in tally.iter() {
                                         option value=(r.id) selected[reason.is_some_and(|x| x.id() == r.id)] { (r.id) }
                                     }
                                 }
@@ -343,6 +348,9 @@ pub async fn disclosure<S: Backend>(
                                     }
                                 }
                             }, "Refused records"))
+                            @if refused.decisions.is_empty() {
+                                p { "No more refused records" @if q.after.is_some() { " after record " (q.after.unwrap_or_default()) } "." }
+                            }
                             @if let Some(next) = refused.scanned_to {
                                 p {
                                     a href={ (base) "?after=" (next) @if let Some(r) = reason { "&reason=" (r.id()) } "#refused" } { "Next records" }
@@ -355,7 +363,7 @@ pub async fn disclosure<S: Backend>(
             Ok(render())
         })
         .await??;
-    Ok(layout::page("Disclosure", &who, body).into_response())
+    Ok(layout::page(&title, &who, body).into_response())
 }
 
 #[cfg(test)]
@@ -365,7 +373,7 @@ mod tests {
     #[test]
     fn a_text_diff_marks_what_was_added_and_removed() {
         let html = text_diff("share with companies", "share with the Labour Party").into_string();
-        assert!(html.contains("<del>companies</del>"), "{html}");
+        assert!(html.contains("[removed: </span>companies"), "{html}");
         assert!(html.contains("<ins>"), "{html}");
         assert!(html.contains("share with"));
     }

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION, X_CONTENT_TYPE_OPTIONS,
+};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
@@ -97,8 +99,9 @@ fn render<S: custody_store::Store>(
         h1 { "Where your data went" }
         p.lead {
             (collector) " collected your data on " (wording::date(&trace.collected_at)) ". "
-            "Since then it was asked for " (trace.disclosures.len()) " times; "
-            (refused) " of those were refused. Your reference with them is "
+            "Since then, passing it on was asked for or recorded "
+            (trace.disclosures.len()) @if trace.disclosures.len() == 1 { " time; " } @else { " times; " }
+            (refused) " of those " @if refused == 1 { "was" } @else { "were" } " refused. Your reference with them is "
             strong { (trace.subject) } "."
         }
         @if let Some(action) = changed.changed.as_deref().filter(|a| Change::parse(a, "x").is_ok()) {
@@ -370,7 +373,12 @@ pub async fn receipt<S: Backend>(
                 "None of your receipts is for that entry.",
             )
         })?;
-    let file = format!("attachment; filename=\"{subject}-{index}.tlog-proof\"");
+    // The reference is the collector's; keep only what is safe in a file name.
+    let safe: String = subject
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    let file = format!("attachment; filename=\"{safe}-{index}.tlog-proof\"");
     Ok((
         [
             (
@@ -381,6 +389,8 @@ pub async fn receipt<S: Backend>(
                 CONTENT_DISPOSITION,
                 HeaderValue::from_str(&file).unwrap_or(HeaderValue::from_static("attachment")),
             ),
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         ],
         found.receipt,
     )
