@@ -77,13 +77,15 @@ fn free_port() -> u16 {
 /// chromedriver on a free port, once it says it is ready.
 fn start_driver(path: &Path) -> (Killed, String) {
     let port = free_port();
-    let mut child = Command::new(path)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut child = Killed(
+        Command::new(path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut out = BufReader::new(child.0.stdout.take().unwrap());
     let mut line = String::new();
     loop {
         line.clear();
@@ -93,21 +95,23 @@ fn start_driver(path: &Path) -> (Killed, String) {
         );
         if line.contains("started successfully") {
             std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-            return (Killed(child), format!("http://127.0.0.1:{port}"));
+            return (child, format!("http://127.0.0.1:{port}"));
         }
     }
 }
 
 /// `custody serve` on an ephemeral port.
 fn start_server(dir: &Path) -> (Killed, String) {
-    let mut child = custody(dir)
-        .env("RUST_LOG", "warn")
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut child = Killed(
+        custody(dir)
+            .env("RUST_LOG", "warn")
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut err = BufReader::new(child.0.stderr.take().unwrap());
     let mut line = String::new();
     loop {
         line.clear();
@@ -118,7 +122,7 @@ fn start_server(dir: &Path) -> (Killed, String) {
         if let Some(rest) = line.trim().strip_prefix("custody serving on ") {
             let base = rest.to_string();
             std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-            return (Killed(child), base);
+            return (child, base);
         }
     }
 }
@@ -538,7 +542,7 @@ async fn the_emmas_diary_case_in_a_browser() {
     let raw = String::from_utf8_lossy(&pdf);
     let pages = raw
         .match_indices("/Type /Page")
-        .filter(|(i, m)| raw[i + m.len()..].chars().next() != Some('s'))
+        .filter(|(i, m)| !raw[i + m.len()..].starts_with('s'))
         .count();
     assert!(pages >= 1, "a PDF with no pages");
     eprintln!("report: {} bytes of PDF, {pages} pages", pdf.len());

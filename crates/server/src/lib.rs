@@ -51,7 +51,7 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
         r = r.route(route.path, handler);
     }
     r.merge(web::router(&state))
-        .fallback(|| async { Problem::new(Kind::NotFound, "no such route") })
+        .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             Problem::new(
                 Kind::MethodNotAllowed,
@@ -65,6 +65,21 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// No such route: a problem for a client, a page for a browser (one that
+/// asks for HTML).
+async fn not_found(headers: axum::http::HeaderMap) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let browser = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if browser {
+        web::not_found().into_response()
+    } else {
+        Problem::new(Kind::NotFound, "no such route").into_response()
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops taking

@@ -373,6 +373,31 @@ async fn signing_in_keeps_the_credential_where_scripts_cannot_read_it() {
     let set: Vec<_> = r.headers.get_all("set-cookie").iter().collect();
     assert_eq!(set.len(), 1, "signed in, not signed straight out: {set:?}");
     assert!(!set[0].to_str().unwrap().contains("Max-Age=0"));
+    // A page address that does not parse, or is no page, answers as a page.
+    let admin = sb.sign_in(&sb.keys.admin).await;
+    let r = sb
+        .page(
+            "GET",
+            "/orgs/emmas-diary/disclosures/abc",
+            Some(&admin),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.content_type.starts_with("text/html"),
+        "{}",
+        r.content_type
+    );
+    let req = axum::http::Request::builder()
+        .uri("/no/such/page")
+        .header("accept", "text/html,application/xhtml+xml")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let r = sb.send(req).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.text().contains("No such page"));
     // The files pages load need no credential at all.
     let r = sb
         .page("GET", "/assets/custody.css", None, None, None)

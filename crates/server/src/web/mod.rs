@@ -15,8 +15,10 @@ mod person;
 pub mod session;
 mod wording;
 
-use axum::http::Method;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{Method, StatusCode};
 use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use custody_engine::keys::KeyRole::Reader;
@@ -96,6 +98,33 @@ pub fn table<S: Backend>() -> Vec<Page<S>> {
     ]
 }
 
+/// The page for a path that is none of these.
+pub fn not_found() -> layout::PageError {
+    layout::PageError::new(
+        StatusCode::NOT_FOUND,
+        "No such page",
+        "There is no page at this address. Start again from the front page.",
+    )
+}
+
+/// A request a page could not read (a path, query or form that does not
+/// parse) answers as a page too, not as axum's plain text.
+async fn html_errors(res: Response) -> Response {
+    let plain = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !(res.status().is_client_error() && plain) {
+        return res;
+    }
+    let status = res.status();
+    let detail = axum::body::to_bytes(res.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    layout::PageError::new(status, "That address was not understood", &detail).into_response()
+}
+
 /// Every page of [`table`], each behind the page authorisation layer, and
 /// the static files pages load (public, and read without a credential).
 pub fn router<S: Backend>(state: &AppState<S>) -> Router<AppState<S>> {
@@ -107,5 +136,5 @@ pub fn router<S: Backend>(state: &AppState<S>) -> Router<AppState<S>> {
         ));
         r = r.route(p.path, handler);
     }
-    r
+    r.layer(axum::middleware::map_response(html_errors))
 }
