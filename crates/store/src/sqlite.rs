@@ -252,6 +252,28 @@ impl Bundles for SqliteStore {
     }
 }
 
+/// A subject's own record and its copies, from the two partial indexes
+/// that hold them (records_collected, records_copies_subject).
+fn held_sql() -> String {
+    format!(
+        "SELECT {RECORD_COLUMNS} FROM records WHERE org = ?1 AND subject = ?2 AND origin IS NULL
+         UNION ALL
+         SELECT {RECORD_COLUMNS} FROM records WHERE org = ?1 AND subject = ?2 AND origin IS NOT NULL
+         ORDER BY id"
+    )
+}
+
+/// [`held_sql`] with the facts of each record's collection (its own, or its
+/// origin's for a copy).
+const HELD_OF_SQL: &str =
+    "SELECT r.id, r.subject, o.id, o.notice, o.at, o.consented, o.collection, o.fields, r.received_via
+     FROM records r JOIN records o ON o.id = r.id
+     WHERE r.org = ?1 AND r.subject = ?2 AND r.origin IS NULL
+     UNION ALL
+     SELECT r.id, r.subject, o.id, o.notice, o.at, o.consented, o.collection, o.fields, r.received_via
+     FROM records r JOIN records o ON o.id = r.origin
+     WHERE r.org = ?1 AND r.subject = ?2 AND r.origin IS NOT NULL";
+
 impl Store for SqliteStore {
     fn begin(&mut self) -> Result<()> {
         // IMMEDIATE: take the write lock now, so reads and writes of one
@@ -496,9 +518,7 @@ impl Store for SqliteStore {
     }
 
     fn held(&self, org: &str, subject: &str) -> Result<Vec<RecordRow>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {RECORD_COLUMNS} FROM records WHERE org = ?1 AND subject = ?2 ORDER BY id"
-        ))?;
+        let mut stmt = self.conn.prepare(&held_sql())?;
         let rows = stmt
             .query_map([org, subject], record_from)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -615,13 +635,10 @@ impl Store for SqliteStore {
         subjects: &[&str],
         f: &mut dyn FnMut(&HeldRecord) -> Result<()>,
     ) -> Result<()> {
-        // A few subjects: one indexed lookup each (records_subject), then
-        // id order over them all.
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT r.id, r.subject, o.id, o.notice, o.at, o.consented, o.collection, o.fields, r.received_via
-             FROM records r JOIN records o ON o.id = IFNULL(r.origin, r.id)
-             WHERE r.org = ?1 AND r.subject = ?2",
-        )?;
+        // A few subjects: two indexed lookups each (the own record in
+        // records_collected, copies in records_copies_subject), then id
+        // order over them all.
+        let mut stmt = self.conn.prepare_cached(HELD_OF_SQL)?;
         type Row = (
             i64,
             String,
@@ -1068,6 +1085,46 @@ mod tests {
     }
 
     store_suite!(memory);
+
+    /// What SQLite plans for `sql`, one line per step.
+    fn plan(s: &SqliteStore, sql: &str) -> String {
+        let mut stmt = s
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        let rows = stmt
+            .query_map(["o", "s"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap();
+        rows.join("\n")
+    }
+
+    #[test]
+    fn a_subjects_records_are_found_by_index_without_a_full_one() {
+        // Migration 4 dropped records_subject: a collected record costs one
+        // (org, subject) B-tree insert, not two, and lookups by subject
+        // still never scan.
+        let s = SqliteStore::in_memory().unwrap();
+        let indexes: Vec<String> = s
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            !indexes.iter().any(|i| i == "records_subject"),
+            "{indexes:?}"
+        );
+        for sql in [held_sql(), HELD_OF_SQL.to_string()] {
+            let p = plan(&s, &sql);
+            assert!(p.contains("records_collected"), "{p}");
+            assert!(p.contains("records_copies_subject"), "{p}");
+            assert!(!p.contains("SCAN r") && !p.contains("SCAN records"), "{p}");
+        }
+    }
 
     #[test]
     fn migrates_and_reopens() {
