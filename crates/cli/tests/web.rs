@@ -224,6 +224,32 @@ async fn click(c: &Client, xpath: &str) {
         .unwrap();
 }
 
+/// The log page's verdict: on a checkpoint pasted in, or (None) on the
+/// first and the latest checkpoint custody signed.
+async fn log_check(c: &Client, base: &str, kept: Option<&str>) -> String {
+    open(c, &format!("{base}/log")).await;
+    let button = match kept {
+        Some(k) => {
+            c.find(Locator::Id("kept"))
+                .await
+                .unwrap()
+                .send_keys(k)
+                .await
+                .unwrap();
+            "Check against the log now"
+        }
+        None => "Check consistency",
+    };
+    click(c, &format!("//button[normalize-space()='{button}']")).await;
+    c.wait().for_element(Locator::Id("verdict")).await.unwrap();
+    c.find(Locator::Id("verdict"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// A disclosure of one mother by Emma's Diary, through the API, now.
 async fn disclose(
     base: &str,
@@ -568,34 +594,14 @@ async fn the_emmas_diary_case_in_a_browser() {
     shot(&c, "disclosure.png", 1280, 1500).await;
 
     // The log: the checkpoint kept at the start is contained, unchanged, in
-    // the log now; and two checkpoints custody signed agree.
-    open(&c, &format!("{base}/log")).await;
-    c.find(Locator::Id("kept"))
-        .await
-        .unwrap()
-        .send_keys(kept.trim_end())
-        .await
-        .unwrap();
-    click(
-        &c,
-        "//button[normalize-space()='Check against the log now']",
-    )
-    .await;
-    c.wait().for_element(Locator::Id("verdict")).await.unwrap();
-    let verdict = c
-        .find(Locator::Id("verdict"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // the log now; the same with its root changed is not; and two
+    // checkpoints custody signed agree.
+    let verdict = log_check(&c, &base, Some(kept.trim_end())).await;
     assert!(verdict.starts_with("Consistent."), "{verdict}");
     assert!(
         verdict.contains("under the checkpoint you kept"),
         "{verdict}"
     );
-    // A checkpoint with its root changed is not.
-    open(&c, &format!("{base}/log")).await;
     let lines: Vec<&str> = kept.lines().collect();
     let forged = format!(
         "{}\n{}\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n{}",
@@ -603,36 +609,9 @@ async fn the_emmas_diary_case_in_a_browser() {
         lines[1],
         lines[4..].join("\n")
     );
-    c.find(Locator::Id("kept"))
-        .await
-        .unwrap()
-        .send_keys(&forged)
-        .await
-        .unwrap();
-    click(
-        &c,
-        "//button[normalize-space()='Check against the log now']",
-    )
-    .await;
-    c.wait().for_element(Locator::Id("verdict")).await.unwrap();
-    let verdict = c
-        .find(Locator::Id("verdict"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let verdict = log_check(&c, &base, Some(&forged)).await;
     assert!(verdict.starts_with("Not shown consistent."), "{verdict}");
-    open(&c, &format!("{base}/log")).await;
-    click(&c, "//button[normalize-space()='Check consistency']").await;
-    c.wait().for_element(Locator::Id("verdict")).await.unwrap();
-    let verdict = c
-        .find(Locator::Id("verdict"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let verdict = log_check(&c, &base, None).await;
     assert!(verdict.starts_with("Consistent."), "{verdict}");
     accessible(&c, "the log").await;
     shot(&c, "log.png", 1280, 1400).await;

@@ -253,27 +253,20 @@ async fn a_form_sent_from_another_site_changes_nothing() {
     let code = who.last().unwrap().1.clone().unwrap();
     let cookie = sb.sign_in(&code).await;
     let before = sb.log_size();
-    let r = sb
-        .page(
+    let change_from = |origin: &'static str| {
+        sb.page(
             "POST",
             "/me/preferences",
             Some(&cookie),
             Some(CHANGE),
-            Some("https://evil.example"),
+            Some(origin),
         )
-        .await;
+    };
+    let r = change_from("https://evil.example").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     assert_eq!(sb.log_size(), before);
     // The same form from the server's own page is taken.
-    let r = sb
-        .page(
-            "POST",
-            "/me/preferences",
-            Some(&cookie),
-            Some(CHANGE),
-            Some("http://custody.test"),
-        )
-        .await;
+    let r = change_from("http://custody.test").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert!(
         r.headers["location"]
