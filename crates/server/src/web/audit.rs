@@ -15,10 +15,11 @@ use custody_engine::audit::Audit;
 use maud::{html, Markup};
 use serde::Serialize;
 
-use crate::auth::Principal;
+use crate::auth::{allowed, Access, Principal};
 use crate::state::{AppState, Backend};
 use crate::web::layout::{self, num, scroll, Chart, PageError, Series};
 use crate::web::wording;
+use custody_engine::keys::KeyRole;
 
 /// What `custody.js` draws with Cytoscape: who passed data to whom.
 #[derive(Debug, Serialize)]
@@ -71,14 +72,14 @@ fn over_time(
 }
 
 /// The audit's sections, shared by the page and the report.
-/// `link_all`: each disclosure links to its page (the regulator); else only
-/// the audited organisation's own do (another's would be refused).
+/// A disclosure links to its page where `viewer` may open it (the role
+/// matrix decides: the regulator every one, an organisation its own).
 fn sections(
     org: &str,
     audit: &Audit,
     names: &HashMap<String, String>,
     vocab: &Vocabulary,
-    link_all: bool,
+    viewer: &Principal,
 ) -> Markup {
     let name = |id: &str| wording::org(names, id).to_string();
     // Tables are narrow (a phone, A4): organisations by the names people know.
@@ -219,7 +220,7 @@ fn sections(
                         @for d in &audit.disclosures {
                             tr {
                                 td {
-                                    @if link_all || d.from == org {
+                                    @if allowed(Access::Org(KeyRole::Reader), viewer, Some(&d.from)) {
                                         a href={ "/orgs/" (d.from) "/disclosures/" (d.disclosure) } { (d.disclosure) }
                                     } @else { (d.disclosure) }
                                 }
@@ -247,7 +248,7 @@ pub async fn page<S: Backend>(
 ) -> Result<Response, PageError> {
     let (_, audit) = st.audit(org.clone()).await?;
     let title = format!("Audit of {org}");
-    let link_all = matches!(&who, Principal::Key(k) if k.org.is_none());
+    let viewer = who.clone();
     let body = st
         .read(move |e| {
             let o = e.org(&org)?;
@@ -260,7 +261,7 @@ pub async fn page<S: Backend>(
                     "checked again against the notice each person was shown and the choices they had made by then."
                 }
                 p.actions { a.button href={ "/orgs/" (org) "/audit/report" } { "Printable report" } }
-                (sections(&org, &audit, &names, &e.vocab, link_all))
+                (sections(&org, &audit, &names, &e.vocab, &viewer))
             })
         })
         .await?;
@@ -273,7 +274,7 @@ pub async fn report<S: Backend>(
     Path(org): Path<String>,
 ) -> Result<Response, PageError> {
     let (size, audit) = st.audit(org.clone()).await?;
-    let link_all = matches!(&who, Principal::Key(k) if k.org.is_none());
+    let viewer = who.clone();
     let by = match &who {
         Principal::Key(k) => match &k.org {
             Some(o) => format!("a {} key of {o} ({})", k.role.as_str(), k.id),
@@ -302,7 +303,7 @@ pub async fn report<S: Backend>(
                     }
                     p.noprint { button type="button" data-print="" { "Print or save as PDF" } }
                 }
-                (sections(&org, &audit, &names, &e.vocab, link_all))
+                (sections(&org, &audit, &names, &e.vocab, &viewer))
                 section.anchor aria-labelledby="anchor" {
                     h2 #anchor { "What this report rests on" }
                     p {

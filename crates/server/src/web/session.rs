@@ -165,8 +165,9 @@ pub async fn authorize<S: Backend>(
         .into_response();
     }
     let now = chrono::Utc::now().timestamp();
-    let present = cookie(req.headers()).is_some();
-    let token = cookie(req.headers()).and_then(|v| open(state.session_key(), v, now));
+    let raw = cookie(req.headers());
+    let present = raw.is_some();
+    let token = raw.and_then(|v| open(state.session_key(), v, now));
     let ip = client_ip(&req);
     if access == Access::Public {
         // Open to anyone: a signed-in browser sees its navigation; a cookie
