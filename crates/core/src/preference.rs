@@ -8,7 +8,7 @@ use crate::notice::{Notice, NoticeId};
 use crate::time::Instant;
 use crate::vocab::{TermId, Vocabulary};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "action", content = "purpose", rename_all = "kebab-case")]
 pub enum Preference {
     Give(TermId),

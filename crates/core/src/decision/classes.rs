@@ -1,18 +1,19 @@
 //! Deciding by class: records that share every input of the evaluator get
 //! one decision, computed once. A mailing list of millions falls into a few
 //! dozen classes (notice version, ticked boxes, how the holder received it,
-//! whether it was held yet and which retention periods have run out);
-//! records with their own consent or objection events are decided one by one.
+//! whether it was held yet and which retention periods have run out, and
+//! the consent and objection events that count at the request's time).
 
 use std::collections::HashMap;
 
 use crate::notice::NoticeId;
+use crate::preference::Preference;
 use crate::time::Instant;
 
 use super::{decide, Context, Decision, RecordFacts, Request};
 
-/// Everything an event-less record's decision depends on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Everything a record's decision depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Class {
     notice: NoticeId,
     consented: u64,
@@ -21,6 +22,9 @@ struct Class {
     not_held: bool,
     /// Bit i: declaration i's retention period has run out.
     expired: u64,
+    /// The events up to the request's time, in order: the evaluator reads
+    /// their order, preferences and notices, never their exact times.
+    events: Vec<(Preference, Option<NoticeId>)>,
 }
 
 /// A cache of decisions by class for one request. Decisions are exactly those
@@ -56,9 +60,6 @@ impl<'c> Classes<'c> {
     }
 
     pub fn decide(&mut self, facts: &RecordFacts) -> Decision {
-        if !facts.events.is_empty() {
-            return decide(self.ctx, self.req, facts);
-        }
         let collected = facts.collected_at.timestamp();
         let cutoffs = self.cutoffs(facts.notice);
         let expired = cutoffs
@@ -72,6 +73,12 @@ impl<'c> Classes<'c> {
             received: facts.received.map_or(0, |r| r as *const _ as usize),
             not_held: self.req.at < facts.collected_at,
             expired,
+            events: facts
+                .events
+                .iter()
+                .take_while(|e| e.at <= self.req.at)
+                .map(|e| (e.preference, e.notice))
+                .collect(),
         };
         if let Some(d) = self.decided.get(&class) {
             self.hits += 1;

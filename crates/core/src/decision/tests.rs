@@ -615,7 +615,7 @@ proptest! {
     fn deciding_by_class_matches_deciding_each_record(
         c in case(),
         retention in prop::collection::vec(prop::option::of((0u32..48, 0u32..40)), 4),
-        records in prop::collection::vec((0u64..8, 0..COLLECTED.len(), any::<bool>(), 0usize..3), 1..80),
+        records in prop::collection::vec((0u64..8, 0..COLLECTED.len(), 0usize..4, 0usize..3), 1..80),
     ) {
         let vocab = Vocabulary::embedded();
         let mut notice = build(&vocab, &c.decls);
@@ -627,18 +627,29 @@ proptest! {
         let req = request_of(&vocab, &c);
         let mut events = events_of(&vocab, &c);
         events.sort_by_key(|e| e.at);
+        // Records differ in their events: the case's, the same shifted so
+        // that some come after the request, and the same under the notice.
+        let later: Vec<PreferenceEvent> = events
+            .iter()
+            .map(|e| PreferenceEvent { at: e.at + chrono::Duration::days(40), ..*e })
+            .collect();
+        let shown: Vec<PreferenceEvent> = events
+            .iter()
+            .map(|e| PreferenceEvent { notice: Some(1), ..*e })
+            .collect();
+        let event_sets: [&[PreferenceEvent]; 4] = [&[], &events, &later, &shown];
         let term = |kind, name| vocab.resolve(kind, name).unwrap();
         let received = [
             Received { from: "b".into(), purposes: vec![term(TermKind::Purpose, "Marketing")], categories: vec![term(TermKind::DataCategory, "Name")] },
             Received { from: "b".into(), purposes: vec![term(TermKind::Purpose, "PoliticalCampaign")], categories: vec![term(TermKind::DataCategory, "PhysicalAddress")] },
         ];
         let mut classes = classes::Classes::new(&ctx, &req);
-        for (consented, at, with_events, via) in &records {
+        for (consented, at, which_events, via) in &records {
             let facts = RecordFacts {
                 collected_at: t(COLLECTED[*at]),
                 notice: 1,
                 consented: *consented,
-                events: if *with_events { &events } else { &[] },
+                events: event_sets[*which_events],
                 received: via.checked_sub(1).map(|i| &received[i]),
             };
             prop_assert_eq!(classes.decide(&facts), decide(&ctx, &req, &facts), "{:?}", facts.collected_at);
