@@ -190,6 +190,27 @@ impl Store for AnyStore {
         delegate!(self, s => s.for_each_held(org, f))
     }
 
+    fn for_each_held_after(
+        &self,
+        org: &str,
+        after: i64,
+        f: &mut dyn FnMut(&HeldRecord) -> Result<()>,
+    ) -> Result<()> {
+        delegate!(self, s => s.for_each_held_after(org, after, f))
+    }
+
+    fn for_each_preference_after(
+        &self,
+        after: i64,
+        f: &mut dyn FnMut(i64, &PreferenceRow) -> Result<()>,
+    ) -> Result<()> {
+        delegate!(self, s => s.for_each_preference_after(after, f))
+    }
+
+    fn holdings_marks(&self, org: &str) -> Result<HoldingsMarks> {
+        delegate!(self, s => s.holdings_marks(org))
+    }
+
     fn insert_disclosure(&mut self, d: &DisclosureRow) -> Result<i64> {
         delegate!(self, s => s.insert_disclosure(d))
     }

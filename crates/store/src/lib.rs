@@ -127,6 +127,15 @@ pub struct PreferenceRow {
     pub source: String,
 }
 
+/// The newest record an organisation holds and the newest preference event
+/// (anyone's), by id; 0 where there is none. Records and events are never
+/// changed or deleted, so a copy of everything up to these ids is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct HoldingsMarks {
+    pub records: i64,
+    pub events: i64,
+}
+
 /// A record an organisation holds, with the facts of its original collection.
 pub struct HeldRecord<'a> {
     pub id: i64,
@@ -308,6 +317,24 @@ pub trait Store {
 
     /// Every record `org` holds, in id order.
     fn for_each_held(&self, org: &str, f: &mut dyn FnMut(&HeldRecord) -> Result<()>) -> Result<()>;
+    /// Every record `org` holds with an id above `after`, in id order,
+    /// without its fields (`fields` is `[]`): what a snapshot of the
+    /// holdings reads to catch up.
+    fn for_each_held_after(
+        &self,
+        org: &str,
+        after: i64,
+        f: &mut dyn FnMut(&HeldRecord) -> Result<()>,
+    ) -> Result<()>;
+    /// Every preference event with an id above `after`, in id order, with
+    /// its id.
+    fn for_each_preference_after(
+        &self,
+        after: i64,
+        f: &mut dyn FnMut(i64, &PreferenceRow) -> Result<()>,
+    ) -> Result<()>;
+    /// How far a snapshot of `org`'s holdings must reach to be current.
+    fn holdings_marks(&self, org: &str) -> Result<HoldingsMarks>;
     /// The records `org` holds (its own or copies) whose subject is one of
     /// `subjects`, in id order: what a disclosure of a few named records
     /// reads instead of every record held.

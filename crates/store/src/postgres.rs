@@ -939,6 +939,61 @@ impl Store for PostgresStore {
         )
     }
 
+    fn for_each_held_after(
+        &self,
+        org: &str,
+        after: i64,
+        f: &mut dyn FnMut(&HeldRecord) -> Result<()>,
+    ) -> Result<()> {
+        self.walk(
+            "SELECT r.id, r.subject, o.id, o.notice, o.at, o.consented, o.collection, r.received_via
+             FROM records r JOIN records o ON o.id = COALESCE(r.origin, r.id)
+             WHERE r.org = $1 AND r.id > $2 ORDER BY r.id",
+            &[&org, &after],
+            10_000,
+            &mut |r| {
+                f(&HeldRecord {
+                    id: r.try_get(0)?,
+                    subject: r.try_get(1)?,
+                    origin: r.try_get(2)?,
+                    notice: r.try_get(3)?,
+                    collected_at: r.try_get(4)?,
+                    consented: r.try_get::<_, i64>(5)? as u64,
+                    collection: r.try_get(6)?,
+                    fields: "[]",
+                    received_via: r.try_get(7)?,
+                })
+            },
+        )
+    }
+
+    fn for_each_preference_after(
+        &self,
+        after: i64,
+        f: &mut dyn FnMut(i64, &PreferenceRow) -> Result<()>,
+    ) -> Result<()> {
+        self.walk(
+            &format!("SELECT {PREFERENCE_COLUMNS}, id FROM preferences WHERE id > $1 ORDER BY id"),
+            &[&after],
+            50_000,
+            &mut |r| f(r.try_get(6)?, &to_preference(r)?),
+        )
+    }
+
+    fn holdings_marks(&self, org: &str) -> Result<HoldingsMarks> {
+        let r = self
+            .query_opt(
+                "SELECT (SELECT COALESCE(max(id), 0) FROM records WHERE org = $1),
+                        (SELECT COALESCE(max(id), 0) FROM preferences)",
+                &[&org],
+            )?
+            .expect("a SELECT without FROM gives one row");
+        Ok(HoldingsMarks {
+            records: r.try_get(0)?,
+            events: r.try_get(1)?,
+        })
+    }
+
     fn for_each_held_of(
         &self,
         org: &str,

@@ -629,6 +629,64 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn for_each_held_after(
+        &self,
+        org: &str,
+        after: i64,
+        f: &mut dyn FnMut(&HeldRecord) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.subject, o.id, o.notice, o.at, o.consented, o.collection, r.received_via
+             FROM records r JOIN records o ON o.id = IFNULL(r.origin, r.id)
+             WHERE r.org = ?1 AND r.id > ?2 ORDER BY r.org, r.id",
+        )?;
+        let mut rows = stmt.query(params![org, after])?;
+        while let Some(r) = rows.next()? {
+            f(&HeldRecord {
+                id: r.get(0)?,
+                subject: r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?,
+                origin: r.get(2)?,
+                notice: r.get(3)?,
+                collected_at: r.get(4)?,
+                consented: r.get::<_, i64>(5)? as u64,
+                collection: r.get(6)?,
+                fields: "[]",
+                received_via: r.get(7)?,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn for_each_preference_after(
+        &self,
+        after: i64,
+        f: &mut dyn FnMut(i64, &PreferenceRow) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT record, at, action, purpose, notice, source, id FROM preferences
+             WHERE id > ?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query([after])?;
+        while let Some(r) = rows.next()? {
+            f(r.get(6)?, &preference_from(r)?)?;
+        }
+        Ok(())
+    }
+
+    fn holdings_marks(&self, org: &str) -> Result<HoldingsMarks> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT IFNULL(max(id), 0) FROM records WHERE org = ?1),
+                    (SELECT IFNULL(max(id), 0) FROM preferences)",
+            [org],
+            |r| {
+                Ok(HoldingsMarks {
+                    records: r.get(0)?,
+                    events: r.get(1)?,
+                })
+            },
+        )?)
+    }
+
     fn for_each_held_of(
         &self,
         org: &str,

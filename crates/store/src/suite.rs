@@ -35,6 +35,7 @@ macro_rules! store_suite {
             walks_may_read_the_store,
             for_each_held_walks_100k_records_in_id_order,
             held_of_named_subjects_and_their_preferences,
+            holdings_catch_up_from_their_marks,
         );
     };
     ($open:path; $($case:ident),* $(,)?) => {
@@ -780,4 +781,89 @@ pub(crate) fn held_of_named_subjects_and_their_preferences(s: &mut impl Raw) {
         assert_eq!(got, want);
     }
     assert!(s.preferences_of_records(&[]).unwrap().is_empty());
+}
+
+/// A snapshot catches up by id: the marks are the newest ids, and what lies
+/// above a mark is exactly what came after it, copies and events included.
+pub(crate) fn holdings_catch_up_from_their_marks(s: &mut impl Raw) {
+    let (nid, c) = collecting(s);
+    s.insert_org(&org("b")).unwrap();
+    assert_eq!(s.holdings_marks("a").unwrap(), HoldingsMarks::default());
+    let subjects = |s: &dyn Store, org: &str, after: i64| {
+        let mut out = vec![];
+        s.for_each_held_after(org, after, &mut |h| {
+            assert_eq!(h.fields, "[]");
+            out.push((h.id, h.origin, h.subject.to_string(), h.received_via));
+            Ok(())
+        })
+        .unwrap();
+        out
+    };
+    s.insert_records(
+        "a",
+        c,
+        nid,
+        &mut (0..3).map(|i| record(&format!("s{i}"))),
+        &mut |_, _| Ok(()),
+    )
+    .unwrap();
+    let first = s.holdings_marks("a").unwrap();
+    assert_eq!(subjects(s, "a", 0).len(), 3);
+    assert_eq!(first.records, subjects(s, "a", 0)[2].0);
+    s.insert_records(
+        "a",
+        c,
+        nid,
+        &mut (3..5).map(|i| record(&format!("s{i}"))),
+        &mut |_, _| Ok(()),
+    )
+    .unwrap();
+    let tail = subjects(s, "a", first.records);
+    assert_eq!(
+        tail.iter().map(|t| t.2.as_str()).collect::<Vec<_>>(),
+        ["s3", "s4"]
+    );
+    // A copy held by b: its own id, the origin's facts, the disclosure.
+    let d = s
+        .insert_disclosure(&DisclosureRow {
+            from_org: "a".into(),
+            to_org: "b".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let o1 = s.collected("a", "s1").unwrap().unwrap().id;
+    s.insert_copies("b", d, 20, &[(o1, "s1".into())]).unwrap();
+    let copies = subjects(s, "b", 0);
+    assert_eq!(copies.len(), 1);
+    assert_eq!((copies[0].1, copies[0].3), (o1, Some(d)));
+    assert_eq!(s.holdings_marks("b").unwrap().records, copies[0].0);
+    assert_eq!(subjects(s, "b", copies[0].0), vec![]);
+    // Events: ids rise, and those above a mark are the later ones.
+    let p = |record: i64, at: i64, action: &str| PreferenceRow {
+        record,
+        at,
+        action: action.into(),
+        purpose: None,
+        notice: None,
+        source: "s".into(),
+    };
+    s.insert_preferences(&[p(o1, 5, "object-direct-marketing")])
+        .unwrap();
+    let mark = s.holdings_marks("a").unwrap().events;
+    assert!(mark > 0);
+    s.insert_preferences(&[
+        p(o1, 3, "withdraw-objection"),
+        p(tail[0].0, 1, "object-direct-marketing"),
+    ])
+    .unwrap();
+    let mut later = vec![];
+    s.for_each_preference_after(mark, &mut |id, r| {
+        later.push((id, r.record, r.action.clone()));
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(later.len(), 2);
+    assert!(later[0].0 > mark && later[1].0 > later[0].0);
+    assert_eq!((later[0].1, later[1].1), (o1, tail[0].0));
+    assert_eq!(s.holdings_marks("b").unwrap().events, later[1].0);
 }
