@@ -18,6 +18,8 @@ use custody_core::vocab::TermKind;
 use custody_engine::collection::CollectSpec;
 use custody_engine::disclosure::{Selection, ShareSpec};
 use custody_engine::preferences::Change;
+use custody_engine::screen::ScreenSpec;
+use custody_engine::snapshot::SnapshotDir;
 use custody_engine::{signing_key, Engine};
 use custody_store::{AnyStore, Store};
 
@@ -29,9 +31,37 @@ pub(crate) struct Paths {
     /// A SQLite file's path or a PostgreSQL URL.
     db: String,
     key: PathBuf,
+    snapshots: Option<PathBuf>,
 }
 
 impl Paths {
+    /// Where the holdings snapshots live: as given, else beside a SQLite file.
+    fn snapshots(&self) -> Result<SnapshotDir> {
+        match (&self.snapshots, AnyStore::is_postgres(&self.db)) {
+            (Some(dir), _) => Ok(SnapshotDir::new(dir)),
+            (None, false) => Ok(SnapshotDir::new(
+                PathBuf::from(&self.db).with_extension("holdings"),
+            )),
+            (None, true) => bail!(
+                "with a PostgreSQL database, name a directory for the holdings snapshots with \
+                 --snapshots DIR (or CUSTODY_SNAPSHOTS)"
+            ),
+        }
+    }
+
+    /// After a bulk change to `org`'s holdings, brings its snapshot up to
+    /// date, so that the next screening reads it at once. The change has
+    /// landed whatever happens here, so a failure only warns.
+    fn keep_snapshot_current(&self, engine: &mut Engine<AnyStore>, org: &str) {
+        let Ok(dir) = self.snapshots() else { return };
+        if let Err(e) = dir.catch_up(&mut engine.store, org) {
+            eprintln!(
+                "warning: the holdings snapshot in {} is not up to date ({e}); `custody screen` will catch it up",
+                dir.path().display()
+            );
+        }
+    }
+
     pub(crate) fn open(&self) -> Result<Engine<AnyStore>> {
         self.open_with(None)
     }
@@ -90,6 +120,7 @@ fn run(cli: Cli) -> Result<()> {
     let paths = Paths {
         key,
         db: cli.db.clone(),
+        snapshots: cli.snapshots.clone(),
     };
     let db = PathBuf::from(&cli.db);
     match cli.command {
@@ -252,6 +283,7 @@ fn run(cli: Cli) -> Result<()> {
                 custody_engine::table::Format::Parquet => Bar::records(),
             };
             let c = engine.collect(&spec, &bar)?;
+            paths.keep_snapshot_current(&mut engine, &a.org);
             output::collected(&c, rejects.as_deref(), a.json);
             Ok(())
         }
@@ -276,6 +308,34 @@ fn run(cli: Cli) -> Result<()> {
             };
             let r = engine.share(&spec, &Bar::records())?;
             output::share(&r, a.json);
+            Ok(())
+        }
+        Command::Screen(a) => {
+            let mut engine = paths.open()?;
+            let snapshots = paths.snapshots()?;
+            let purposes: Vec<String> = a.purpose.iter().flat_map(|p| split_list(p)).collect();
+            let categories: Vec<String> = a.categories.iter().flat_map(|p| split_list(p)).collect();
+            let spec = ScreenSpec {
+                holder: &a.holder,
+                to: &a.to,
+                on_behalf_of: a.on_behalf_of.as_deref(),
+                purposes: &purposes,
+                categories: &categories,
+                basis: a.basis.as_deref(),
+                at: a.at.as_deref().map(parse_instant).transpose()?,
+                list: &a.list,
+                format: a.format,
+                subject_column: a.subject_column.as_deref(),
+                out: &a.out,
+                refused: &a.refused,
+                out_format: a.out_format,
+            };
+            let bar = match custody_engine::table::Format::of(&a.list, a.format) {
+                custody_engine::table::Format::Csv => Bar::bytes(),
+                custody_engine::table::Format::Parquet => Bar::records(),
+            };
+            let r = engine.screen(&spec, &snapshots, &bar)?;
+            output::screen(&r, a.json);
             Ok(())
         }
         Command::Trace { org, subject, json } => {
@@ -324,6 +384,7 @@ fn consent(paths: &Paths, a: ConsentArgs) -> Result<()> {
             bail!("give either a subject or --file, not both");
         }
         let n = engine.import_preferences(&a.org, file, at)?;
+        paths.keep_snapshot_current(&mut engine, &a.org);
         println!("recorded {n} preference events for {}", a.org);
         return Ok(());
     }

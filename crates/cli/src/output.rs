@@ -11,6 +11,7 @@ use custody_engine::audit::Audit;
 use custody_engine::collection::Collected;
 use custody_engine::disclosure::{ReasonCount, ShareReport};
 use custody_engine::history::Imported;
+use custody_engine::screen::ScreenReport;
 use custody_engine::trace::Trace;
 use serde::Serialize;
 use serde_json::json;
@@ -336,6 +337,60 @@ pub fn share(r: &ShareReport, as_json: bool) {
         r.columns_sent.join(", ")
     );
     println!("  refused -> {}", r.refused_file.as_deref().unwrap_or("-"));
+}
+
+pub fn screen(r: &ScreenReport, as_json: bool) {
+    if as_json {
+        return print_json(r);
+    }
+    println!(
+        "screened {} for {}{} for {} ({}), as at {}",
+        r.list,
+        r.to,
+        r.on_behalf_of
+            .as_ref()
+            .map(|o| format!(" on behalf of {o}"))
+            .unwrap_or_default(),
+        r.purposes.join(", "),
+        r.categories.join(", "),
+        r.at
+    );
+    println!(
+        "  against {}'s {} records and {} consent events (snapshot caught up {} records, {} events)",
+        r.holder,
+        num(r.snapshot.records as u64),
+        num(r.snapshot.events as u64),
+        num(r.snapshot.caught_up.records),
+        num(r.snapshot.caught_up.events)
+    );
+    println!(
+        "  rows {}   allowed {}   refused {}{}   ({} classes decided)",
+        num(r.rows),
+        num(r.allowed),
+        num(r.refused),
+        if r.not_held > 0 {
+            format!(" (not held: {})", num(r.not_held))
+        } else {
+            String::new()
+        },
+        r.classes
+    );
+    if !r.reasons.is_empty() {
+        println!("{}", reason_table(&r.reasons, "rows"));
+    }
+    println!(
+        "  allowed -> {} (columns: subject{})",
+        r.out,
+        r.columns_sent
+            .iter()
+            .map(|c| format!(", {c}"))
+            .collect::<String>()
+    );
+    if !r.columns_withheld.is_empty() {
+        println!("  never written: {}", r.columns_withheld.join(", "));
+    }
+    println!("  refused -> {}", r.refused_file);
+    println!("  nothing was recorded: `custody share` discloses and logs each decision");
 }
 
 pub fn trace(t: &Trace, as_json: bool) {

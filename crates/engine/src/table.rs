@@ -8,7 +8,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_array::builder::StringBuilder;
+use arrow_array::{ArrayRef, RecordBatch};
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -16,6 +17,8 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
+
+pub mod plain;
 
 use crate::{Error, Result};
 
@@ -229,7 +232,8 @@ pub enum RowWriter {
     Parquet {
         writer: ArrowWriter<File>,
         schema: Arc<Schema>,
-        columns: Vec<Vec<String>>,
+        columns: Vec<StringBuilder>,
+        rows: usize,
     },
 }
 
@@ -258,7 +262,8 @@ impl RowWriter {
                 Ok(RowWriter::Parquet {
                     writer,
                     schema,
-                    columns: vec![Vec::with_capacity(BATCH); header.len()],
+                    columns: header.iter().map(|_| StringBuilder::new()).collect(),
+                    rows: 0,
                 })
             }
         }
@@ -273,11 +278,12 @@ impl RowWriter {
             RowWriter::Csv(w) => w
                 .write_record(row)
                 .map_err(|e| Error::Invalid(e.to_string())),
-            RowWriter::Parquet { columns, .. } => {
+            RowWriter::Parquet { columns, rows, .. } => {
                 for (c, v) in columns.iter_mut().zip(row) {
-                    c.push(AsRef::<str>::as_ref(&v).to_string());
+                    c.append_value(AsRef::<str>::as_ref(&v));
                 }
-                if columns.first().is_some_and(|c| c.len() >= BATCH) {
+                *rows += 1;
+                if *rows >= BATCH {
                     self.flush_batch()?;
                 }
                 Ok(())
@@ -290,14 +296,16 @@ impl RowWriter {
             writer,
             schema,
             columns,
+            rows,
         } = self
         {
-            if columns.first().is_none_or(|c| c.is_empty()) {
+            if *rows == 0 {
                 return Ok(());
             }
+            *rows = 0;
             let arrays: Vec<ArrayRef> = columns
                 .iter_mut()
-                .map(|c| Arc::new(StringArray::from(std::mem::take(c))) as ArrayRef)
+                .map(|c| Arc::new(c.finish()) as ArrayRef)
                 .collect();
             let batch = RecordBatch::try_new(schema.clone(), arrays)
                 .map_err(|e| Error::Invalid(e.to_string()))?;

@@ -4,7 +4,7 @@
 //! whether it was held yet and which retention periods have run out, and
 //! the consent and objection events that count at the request's time).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::notice::NoticeId;
 use crate::preference::Preference;
@@ -32,10 +32,10 @@ struct Class {
 pub struct Classes<'c> {
     ctx: &'c Context<'c>,
     req: &'c Request,
-    decided: HashMap<Class, Decision>,
+    decided: FxHashMap<Class, Decision>,
     /// Per notice, per declaration: records collected before this instant (in
     /// Unix seconds) are past their retention at the request's time.
-    retention_cutoffs: HashMap<NoticeId, Vec<Option<i64>>>,
+    retention_cutoffs: FxHashMap<NoticeId, Vec<Option<i64>>>,
     pub hits: u64,
 }
 
@@ -44,8 +44,8 @@ impl<'c> Classes<'c> {
         Classes {
             ctx,
             req,
-            decided: HashMap::new(),
-            retention_cutoffs: HashMap::new(),
+            decided: FxHashMap::default(),
+            retention_cutoffs: FxHashMap::default(),
             hits: 0,
         }
     }
