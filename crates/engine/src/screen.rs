@@ -569,7 +569,7 @@ fn read_csv(
     let mut header = csv::Reader::from_reader(BufReader::new(&f));
     header.headers().map_err(|e| Error::csv(list, e))?;
     let mut offset = header.position().byte();
-    let mut line = header.position().line() + 1;
+    let mut line = header.position().line();
     drop(header);
     f.seek(SeekFrom::Start(offset)).map_err(io)?;
     let mut carry: Vec<u8> = Vec::new();

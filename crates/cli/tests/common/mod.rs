@@ -198,9 +198,12 @@ impl Sandbox {
             .current_dir(self.dir.path())
             .arg("--db")
             .arg(self.db_arg());
+        c.env_remove("CUSTODY_SNAPSHOTS");
         if self.postgres.is_some() {
-            // The key beside a SQLite file is the default; PostgreSQL needs it named.
+            // The key and the snapshots beside a SQLite file are the
+            // default; PostgreSQL needs them named.
             c.env("CUSTODY_SIGNING_KEY", self.key());
+            c.env("CUSTODY_SNAPSHOTS", self.path("holdings"));
         }
         c
     }
