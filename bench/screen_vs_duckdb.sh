@@ -3,18 +3,29 @@
 # screening the same mailing list (Emma's Diary to Labour, political campaign,
 # 2018-10-01, on consent) from the same files, alternating, RUNS times each.
 #
-# custody's time includes loading the consent state: a fresh database, the
-# notices, `collect` of the sign-ups and `consent --file` of both event files,
-# then `share`. DuckDB's time is one query over the files (bench/duckdb_screen.py).
-# The allowed sets are checked equal. DuckDB comes from PyPI into target/bench-venv.
+# Per size and format, the store is loaded once, as a collector's store is:
+# a fresh database, the notices, `collect` of the sign-ups and `consent --file`
+# of both event files (each keeps the holdings snapshot current). Its time is
+# reported apart. Then, alternating:
+#   custody: `custody screen` of the sign-ups file. Its time includes loading
+#            the consent state (the holdings snapshot, caught up with the
+#            store first), deciding every row with its reasons, and writing
+#            the allowed and refused sets in the list's format.
+#   duckdb:  one query joining the sign-ups to the latest re-consent events,
+#            writing the same two sets (bench/duckdb_screen.py): the whole
+#            process, and apart the query alone as timed inside it (without
+#            starting Python and importing duckdb).
+# The allowed sets are checked equal on every run. DuckDB comes from PyPI into
+# target/bench-venv. Times are wall-clock medians; memory is peak RSS.
 #
-# Usage: bench/screen_vs_duckdb.sh [RUNS] [SIZES...]    (default: 3 1065220)
-#   e.g. bench/screen_vs_duckdb.sh 3 1065220 10000000
-#   Cambridge Analytica scale, Parquet only (not in CI; about 60 GB of disk):
+# Usage: bench/screen_vs_duckdb.sh [RUNS] [SIZES...]    (default: 5 1065220)
+#   e.g. bench/screen_vs_duckdb.sh 5 1065220 10000000
+#   FORMATS=parquet to run one format (default: csv parquet).
+#   Cambridge Analytica scale (not in CI; about 60 GB of disk):
 #        FORMATS=parquet bench/screen_vs_duckdb.sh 1 87000000
-# custody's memory is the largest peak RSS of its steps.
+#   WORK=DIR keeps the data there (default: a temporary directory).
 set -euo pipefail
-runs=${1:-3}; shift || true
+runs=${1:-5}; shift || true
 sizes=("${@:-1065220}")
 [ ${#sizes[@]} -eq 0 ] && sizes=(1065220)
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,66 +34,65 @@ venv="$root/target/bench-venv"
 "$venv/bin/python" -c 'import duckdb' 2>/dev/null || "$venv/bin/pip" install -q duckdb
 cargo build --release --manifest-path "$root/Cargo.toml" -q
 bin="$root/target/release/custody"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-echo "duckdb $("$venv/bin/python" -c 'import duckdb; print(duckdb.__version__)'), custody $("$bin" --version)"
+if [ -n "${WORK:-}" ]; then work=$WORK; mkdir -p "$work"; else
+  work=$(mktemp -d); trap 'rm -rf "$work"' EXIT; fi
+echo "duckdb $("$venv/bin/python" -c 'import duckdb; print(duckdb.__version__)'), $("$bin" --version), $(nproc) cores"
 
-seconds() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# Runs a command under /usr/bin/time: prints "seconds peak-KiB".
+timed() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
 
-# Runs one custody step under /usr/bin/time, keeping the largest peak RSS seen.
-step() {
-  local m
-  m=$(/usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -1)
-  [ "$m" -gt "$peak" ] && peak=$m
-  return 0
-}
-
-custody_run() { # data fmt out -> prints "seconds share-seconds peak-rss-kib"
-  local data=$1 fmt=$2 out=$3 db="$3/c.db"
-  local start end s0 s1
-  peak=0
+ingest() { # data fmt db -> prints "seconds peak-KiB"
+  local data=$1 fmt=$2 db=$3 start peak=0 m
   start=$(date +%s.%N)
   "$bin" --db "$db" init --origin bench.invalid/screen >/dev/null 2>&1
   "$bin" --db "$db" org add emmas-diary --name "Emma's Diary" --role controller >/dev/null
   "$bin" --db "$db" org add labour --name "The Labour Party" --role campaign >/dev/null
   "$bin" --db "$db" notice publish emmas-diary "$data/notice-2017.toml" >/dev/null
   "$bin" --db "$db" notice publish emmas-diary "$data/notice-2018-05.toml" >/dev/null
-  step "$bin" --db "$db" collect emmas-diary "$data/signups.$fmt" --notice 2017 --mapping "$data/signups.mapping.toml"
-  step "$bin" --db "$db" consent emmas-diary --file "$data/preferences-2017.csv"
-  step "$bin" --db "$db" consent emmas-diary --file "$data/reconsents-2018.csv"
-  s0=$(date +%s.%N)
-  step "$bin" --db "$db" share emmas-diary --to labour --purpose PoliticalCampaign \
-      --categories Name,PhysicalAddress,PostalCode --basis consent --at 2018-10-01 \
-      --out "$out/allowed.$fmt" --refused "$out/refused.$fmt"
-  end=$(date +%s.%N)
-  echo "$(echo "$end - $start" | bc) $(echo "$end - $s0" | bc) $peak"
+  for step in "collect emmas-diary $data/signups.$fmt --notice 2017 --mapping $data/signups.mapping.toml" \
+              "consent emmas-diary --file $data/preferences-2017.csv" \
+              "consent emmas-diary --file $data/reconsents-2018.csv"; do
+    # shellcheck disable=SC2086
+    read -r _ m < <(timed "$bin" --db "$db" $step)
+    [ "$m" -gt "$peak" ] && peak=$m
+  done
+  echo "$(echo "$(date +%s.%N) - $start" | bc) $peak"
+}
+
+ids() { # file fmt -> the allowed subjects, sorted
+  if [ "$2" = csv ]; then cut -d, -f1 "$1" | tail -n +2 | sort
+  else "$venv/bin/python" -c "import duckdb; [print(r[0]) for r in duckdb.sql(\"select subject from read_parquet('$1') order by 1\").fetchall()]"; fi
 }
 
 for n in "${sizes[@]}"; do
   for fmt in ${FORMATS:-csv parquet}; do
-    data="$work/data-$n-$fmt"
-    "$bin" gen --subjects "$n" --out "$data" --format "$fmt" >/dev/null
-    c=(); s=(); d=(); cm=(); dm=()
+    data="$work/data-$n-$fmt" db="$work/store-$n-$fmt/c.db"
+    [ -f "$data/signups.$fmt" ] || "$bin" gen --subjects "$n" --out "$data" --format "$fmt" >/dev/null
+    rm -rf "$(dirname "$db")"; mkdir -p "$(dirname "$db")"
+    read -r load load_mem < <(ingest "$data" "$fmt" "$db")
+    echo "$n $fmt: store loaded in ${load}s (collect + 2 consent files, peak ${load_mem} KiB)"
+    c=(); d=(); dq=(); cm=(); dm=()
     for i in $(seq "$runs"); do
       rm -rf "$work/c" "$work/d"; mkdir -p "$work/c" "$work/d"
-      read -r total share mem < <(custody_run "$data" "$fmt" "$work/c")
-      c+=("$total"); s+=("$share"); cm+=("$mem")
-      read -r t m < <(seconds "$venv/bin/python" "$root/bench/duckdb_screen.py" "$data" "$fmt" "$work/d")
-      d+=("$t"); dm+=("$m")
-      # the same people allowed, each side
-      if [ "$fmt" = csv ]; then
-        cut -d, -f1 "$work/c/allowed.csv" | tail -n +2 | sort > "$work/c.ids"
-        cut -d, -f1 "$work/d/allowed.csv" | tail -n +2 | sort > "$work/d.ids"
-      else
-        "$venv/bin/python" -c "import duckdb,sys; [print(r[0]) for r in duckdb.sql(\"select subject from read_parquet('$work/c/allowed.parquet') order by 1\").fetchall()]" > "$work/c.ids"
-        "$venv/bin/python" -c "import duckdb,sys; [print(r[0]) for r in duckdb.sql(\"select subject from read_parquet('$work/d/allowed.parquet') order by 1\").fetchall()]" > "$work/d.ids"
-      fi
+      read -r t m < <(timed "$bin" --db "$db" screen emmas-diary "$data/signups.$fmt" \
+          --to labour --purpose PoliticalCampaign --categories Name,PhysicalAddress,PostalCode \
+          --basis consent --at 2018-10-01 --out "$work/c/allowed.$fmt" --refused "$work/c/refused.$fmt")
+      c+=("$t"); cm+=("$m")
+      # Waits for the process, so that time's file is written.
+      out=$(/usr/bin/time -f "%e %M" -o "$work/time" \
+          "$venv/bin/python" "$root/bench/duckdb_screen.py" "$data" "$fmt" "$work/d")
+      read -r _ _ q <<< "$out"
+      read -r t m < "$work/time"
+      d+=("$t"); dm+=("$m"); dq+=("$q")
+      ids "$work/c/allowed.$fmt" "$fmt" > "$work/c.ids"
+      ids "$work/d/allowed.$fmt" "$fmt" > "$work/d.ids"
       cmp -s "$work/c.ids" "$work/d.ids" || { echo "allowed sets differ ($n, $fmt)"; diff "$work/c.ids" "$work/d.ids" | head; exit 1; }
-      echo "$n $fmt run $i: custody ${total}s (share alone ${share}s, peak ${mem} KiB), duckdb ${t}s (${m} KiB), $(wc -l < "$work/c.ids") allowed on both"
+      echo "$n $fmt run $i: custody ${c[-1]}s (${cm[-1]} KiB), duckdb ${d[-1]}s (query alone ${dq[-1]}s, ${dm[-1]} KiB), $(wc -l < "$work/c.ids") allowed on both"
     done
-    mc=$(printf '%s\n' "${c[@]}" | median); ms=$(printf '%s\n' "${s[@]}" | median); md=$(printf '%s\n' "${d[@]}" | median)
+    mc=$(printf '%s\n' "${c[@]}" | median); md=$(printf '%s\n' "${d[@]}" | median)
+    mq=$(printf '%s\n' "${dq[@]}" | median)
     pc=$(printf '%s\n' "${cm[@]}" | sort -n | tail -1); pd=$(printf '%s\n' "${dm[@]}" | sort -n | tail -1)
-    echo "== $n records, $fmt: median custody ${mc}s (of which share ${ms}s), duckdb ${md}s; duckdb/custody = $(echo "scale=2; $md / $mc" | bc); peak RSS custody ${pc} KiB, duckdb ${pd} KiB"
+    echo "== $n records, $fmt: median custody ${mc}s, duckdb ${md}s (query alone ${mq}s); duckdb/custody = $(echo "scale=2; $md / $mc" | bc) (query alone: $(echo "scale=2; $mq / $mc" | bc)); peak RSS custody ${pc} KiB, duckdb ${pd} KiB"
   done
 done
