@@ -324,3 +324,49 @@ fn a_new_database_at_the_same_path_gets_a_fresh_snapshot() {
     assert_eq!(r["snapshot"]["records"], 7, "{r}");
     assert_eq!(r["not_held"], 0, "{r}");
 }
+
+/// A broker screens the copies it holds as it would share them onward:
+/// the terms it received them under travel with them.
+#[test]
+fn a_brokers_copies_are_screened_as_they_would_be_shared() {
+    let s = Sandbox::collected();
+    s.ok(&common::share_dm(&[
+        "--out",
+        "bought.csv",
+        "--refused",
+        "no.csv",
+    ]));
+    let onward: &[&str] = &[
+        "--to",
+        "labour",
+        "--purpose",
+        "PoliticalCampaign",
+        "--categories",
+        "Name,PostalCode",
+        "--at",
+        "2017-05-20",
+    ];
+    let r = s.json(&with(
+        &["screen", "experian", "signups.csv"],
+        onward,
+        &["--out", "a.csv", "--refused", "r.csv", "--json"],
+    ));
+    let held = s.csv_rows("bought.csv").len() as u64 - 1;
+    assert!(held > 0);
+    assert_eq!(r["not_held"].as_u64(), Some(6 - held), "{r}");
+    s.ok(&with(
+        &["share", "experian"],
+        onward,
+        &["--out", "d.csv", "--refused", "dr.csv"],
+    ));
+    let screened = reasons_by_subject(&s.read("r.csv"));
+    for (subject, reasons) in reasons_by_subject(&s.read("dr.csv")) {
+        assert_eq!(screened.get(&subject), Some(&reasons), "{subject}");
+    }
+    assert!(
+        screened
+            .values()
+            .any(|r| r.contains("onward-purpose-not-received")),
+        "{screened:?}"
+    );
+}

@@ -186,9 +186,24 @@ impl<S: Store> Engine<S> {
         let (header, total) = read_header(list, format)?;
 
         // Which column names whom, and which columns the request may send:
-        // a column is sent only if the holder collected it under a category
-        // the request covers.
-        let collections = self.store.collections(Some(&row.from_org))?;
+        // a column is sent only if it was collected (by the holder, or by
+        // whoever disclosed records to it) under a category the request
+        // covers.
+        let disclosures = self.store.disclosures(None)?;
+        let sources: Vec<&str> = std::iter::once(row.from_org.as_str())
+            .chain(
+                disclosures
+                    .iter()
+                    .filter(|d| d.to_org == row.from_org)
+                    .map(|d| d.from_org.as_str()),
+            )
+            .collect();
+        let collections: Vec<_> = self
+            .store
+            .collections(None)?
+            .into_iter()
+            .filter(|c| sources.contains(&c.org.as_str()))
+            .collect();
         let subject = match spec.subject_column {
             Some(s) => s.to_string(),
             None if header.iter().any(|h| h == "subject") => "subject".into(),
@@ -280,22 +295,16 @@ impl<S: Store> Engine<S> {
             let held = snapshots.load(&row.from_org, &self.vocab)?;
             let notices = all_notices(&self.store, &self.vocab)?;
             let mut received: FxHashMap<i64, Received> = FxHashMap::default();
-            for d in self.store.disclosures(None)? {
+            for d in &disclosures {
                 if d.to_org == row.from_org {
-                    received.insert(d.id, received_terms(&self.vocab, &d)?);
+                    received.insert(d.id, received_terms(&self.vocab, d)?);
                 }
             }
             // The evaluator takes every notice as known: check once here.
-            let mut last = None;
-            for &n in &held.notice {
-                if last != Some(n) {
-                    if !notices.contains_key(&n) {
-                        return Err(Error::Invalid(format!(
-                            "the holdings snapshot names notice {n}, which the store does not have"
-                        )));
-                    }
-                    last = Some(n);
-                }
+            if let Some(n) = held.notices().iter().find(|n| !notices.contains_key(n)) {
+                return Err(Error::Invalid(format!(
+                    "the holdings snapshot names notice {n}, which the store does not have"
+                )));
             }
             let (mut hint, mut found) = (0u32, Vec::new());
             let ctx = Context::new(&self.vocab, &notices);
@@ -321,14 +330,12 @@ impl<S: Store> Engine<S> {
                     let mut reasons = ReasonSet::EMPTY;
                     held.rows_of(who.as_bytes(), &mut hint, &mut found);
                     for &r in &found {
-                        let via = held.received_via[r as usize];
-                        let i = r as usize;
                         let facts = RecordFacts {
-                            collected_at: instant(held.collected_at[i]),
-                            notice: held.notice[i],
-                            consented: held.consented[i],
+                            collected_at: instant(held.collected_at(r)),
+                            notice: held.notice(r),
+                            consented: held.consented(r),
                             events: held.events_of(r),
-                            received: (via != 0).then(|| received.get(&via)).flatten(),
+                            received: held.received_via(r).and_then(|d| received.get(&d)),
                         };
                         reasons = reasons.union(classes.decide(&facts).reasons);
                     }

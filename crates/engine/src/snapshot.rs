@@ -44,6 +44,8 @@ const MANIFEST: &str = "manifest.json";
 const STORE_ID: &str = "holdings.store";
 /// Parts beyond this many are merged into one at the next catch-up.
 const MAX_PARTS: usize = 16;
+/// Rows per batch, written or read: memory stays bounded by a few batches.
+const PART_BATCH: usize = 1 << 20;
 
 /// Where the copies live: one directory per store.
 #[derive(Debug, Clone)]
@@ -74,17 +76,19 @@ pub struct CaughtUp {
     pub rebuilt: bool,
 }
 
-/// One organisation's holdings, in memory, found by subject.
+/// One organisation's holdings, in memory, found by subject: about 40
+/// bytes a record, so that 87 million fit in a few GiB.
 pub struct Held {
     subjects: Vec<u8>,
     /// Row i's subject is `subjects[ends[i - 1]..ends[i]]`.
     ends: Vec<u32>,
-    pub origin: Vec<i64>,
-    pub notice: Vec<i64>,
-    pub collected_at: Vec<i64>,
-    pub consented: Vec<u64>,
-    /// 0: collected by the holder itself.
-    pub received_via: Vec<i64>,
+    /// Per row, an index into `notices`: few notices, many records.
+    notice: Vec<u32>,
+    notices: Vec<i64>,
+    collected_at: Vec<i64>,
+    consented: Vec<u64>,
+    /// Rows that are copies, and the disclosure that delivered each.
+    received_via: FxHashMap<u32, i64>,
     /// Per row, its collection record's events: an index into `ranges`, or
     /// `NO_EVENTS`.
     event_range: Vec<u32>,
@@ -92,9 +96,6 @@ pub struct Held {
     /// Every event, grouped by collection record, each group in time order
     /// (ties in id order).
     events: Vec<PreferenceEvent>,
-    /// Every subject has one row: own records are unique per subject in the
-    /// store, and only copies can repeat one.
-    unique: bool,
     /// Rows by subject, built at the first lookup that needs it.
     index: OnceCell<Index>,
 }
@@ -117,6 +118,28 @@ impl Held {
         self.ends.is_empty()
     }
 
+    pub fn notice(&self, row: u32) -> i64 {
+        self.notices[self.notice[row as usize] as usize]
+    }
+
+    /// The notices the records were collected under.
+    pub fn notices(&self) -> &[i64] {
+        &self.notices
+    }
+
+    pub fn collected_at(&self, row: u32) -> i64 {
+        self.collected_at[row as usize]
+    }
+
+    pub fn consented(&self, row: u32) -> u64 {
+        self.consented[row as usize]
+    }
+
+    /// For a copy, the disclosure that delivered it.
+    pub fn received_via(&self, row: u32) -> Option<i64> {
+        self.received_via.get(&row).copied()
+    }
+
     pub fn subject(&self, row: u32) -> &[u8] {
         let i = row as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
@@ -128,7 +151,10 @@ impl Held {
     /// holder's own order, and then no hash lookup is needed.
     pub fn rows_of(&self, subject: &[u8], hint: &mut u32, out: &mut Vec<u32>) {
         out.clear();
-        if self.unique && (*hint as usize) < self.len() && self.subject(*hint) == subject {
+        // Own records are unique per subject in the store; only copies can
+        // repeat one, and then the index is always asked.
+        let unique = self.received_via.is_empty();
+        if unique && (*hint as usize) < self.len() && self.subject(*hint) == subject {
             out.push(*hint);
             *hint += 1;
             return;
@@ -183,8 +209,12 @@ impl Held {
     }
 
     /// Groups `events` (origin, event; in id order) by origin and points
-    /// each row at its group.
-    fn attach_events(&mut self, mut events: Vec<(i64, PreferenceEvent)>) -> Result<()> {
+    /// each row (whose collection record is `origin[row]`) at its group.
+    fn attach_events(
+        &mut self,
+        origin: &[i64],
+        mut events: Vec<(i64, PreferenceEvent)>,
+    ) -> Result<()> {
         // Stable: within a record, ties in time stay in id order.
         events.sort_by_key(|(origin, e)| (*origin, e.at));
         let mut groups: Vec<(i64, u32, u32)> = Vec::new();
@@ -200,8 +230,7 @@ impl Held {
         // Rows mostly come in origin order: walk both, and search only
         // where a row goes back.
         let (mut cursor, mut previous) = (0usize, i64::MIN);
-        self.event_range = self
-            .origin
+        self.event_range = origin
             .iter()
             .map(|&o| {
                 if o < previous {
@@ -272,14 +301,20 @@ impl SnapshotDir {
 
         let parts = manifest.orgs.entry(org.to_string()).or_default();
         if marks.records > parts.through {
+            let file = format!("records-{}-{}.parquet", file_safe(org), marks.records);
+            let mut part = PartFile::create(self, &file)?;
             let mut rows = RecordColumns::default();
             store.for_each_held_after(org, parts.through, &mut |h| {
                 rows.push(h);
+                done.records += 1;
+                if rows.subject.len() == PART_BATCH {
+                    part.write(std::mem::take(&mut rows).batch())
+                        .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+                }
                 Ok(())
             })?;
-            done.records = rows.subject.len() as u64;
-            let file = format!("records-{}-{}.parquet", file_safe(org), marks.records);
-            self.write_part(&file, rows.batch()?)?;
+            part.write(rows.batch())?;
+            part.finish()?;
             parts.files.push(file);
             parts.through = marks.records;
             if parts.files.len() > MAX_PARTS {
@@ -289,14 +324,20 @@ impl SnapshotDir {
         }
         let parts = &mut manifest.events;
         if marks.events > parts.through {
+            let file = format!("events-{}.parquet", marks.events);
+            let mut part = PartFile::create(self, &file)?;
             let mut rows = EventColumns::default();
             store.for_each_preference_after(parts.through, &mut |id, p| {
                 rows.push(id, p);
+                done.events += 1;
+                if rows.id.len() == PART_BATCH {
+                    part.write(std::mem::take(&mut rows).batch())
+                        .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+                }
                 Ok(())
             })?;
-            done.events = rows.id.len() as u64;
-            let file = format!("events-{}.parquet", marks.events);
-            self.write_part(&file, rows.batch()?)?;
+            part.write(rows.batch())?;
+            part.finish()?;
             parts.files.push(file);
             parts.through = marks.events;
             if parts.files.len() > MAX_PARTS {
@@ -313,31 +354,34 @@ impl SnapshotDir {
         let mut held = Held {
             subjects: Vec::new(),
             ends: Vec::new(),
-            origin: Vec::new(),
             notice: Vec::new(),
+            notices: Vec::new(),
             collected_at: Vec::new(),
             consented: Vec::new(),
-            received_via: Vec::new(),
+            received_via: FxHashMap::default(),
             event_range: Vec::new(),
             ranges: Vec::new(),
             events: Vec::new(),
-            unique: true,
             index: OnceCell::new(),
         };
         // The events decode on another core while the records do.
-        let events = std::thread::scope(|scope| -> Result<_> {
+        let (origin, events) = std::thread::scope(|scope| -> Result<_> {
             let events = scope.spawn(|| self.load_events(&manifest, vocab));
-            self.load_records(&manifest, org, &mut held)?;
-            events
+            let origin = self.load_records(&manifest, org, &mut held)?;
+            let events = events
                 .join()
-                .map_err(|_| Error::Invalid("loading the snapshot's events failed".into()))?
+                .map_err(|_| Error::Invalid("loading the snapshot's events failed".into()))??;
+            Ok((origin, events))
         })?;
-        held.unique = held.received_via.iter().all(|v| *v == 0);
-        held.attach_events(events)?;
+        held.attach_events(&origin, events)?;
         Ok(held)
     }
 
-    fn load_records(&self, manifest: &Manifest, org: &str, held: &mut Held) -> Result<()> {
+    /// Fills `held` with `org`'s records; returns each row's collection
+    /// record, which places its events.
+    fn load_records(&self, manifest: &Manifest, org: &str, held: &mut Held) -> Result<Vec<i64>> {
+        let mut origin = Vec::new();
+        let mut notice_ix: FxHashMap<i64, u32> = FxHashMap::default();
         for file in manifest
             .orgs
             .get(org)
@@ -345,6 +389,7 @@ impl SnapshotDir {
             .unwrap_or(&[])
         {
             for batch in self.read_part(file)? {
+                let batch = batch?;
                 let col = |name: &str| -> Result<&Int64Array> {
                     batch
                         .column_by_name(name)
@@ -355,25 +400,31 @@ impl SnapshotDir {
                     .column_by_name("subject")
                     .and_then(|c| c.as_string_opt::<i32>())
                     .ok_or_else(|| self.corrupt(file, "no string column `subject`"))?;
+                let first = held.len() as u32;
                 for s in subjects.iter() {
                     held.push_subject(s.unwrap_or("").as_bytes())?;
                 }
-                held.origin.extend(col("origin")?.values());
-                held.notice.extend(col("notice")?.values());
+                origin.extend(col("origin")?.values());
+                for &n in col("notice")?.values().iter() {
+                    let next = held.notices.len() as u32;
+                    let ix = *notice_ix.entry(n).or_insert(next);
+                    if ix == next {
+                        held.notices.push(n);
+                    }
+                    held.notice.push(ix);
+                }
                 held.collected_at.extend(col("collected_at")?.values());
                 held.consented
                     .extend(col("consented")?.values().iter().map(|c| *c as u64));
                 let via = col("received_via")?;
-                held.received_via.extend((0..via.len()).map(|i| {
-                    if via.is_null(i) {
-                        0
-                    } else {
-                        via.value(i)
+                for i in 0..via.len() {
+                    if !via.is_null(i) {
+                        held.received_via.insert(first + i as u32, via.value(i));
                     }
-                }));
+                }
             }
         }
-        Ok(())
+        Ok(origin)
     }
 
     /// Every event of the snapshot, with its collection record, in id order.
@@ -387,6 +438,7 @@ impl SnapshotDir {
         let mut events = Vec::new();
         for file in &manifest.events.files {
             for batch in self.read_part(file)? {
+                let batch = batch?;
                 let ints = |name: &str| -> Result<&Int64Array> {
                     batch
                         .column_by_name(name)
@@ -470,49 +522,28 @@ impl SnapshotDir {
         Ok(())
     }
 
-    fn write_part(&self, name: &str, batch: RecordBatch) -> Result<()> {
-        let mut failure = None;
-        self.write_atomically(name, |f| {
-            let props = WriterProperties::builder()
-                .set_compression(Compression::SNAPPY)
-                .build();
-            let result = ArrowWriter::try_new(f, batch.schema(), Some(props)).and_then(|mut w| {
-                w.write(&batch)?;
-                w.close().map(|_| ())
-            });
-            result.map_err(|e| {
-                failure = Some(e.to_string());
-                std::io::Error::other("parquet")
-            })
-        })
-        .map_err(|e| match failure.take() {
-            Some(m) => self.corrupt(name, &m),
-            None => e,
-        })
-    }
-
-    fn read_part(&self, name: &str) -> Result<Vec<RecordBatch>> {
+    /// The batches of part `name`, one at a time.
+    fn read_part<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> Result<impl Iterator<Item = Result<RecordBatch>> + 'a> {
         let path = self.dir.join(name);
         let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
-        ParquetRecordBatchReaderBuilder::try_new(f)
-            .and_then(|b| b.with_batch_size(1 << 20).build())
+        Ok(ParquetRecordBatchReaderBuilder::try_new(f)
+            .and_then(|b| b.with_batch_size(PART_BATCH).build())
             .map_err(|e| self.corrupt(name, &e.to_string()))?
-            .map(|b| b.map_err(|e| self.corrupt(name, &e.to_string())))
-            .collect()
+            .map(move |b| b.map_err(|e| self.corrupt(name, &e.to_string()))))
     }
 
-    /// Replaces `parts` by one file holding them all.
+    /// Replaces `parts` by one file holding them all, batch by batch.
     fn merge(&self, parts: &mut Parts, name: String) -> Result<()> {
-        let mut batches = Vec::new();
+        let mut merged = PartFile::create(self, &name)?;
         for f in &parts.files {
-            batches.extend(self.read_part(f)?);
+            for batch in self.read_part(f)? {
+                merged.write(batch?)?;
+            }
         }
-        let Some(first) = batches.first() else {
-            return Ok(());
-        };
-        let all =
-            arrow_select_concat(&first.schema(), &batches).map_err(|e| self.corrupt(&name, &e))?;
-        self.write_part(&name, all)?;
+        merged.finish()?;
         for f in std::mem::replace(&mut parts.files, vec![name]) {
             let _ = std::fs::remove_file(self.dir.join(f));
         }
@@ -527,11 +558,56 @@ impl SnapshotDir {
     }
 }
 
-fn arrow_select_concat(
-    schema: &Arc<Schema>,
-    batches: &[RecordBatch],
-) -> std::result::Result<RecordBatch, String> {
-    arrow_select::concat::concat_batches(schema, batches).map_err(|e| e.to_string())
+/// A part being written: batches go into a temporary file, which takes
+/// the part's name only when complete, so a part is never seen half-written.
+struct PartFile<'d> {
+    dir: &'d SnapshotDir,
+    name: String,
+    tmp: tempfile::NamedTempFile,
+    writer: Option<ArrowWriter<File>>,
+}
+
+impl<'d> PartFile<'d> {
+    fn create(dir: &'d SnapshotDir, name: &str) -> Result<PartFile<'d>> {
+        let tmp = tempfile::Builder::new()
+            .prefix(".custody-")
+            .tempfile_in(&dir.dir)
+            .map_err(|e| Error::io(&dir.dir, e))?;
+        Ok(PartFile {
+            dir,
+            name: name.to_string(),
+            tmp,
+            writer: None,
+        })
+    }
+
+    fn write(&mut self, batch: RecordBatch) -> Result<()> {
+        let bad = |e: parquet::errors::ParquetError| self.dir.corrupt(&self.name, &e.to_string());
+        if self.writer.is_none() {
+            let f = self
+                .tmp
+                .reopen()
+                .map_err(|e| Error::io(self.tmp.path(), e))?;
+            let props = WriterProperties::builder()
+                .set_compression(Compression::SNAPPY)
+                .build();
+            self.writer = Some(ArrowWriter::try_new(f, batch.schema(), Some(props)).map_err(bad)?);
+        }
+        let w = self.writer.as_mut().expect("made above");
+        w.write(&batch).map_err(bad)
+    }
+
+    fn finish(self) -> Result<()> {
+        if let Some(w) = self.writer {
+            w.close()
+                .map_err(|e| self.dir.corrupt(&self.name, &e.to_string()))?;
+        }
+        let path = self.dir.dir.join(&self.name);
+        self.tmp
+            .persist(&path)
+            .map_err(|e| Error::io(&path, e.error))?;
+        Ok(())
+    }
 }
 
 /// An organisation id as a file name: its letters and digits kept, anything
@@ -570,7 +646,7 @@ impl RecordColumns {
         self.received_via.push(h.received_via);
     }
 
-    fn batch(self) -> Result<RecordBatch> {
+    fn batch(self) -> RecordBatch {
         let int = |n: &str| Field::new(n, DataType::Int64, false);
         let schema = Schema::new(vec![
             Field::new("subject", DataType::Utf8, false),
@@ -590,7 +666,7 @@ impl RecordColumns {
             Arc::new(Int64Array::from(self.consented)),
             Arc::new(Int64Array::from(self.received_via)),
         ];
-        RecordBatch::try_new(Arc::new(schema), columns).map_err(|e| Error::Invalid(e.to_string()))
+        RecordBatch::try_new(Arc::new(schema), columns).expect("columns match the schema")
     }
 }
 
@@ -614,7 +690,7 @@ impl EventColumns {
         self.notice.push(p.notice);
     }
 
-    fn batch(self) -> Result<RecordBatch> {
+    fn batch(self) -> RecordBatch {
         let int = |n: &str| Field::new(n, DataType::Int64, false);
         let schema = Schema::new(vec![
             int("id"),
@@ -632,6 +708,6 @@ impl EventColumns {
             Arc::new(StringArray::from(self.purpose)),
             Arc::new(Int64Array::from(self.notice)),
         ];
-        RecordBatch::try_new(Arc::new(schema), columns).map_err(|e| Error::Invalid(e.to_string()))
+        RecordBatch::try_new(Arc::new(schema), columns).expect("columns match the schema")
     }
 }
