@@ -136,20 +136,18 @@ impl Chunk {
         }
     }
 
-    /// Wanted column `j` (0: subject) of row `i`.
-    fn field<'a>(&'a self, layout: &Layout, i: usize, j: usize) -> &'a [u8] {
-        match self {
+    /// Wanted column `j` (0: subject) of row `i`, as text; None if it is
+    /// not UTF-8 (Arrow's strings are, already).
+    fn text<'a>(&'a self, layout: &Layout, i: usize, j: usize) -> Option<&'a str> {
+        let bytes = match self {
             Chunk::Plain(p) => p.field(i, layout.wanted[j]),
             Chunk::Csv { records, .. } => records[i].get(layout.wanted[j]).unwrap_or(b""),
             Chunk::Parquet { columns, .. } => {
                 let c = &columns[j];
-                if c.is_null(i) {
-                    b""
-                } else {
-                    c.value(i).as_bytes()
-                }
+                return Some(if c.is_null(i) { "" } else { c.value(i) });
             }
-        }
+        };
+        std::str::from_utf8(bytes).ok()
     }
 
     fn line(&self, i: usize) -> u64 {
@@ -273,7 +271,8 @@ impl<S: Store> Engine<S> {
             // Three stages: the list is read on one thread, decided on this
             // one, written on a third; the holdings load while the reader
             // starts.
-            let (tx, rx) = sync_channel::<Result<Read>>(8);
+            // Room for the reader to work ahead while the holdings load.
+            let (tx, rx) = sync_channel::<Result<Read>>(64);
             let (back_tx, back_rx) = sync_channel::<Vec<csv::ByteRecord>>(16);
             let reader = {
                 let layout_cols: Vec<String> =
@@ -306,7 +305,7 @@ impl<S: Store> Engine<S> {
                     "the holdings snapshot names notice {n}, which the store does not have"
                 )));
             }
-            let (mut hint, mut found) = (0u32, Vec::new());
+            let (mut hint, mut found) = (held.start(), Vec::new());
             let ctx = Context::new(&self.vocab, &notices);
             let mut classes = Classes::new(&ctx, &request);
             let mut counts: BTreeMap<Reason, u64> = BTreeMap::new();
@@ -315,7 +314,8 @@ impl<S: Store> Engine<S> {
                 let Read { chunk, position } = read?;
                 let mut decided = Vec::with_capacity(chunk.len());
                 for i in 0..chunk.len() {
-                    let who = utf8(chunk.field(&layout, i, 0))
+                    let who = chunk
+                        .text(&layout, i, 0)
                         .ok_or_else(|| not_utf8(list, &chunk, i, &subject))?
                         .trim();
                     if who.is_empty() {
@@ -417,13 +417,14 @@ fn write_rows(
         let mut fields: Vec<&str> = Vec::with_capacity(layout.wanted.len());
         for (i, reasons) in reasons.iter().enumerate() {
             // The decider checked the subject.
-            let who = utf8(chunk.field(layout, i, 0)).unwrap_or("").trim();
+            let who = chunk.text(layout, i, 0).unwrap_or("").trim();
             if reasons.is_empty() {
                 fields.clear();
                 fields.push(who);
                 for j in 1..layout.wanted.len() {
                     fields.push(
-                        utf8(chunk.field(layout, i, j))
+                        chunk
+                            .text(layout, i, j)
                             .ok_or_else(|| not_utf8(list, &chunk, i, &header[layout.wanted[j]]))?,
                     );
                 }
@@ -448,10 +449,6 @@ fn not_utf8(list: &Path, chunk: &Chunk, i: usize, column: &str) -> Error {
         field: column.to_string(),
         message: "not UTF-8".into(),
     }
-}
-
-fn utf8(bytes: &[u8]) -> Option<&str> {
-    std::str::from_utf8(bytes).ok()
 }
 
 /// The list's column names, and what progress counts to: bytes of a CSV

@@ -1,9 +1,9 @@
-//! A columnar copy of what an organisation holds, kept in Parquet beside the
-//! store: for each record the facts the evaluator reads (subject, notice,
-//! collection time, ticked boxes, the disclosure that delivered a copy), and
-//! every consent and objection event. Screening a list of millions loads it
-//! in a fraction of a second, where reading the same rows out of SQLite
-//! takes seconds.
+//! A columnar copy of what an organisation holds, kept beside the store in
+//! Arrow IPC files: for each record the facts the evaluator reads (subject,
+//! notice, collection time, ticked boxes, the disclosure that delivered a
+//! copy), and every consent and objection event. Screening maps the files
+//! and reads them in place, where reading the same rows out of SQLite takes
+//! seconds per million.
 //!
 //! Records and events are never changed or deleted, so a copy that reaches
 //! the store's newest ids ([`HoldingsMarks`]) is current, and catching up
@@ -16,18 +16,18 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
 use std::sync::Arc;
-use std::sync::OnceLock as OnceCell;
+use std::sync::OnceLock;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow_buffer::Buffer;
+use arrow_ipc::reader::{read_footer_length, FileDecoder};
+use arrow_ipc::writer::FileWriter;
 use arrow_schema::{DataType, Field, Schema};
 use hashbrown::HashTable;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use serde::{Deserialize, Serialize};
 
@@ -39,12 +39,14 @@ use crate::holdings::preference_event;
 use crate::{instant, Error, Result};
 
 const MANIFEST: &str = "manifest.json";
+/// The layout of the parts; a copy of another layout is made afresh.
+const FORMAT: u32 = 2;
 /// The store setting that names a store, so that a copy is never read
 /// against another one.
 const STORE_ID: &str = "holdings.store";
 /// Parts beyond this many are merged into one at the next catch-up.
 const MAX_PARTS: usize = 16;
-/// Rows per batch, written or read: memory stays bounded by a few batches.
+/// Rows per batch written: memory stays bounded by a batch while catching up.
 const PART_BATCH: usize = 1 << 20;
 
 /// Where the copies live: one directory per store.
@@ -55,6 +57,8 @@ pub struct SnapshotDir {
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Manifest {
+    #[serde(default)]
+    format: u32,
     store: String,
     events: Parts,
     orgs: BTreeMap<String, Parts>,
@@ -72,54 +76,81 @@ struct Parts {
 pub struct CaughtUp {
     pub records: u64,
     pub events: u64,
-    /// The copy was made afresh (first use, or another store).
+    /// The copy was made afresh (first use, another store, another layout).
     pub rebuilt: bool,
 }
 
-/// One organisation's holdings, in memory, found by subject: about 40
-/// bytes a record, so that 87 million fit in a few GiB.
-pub struct Held {
-    subjects: Vec<u8>,
-    /// Row i's subject is `subjects[ends[i - 1]..ends[i]]`.
-    ends: Vec<u32>,
-    /// Per row, an index into `notices`: few notices, many records.
-    notice: Vec<u32>,
-    notices: Vec<i64>,
-    collected_at: Vec<i64>,
-    consented: Vec<u64>,
-    /// Rows that are copies, and the disclosure that delivered each.
-    received_via: FxHashMap<u32, i64>,
-    /// Per row, its collection record's events: an index into `ranges`, or
-    /// `NO_EVENTS`.
+/// A record in the snapshot: its batch, and its place in the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Row {
+    batch: u32,
+    index: u32,
+}
+
+/// One batch of records, read in place from its mapped file.
+struct Batch {
+    subject: StringArray,
+    notice: Int64Array,
+    collected_at: Int64Array,
+    consented: Int64Array,
+    received_via: Int64Array,
+    /// Per record, its collection record's events: an index into
+    /// `Held::ranges`, or `NO_EVENTS`.
     event_range: Vec<u32>,
+}
+
+/// One organisation's holdings, found by subject. The records stay in the
+/// mapped files (the page cache holds them, not the heap); only the events,
+/// few beside records, are decoded.
+pub struct Held {
+    batches: Vec<Batch>,
+    notices: Vec<i64>,
+    /// Some record is a copy: a subject may then be held more than once.
+    copies: bool,
     ranges: Vec<(u32, u32)>,
     /// Every event, grouped by collection record, each group in time order
     /// (ties in id order).
     events: Vec<PreferenceEvent>,
     /// Rows by subject, built at the first lookup that needs it.
-    index: OnceCell<Index>,
+    index: OnceLock<Index>,
 }
 
 const NO_EVENTS: u32 = u32::MAX;
 
 struct Index {
     /// The first row of each subject.
-    first: HashTable<u32>,
-    /// Second and later rows of a subject held more than once, by first row.
-    more: FxHashMap<u32, Vec<u32>>,
+    first: HashTable<Row>,
+    /// Second and later rows of a subject held more than once.
+    more: FxHashMap<Row, Vec<Row>>,
+}
+
+impl std::hash::Hash for Row {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64((self.batch as u64) << 32 | self.index as u64);
+    }
 }
 
 impl Held {
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.batches.iter().map(|b| b.subject.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.len() == 0
     }
 
-    pub fn notice(&self, row: u32) -> i64 {
-        self.notices[self.notice[row as usize] as usize]
+    fn at(&self, row: Row) -> (&Batch, usize) {
+        (&self.batches[row.batch as usize], row.index as usize)
+    }
+
+    pub fn subject(&self, row: Row) -> &[u8] {
+        let (b, i) = self.at(row);
+        b.subject.value(i).as_bytes()
+    }
+
+    pub fn notice(&self, row: Row) -> i64 {
+        let (b, i) = self.at(row);
+        b.notice.value(i)
     }
 
     /// The notices the records were collected under.
@@ -127,50 +158,26 @@ impl Held {
         &self.notices
     }
 
-    pub fn collected_at(&self, row: u32) -> i64 {
-        self.collected_at[row as usize]
+    pub fn collected_at(&self, row: Row) -> i64 {
+        let (b, i) = self.at(row);
+        b.collected_at.value(i)
     }
 
-    pub fn consented(&self, row: u32) -> u64 {
-        self.consented[row as usize]
+    pub fn consented(&self, row: Row) -> u64 {
+        let (b, i) = self.at(row);
+        b.consented.value(i) as u64
     }
 
     /// For a copy, the disclosure that delivered it.
-    pub fn received_via(&self, row: u32) -> Option<i64> {
-        self.received_via.get(&row).copied()
+    pub fn received_via(&self, row: Row) -> Option<i64> {
+        let (b, i) = self.at(row);
+        b.received_via.is_valid(i).then(|| b.received_via.value(i))
     }
 
-    pub fn subject(&self, row: u32) -> &[u8] {
-        let i = row as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.subjects[start..self.ends[i] as usize]
-    }
-
-    /// The rows holding `subject`'s records, in id order, into `out`.
-    /// `hint` is the row after the last one found: lists often follow the
-    /// holder's own order, and then no hash lookup is needed.
-    pub fn rows_of(&self, subject: &[u8], hint: &mut u32, out: &mut Vec<u32>) {
-        out.clear();
-        // Own records are unique per subject in the store; only copies can
-        // repeat one, and then the index is always asked.
-        let unique = self.received_via.is_empty();
-        if unique && (*hint as usize) < self.len() && self.subject(*hint) == subject {
-            out.push(*hint);
-            *hint += 1;
-            return;
-        }
-        let index = self.index.get_or_init(|| self.build_index());
-        let hash = FxBuildHasher.hash_one(subject);
-        if let Some(&first) = index.first.find(hash, |&r| self.subject(r) == subject) {
-            out.push(first);
-            out.extend(index.more.get(&first).into_iter().flatten());
-            *hint = first + 1;
-        }
-    }
-
-    /// The events of row `row`'s collection record.
-    pub fn events_of(&self, row: u32) -> &[PreferenceEvent] {
-        match self.event_range[row as usize] {
+    /// The events of the record's collection record.
+    pub fn events_of(&self, row: Row) -> &[PreferenceEvent] {
+        let (b, i) = self.at(row);
+        match b.event_range[i] {
             NO_EVENTS => &[],
             r => {
                 let (start, end) = self.ranges[r as usize];
@@ -183,25 +190,77 @@ impl Held {
         self.events.len()
     }
 
-    fn push_subject(&mut self, s: &[u8]) -> Result<()> {
-        self.subjects.extend_from_slice(s);
-        let end = u32::try_from(self.subjects.len()).map_err(|_| {
-            Error::Invalid("more than 4 GiB of subject identifiers in one snapshot".into())
-        })?;
-        self.ends.push(end);
-        Ok(())
+    /// The row after `row`, if any.
+    fn next(&self, row: Row) -> Option<Row> {
+        let b = self.batches.get(row.batch as usize)?;
+        if (row.index as usize) + 1 < b.subject.len() {
+            Some(Row {
+                index: row.index + 1,
+                ..row
+            })
+        } else {
+            (row.batch as usize + 1..self.batches.len())
+                .find(|&n| !self.batches[n].subject.is_empty())
+                .map(|n| Row {
+                    batch: n as u32,
+                    index: 0,
+                })
+        }
+    }
+
+    /// The rows holding `subject`'s records, in id order, into `out`.
+    /// `hint` is where the last lookup left off: lists often follow the
+    /// holder's own order, and then no hash lookup is needed.
+    pub fn rows_of(&self, subject: &[u8], hint: &mut Option<Row>, out: &mut Vec<Row>) {
+        out.clear();
+        // Own records are unique per subject in the store; only copies can
+        // repeat one, and then the index is always asked.
+        if !self.copies {
+            if let Some(h) = *hint {
+                if self.subject(h) == subject {
+                    out.push(h);
+                    *hint = self.next(h);
+                    return;
+                }
+            }
+        }
+        let index = self.index.get_or_init(|| self.build_index());
+        let hash = FxBuildHasher.hash_one(subject);
+        if let Some(&first) = index.first.find(hash, |&r| self.subject(r) == subject) {
+            out.push(first);
+            out.extend(index.more.get(&first).into_iter().flatten());
+            *hint = self.next(first);
+        }
+    }
+
+    /// Where lookups start: the first row.
+    pub fn start(&self) -> Option<Row> {
+        self.batches
+            .iter()
+            .position(|b| !b.subject.is_empty())
+            .map(|n| Row {
+                batch: n as u32,
+                index: 0,
+            })
     }
 
     fn build_index(&self) -> Index {
         let mut first = HashTable::with_capacity(self.len());
-        let mut more: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
-        for row in 0..self.len() as u32 {
-            let s = self.subject(row);
-            let hash = FxBuildHasher.hash_one(s);
-            match first.find(hash, |&r| self.subject(r) == s) {
-                Some(&f) => more.entry(f).or_default().push(row),
-                None => {
-                    first.insert_unique(hash, row, |&r| FxBuildHasher.hash_one(self.subject(r)));
+        let mut more: FxHashMap<Row, Vec<Row>> = FxHashMap::default();
+        for (n, b) in self.batches.iter().enumerate() {
+            for i in 0..b.subject.len() {
+                let row = Row {
+                    batch: n as u32,
+                    index: i as u32,
+                };
+                let s = self.subject(row);
+                let hash = FxBuildHasher.hash_one(s);
+                match first.find(hash, |&r| self.subject(r) == s) {
+                    Some(&f) => more.entry(f).or_default().push(row),
+                    None => {
+                        first
+                            .insert_unique(hash, row, |&r| FxBuildHasher.hash_one(self.subject(r)));
+                    }
                 }
             }
         }
@@ -209,14 +268,18 @@ impl Held {
     }
 
     /// Groups `events` (origin, event; in id order) by origin and points
-    /// each row (whose collection record is `origin[row]`) at its group.
+    /// each record (whose collection record is in `origins`, a column per
+    /// batch) at its group.
     fn attach_events(
         &mut self,
-        origin: &[i64],
+        origins: &[Int64Array],
         mut events: Vec<(i64, PreferenceEvent)>,
     ) -> Result<()> {
         // Stable: within a record, ties in time stay in id order.
         events.sort_by_key(|(origin, e)| (*origin, e.at));
+        if events.len() >= NO_EVENTS as usize {
+            return Err(Error::Invalid("too many events for one snapshot".into()));
+        }
         let mut groups: Vec<(i64, u32, u32)> = Vec::new();
         for (i, (origin, _)) in events.iter().enumerate() {
             match groups.last_mut() {
@@ -224,28 +287,28 @@ impl Held {
                 _ => groups.push((*origin, i as u32, i as u32 + 1)),
             }
         }
-        if events.len() >= NO_EVENTS as usize {
-            return Err(Error::Invalid("too many events for one snapshot".into()));
-        }
-        // Rows mostly come in origin order: walk both, and search only
-        // where a row goes back.
+        // Records mostly come in origin order: walk both, and search only
+        // where a record goes back.
         let (mut cursor, mut previous) = (0usize, i64::MIN);
-        self.event_range = origin
-            .iter()
-            .map(|&o| {
-                if o < previous {
-                    cursor = groups.partition_point(|g| g.0 < o);
-                }
-                previous = o;
-                while groups.get(cursor).is_some_and(|g| g.0 < o) {
-                    cursor += 1;
-                }
-                match groups.get(cursor) {
-                    Some(g) if g.0 == o => cursor as u32,
-                    _ => NO_EVENTS,
-                }
-            })
-            .collect();
+        for (b, origin) in self.batches.iter_mut().zip(origins) {
+            b.event_range = origin
+                .values()
+                .iter()
+                .map(|&o| {
+                    if o < previous {
+                        cursor = groups.partition_point(|g| g.0 < o);
+                    }
+                    previous = o;
+                    while groups.get(cursor).is_some_and(|g| g.0 < o) {
+                        cursor += 1;
+                    }
+                    match groups.get(cursor) {
+                        Some(g) if g.0 == o => cursor as u32,
+                        _ => NO_EVENTS,
+                    }
+                })
+                .collect();
+        }
         self.ranges = groups.iter().map(|g| (g.1, g.2)).collect();
         self.events = events.into_iter().map(|(_, e)| e).collect();
         Ok(())
@@ -276,13 +339,14 @@ impl SnapshotDir {
         let marks: HoldingsMarks = store.holdings_marks(org)?;
         let mut manifest = self.manifest()?;
         let mut done = CaughtUp::default();
-        let behind = |p: &Parts, mark: i64| p.through > mark;
-        if manifest.store != store_id
-            || behind(&manifest.events, marks.events)
+        let ahead = |p: &Parts, mark: i64| p.through > mark;
+        if manifest.format != FORMAT
+            || manifest.store != store_id
+            || ahead(&manifest.events, marks.events)
             || manifest
                 .orgs
                 .get(org)
-                .is_some_and(|p| behind(p, marks.records))
+                .is_some_and(|p| ahead(p, marks.records))
         {
             for f in manifest
                 .orgs
@@ -293,6 +357,7 @@ impl SnapshotDir {
                 let _ = std::fs::remove_file(self.dir.join(f));
             }
             manifest = Manifest {
+                format: FORMAT,
                 store: store_id,
                 ..Manifest::default()
             };
@@ -301,7 +366,7 @@ impl SnapshotDir {
 
         let parts = manifest.orgs.entry(org.to_string()).or_default();
         if marks.records > parts.through {
-            let file = format!("records-{}-{}.parquet", file_safe(org), marks.records);
+            let file = format!("records-{}-{}.arrow", file_safe(org), marks.records);
             let mut part = PartFile::create(self, &file)?;
             let mut rows = RecordColumns::default();
             store.for_each_held_after(org, parts.through, &mut |h| {
@@ -318,13 +383,13 @@ impl SnapshotDir {
             parts.files.push(file);
             parts.through = marks.records;
             if parts.files.len() > MAX_PARTS {
-                let merged = format!("records-{}-{}-all.parquet", file_safe(org), marks.records);
+                let merged = format!("records-{}-{}-all.arrow", file_safe(org), marks.records);
                 self.merge(parts, merged)?;
             }
         }
         let parts = &mut manifest.events;
         if marks.events > parts.through {
-            let file = format!("events-{}.parquet", marks.events);
+            let file = format!("events-{}.arrow", marks.events);
             let mut part = PartFile::create(self, &file)?;
             let mut rows = EventColumns::default();
             store.for_each_preference_after(parts.through, &mut |id, p| {
@@ -341,7 +406,7 @@ impl SnapshotDir {
             parts.files.push(file);
             parts.through = marks.events;
             if parts.files.len() > MAX_PARTS {
-                self.merge(parts, format!("events-{}-all.parquet", marks.events))?;
+                self.merge(parts, format!("events-{}-all.arrow", marks.events))?;
             }
         }
         self.write_manifest(&manifest)?;
@@ -351,80 +416,80 @@ impl SnapshotDir {
     /// `org`'s holdings as of the last catch-up.
     pub fn load(&self, org: &str, vocab: &Vocabulary) -> Result<Held> {
         let manifest = self.manifest()?;
+        if manifest.format != FORMAT {
+            return Err(self.corrupt(MANIFEST, "made by another version; catch it up first"));
+        }
         let mut held = Held {
-            subjects: Vec::new(),
-            ends: Vec::new(),
-            notice: Vec::new(),
+            batches: Vec::new(),
             notices: Vec::new(),
-            collected_at: Vec::new(),
-            consented: Vec::new(),
-            received_via: FxHashMap::default(),
-            event_range: Vec::new(),
+            copies: false,
             ranges: Vec::new(),
             events: Vec::new(),
-            index: OnceCell::new(),
+            index: OnceLock::new(),
         };
-        // The events decode on another core while the records do.
-        let (origin, events) = std::thread::scope(|scope| -> Result<_> {
+        // The events decode on another core while the records map.
+        let (origins, events) = std::thread::scope(|scope| -> Result<_> {
             let events = scope.spawn(|| self.load_events(&manifest, vocab));
-            let origin = self.load_records(&manifest, org, &mut held)?;
+            let origins = self.load_records(&manifest, org, &mut held)?;
             let events = events
                 .join()
                 .map_err(|_| Error::Invalid("loading the snapshot's events failed".into()))??;
-            Ok((origin, events))
+            Ok((origins, events))
         })?;
-        held.attach_events(&origin, events)?;
+        held.attach_events(&origins, events)?;
         Ok(held)
     }
 
-    /// Fills `held` with `org`'s records; returns each row's collection
-    /// record, which places its events.
-    fn load_records(&self, manifest: &Manifest, org: &str, held: &mut Held) -> Result<Vec<i64>> {
-        let mut origin = Vec::new();
-        let mut notice_ix: FxHashMap<i64, u32> = FxHashMap::default();
-        for file in manifest
+    /// Maps `org`'s records into `held`; returns each batch's column of
+    /// collection records, which places the events.
+    fn load_records(
+        &self,
+        manifest: &Manifest,
+        org: &str,
+        held: &mut Held,
+    ) -> Result<Vec<Int64Array>> {
+        let mut origins = Vec::new();
+        let files = manifest
             .orgs
             .get(org)
             .map(|p| p.files.as_slice())
-            .unwrap_or(&[])
-        {
+            .unwrap_or(&[]);
+        for file in files {
             for batch in self.read_part(file)? {
-                let batch = batch?;
-                let col = |name: &str| -> Result<&Int64Array> {
+                let ints = |name: &str| -> Result<Int64Array> {
                     batch
                         .column_by_name(name)
                         .and_then(|c| c.as_primitive_opt::<Int64Type>())
+                        .cloned()
                         .ok_or_else(|| self.corrupt(file, &format!("no Int64 column `{name}`")))
                 };
-                let subjects = batch
+                let subject = batch
                     .column_by_name("subject")
                     .and_then(|c| c.as_string_opt::<i32>())
+                    .cloned()
                     .ok_or_else(|| self.corrupt(file, "no string column `subject`"))?;
-                let first = held.len() as u32;
-                for s in subjects.iter() {
-                    held.push_subject(s.unwrap_or("").as_bytes())?;
-                }
-                origin.extend(col("origin")?.values());
-                for &n in col("notice")?.values().iter() {
-                    let next = held.notices.len() as u32;
-                    let ix = *notice_ix.entry(n).or_insert(next);
-                    if ix == next {
+                let notice = ints("notice")?;
+                let mut last = None;
+                for &n in notice.values().iter() {
+                    if last != Some(n) && !held.notices.contains(&n) {
                         held.notices.push(n);
                     }
-                    held.notice.push(ix);
+                    last = Some(n);
                 }
-                held.collected_at.extend(col("collected_at")?.values());
-                held.consented
-                    .extend(col("consented")?.values().iter().map(|c| *c as u64));
-                let via = col("received_via")?;
-                for i in 0..via.len() {
-                    if !via.is_null(i) {
-                        held.received_via.insert(first + i as u32, via.value(i));
-                    }
-                }
+                let received_via = ints("received_via")?;
+                held.copies |= received_via.null_count() < received_via.len();
+                origins.push(ints("origin")?);
+                held.batches.push(Batch {
+                    subject,
+                    notice,
+                    collected_at: ints("collected_at")?,
+                    consented: ints("consented")?,
+                    received_via,
+                    event_range: Vec::new(),
+                });
             }
         }
-        Ok(origin)
+        Ok(origins)
     }
 
     /// Every event of the snapshot, with its collection record, in id order.
@@ -438,7 +503,6 @@ impl SnapshotDir {
         let mut events = Vec::new();
         for file in &manifest.events.files {
             for batch in self.read_part(file)? {
-                let batch = batch?;
                 let ints = |name: &str| -> Result<&Int64Array> {
                     batch
                         .column_by_name(name)
@@ -453,6 +517,7 @@ impl SnapshotDir {
                 };
                 let (record, at, notice) = (ints("record")?, ints("at")?, ints("notice")?);
                 let (action, purpose) = (text("action")?, text("purpose")?);
+                events.reserve(batch.num_rows());
                 for i in 0..batch.num_rows() {
                     let purpose = (!purpose.is_null(i)).then(|| purpose.value(i));
                     let key = (action.value(i).to_string(), purpose.map(str::to_string));
@@ -499,40 +564,60 @@ impl SnapshotDir {
 
     fn write_manifest(&self, m: &Manifest) -> Result<()> {
         let json = serde_json::to_vec_pretty(m).expect("a manifest serialises");
-        self.write_atomically(MANIFEST, |f| {
-            use std::io::Write;
-            f.write_all(&json)
-        })
-    }
-
-    /// Writes `name` in full under a temporary name, then renames it, so
-    /// that a copy is never seen half-written.
-    fn write_atomically(
-        &self,
-        name: &str,
-        write: impl FnOnce(&mut File) -> std::io::Result<()>,
-    ) -> Result<()> {
-        let path = self.dir.join(name);
+        let path = self.dir.join(MANIFEST);
         let mut tmp = tempfile::Builder::new()
             .prefix(".custody-")
             .tempfile_in(&self.dir)
             .map_err(|e| Error::io(&self.dir, e))?;
-        write(tmp.as_file_mut()).map_err(|e| Error::io(&path, e))?;
+        std::io::Write::write_all(&mut tmp, &json).map_err(|e| Error::io(&path, e))?;
         tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
         Ok(())
     }
 
-    /// The batches of part `name`, one at a time.
-    fn read_part<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> Result<impl Iterator<Item = Result<RecordBatch>> + 'a> {
+    /// The batches of part `name`, read in place from the mapped file.
+    fn read_part(&self, name: &str) -> Result<Vec<RecordBatch>> {
         let path = self.dir.join(name);
+        let bad = |e: &dyn std::fmt::Display| self.corrupt(name, &e.to_string());
         let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
-        Ok(ParquetRecordBatchReaderBuilder::try_new(f)
-            .and_then(|b| b.with_batch_size(PART_BATCH).build())
-            .map_err(|e| self.corrupt(name, &e.to_string()))?
-            .map(move |b| b.map_err(|e| self.corrupt(name, &e.to_string()))))
+        // SAFETY: a part is written in full under a temporary name and only
+        // then renamed into place; it is never written again (a merge makes
+        // a new file, and a removed file stays readable while mapped).
+        let map = unsafe { memmap2::Mmap::map(&f) }.map_err(|e| Error::io(&path, e))?;
+        let len = map.len();
+        if len < 10 {
+            return Err(bad(&"too short for an Arrow file"));
+        }
+        let map = Arc::new(map);
+        let ptr = NonNull::new(map.as_ptr() as *mut u8).ok_or_else(|| bad(&"empty mapping"))?;
+        // SAFETY: the mapping is `len` bytes and lives as long as the buffer,
+        // which owns a reference to it.
+        let buffer = unsafe { Buffer::from_custom_allocation(ptr, len, map) };
+        let trailer: [u8; 10] = buffer[len - 10..].try_into().expect("ten bytes");
+        let footer_len = read_footer_length(trailer).map_err(|e| bad(&e))?;
+        let footer_start = (len - 10)
+            .checked_sub(footer_len)
+            .ok_or_else(|| bad(&"footer longer than the file"))?;
+        let footer =
+            arrow_ipc::root_as_footer(&buffer[footer_start..len - 10]).map_err(|e| bad(&e))?;
+        let schema =
+            arrow_ipc::convert::fb_to_schema(footer.schema().ok_or_else(|| bad(&"no schema"))?);
+        let decoder = FileDecoder::new(Arc::new(schema), footer.version());
+        let mut batches = Vec::new();
+        for block in footer.recordBatches().into_iter().flatten() {
+            let block_len = block.bodyLength() as usize + block.metaDataLength() as usize;
+            let start = block.offset() as usize;
+            if start.checked_add(block_len).is_none_or(|end| end > len) {
+                return Err(bad(&"a batch beyond the end of the file"));
+            }
+            let data = buffer.slice_with_length(start, block_len);
+            if let Some(b) = decoder
+                .read_record_batch(block, &data)
+                .map_err(|e| bad(&e))?
+            {
+                batches.push(b);
+            }
+        }
+        Ok(batches)
     }
 
     /// Replaces `parts` by one file holding them all, batch by batch.
@@ -540,7 +625,7 @@ impl SnapshotDir {
         let mut merged = PartFile::create(self, &name)?;
         for f in &parts.files {
             for batch in self.read_part(f)? {
-                merged.write(batch?)?;
+                merged.write(batch)?;
             }
         }
         merged.finish()?;
@@ -564,7 +649,7 @@ struct PartFile<'d> {
     dir: &'d SnapshotDir,
     name: String,
     tmp: tempfile::NamedTempFile,
-    writer: Option<ArrowWriter<File>>,
+    writer: Option<FileWriter<File>>,
 }
 
 impl<'d> PartFile<'d> {
@@ -582,24 +667,21 @@ impl<'d> PartFile<'d> {
     }
 
     fn write(&mut self, batch: RecordBatch) -> Result<()> {
-        let bad = |e: parquet::errors::ParquetError| self.dir.corrupt(&self.name, &e.to_string());
+        let bad = |e: arrow_schema::ArrowError| self.dir.corrupt(&self.name, &e.to_string());
         if self.writer.is_none() {
             let f = self
                 .tmp
                 .reopen()
                 .map_err(|e| Error::io(self.tmp.path(), e))?;
-            let props = WriterProperties::builder()
-                .set_compression(Compression::SNAPPY)
-                .build();
-            self.writer = Some(ArrowWriter::try_new(f, batch.schema(), Some(props)).map_err(bad)?);
+            self.writer = Some(FileWriter::try_new(f, &batch.schema()).map_err(bad)?);
         }
         let w = self.writer.as_mut().expect("made above");
         w.write(&batch).map_err(bad)
     }
 
     fn finish(self) -> Result<()> {
-        if let Some(w) = self.writer {
-            w.close()
+        if let Some(mut w) = self.writer {
+            w.finish()
                 .map_err(|e| self.dir.corrupt(&self.name, &e.to_string()))?;
         }
         let path = self.dir.dir.join(&self.name);
@@ -627,7 +709,6 @@ fn file_safe(org: &str) -> String {
 #[derive(Default)]
 struct RecordColumns {
     subject: Vec<String>,
-    id: Vec<i64>,
     origin: Vec<i64>,
     notice: Vec<i64>,
     collected_at: Vec<i64>,
@@ -638,7 +719,6 @@ struct RecordColumns {
 impl RecordColumns {
     fn push(&mut self, h: &custody_store::HeldRecord) {
         self.subject.push(h.subject.to_string());
-        self.id.push(h.id);
         self.origin.push(h.origin);
         self.notice.push(h.notice);
         self.collected_at.push(h.collected_at);
@@ -650,7 +730,6 @@ impl RecordColumns {
         let int = |n: &str| Field::new(n, DataType::Int64, false);
         let schema = Schema::new(vec![
             Field::new("subject", DataType::Utf8, false),
-            int("id"),
             int("origin"),
             int("notice"),
             int("collected_at"),
@@ -659,7 +738,6 @@ impl RecordColumns {
         ]);
         let columns: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from(self.subject)),
-            Arc::new(Int64Array::from(self.id)),
             Arc::new(Int64Array::from(self.origin)),
             Arc::new(Int64Array::from(self.notice)),
             Arc::new(Int64Array::from(self.collected_at)),

@@ -254,8 +254,11 @@ impl RowWriter {
                         .map(|h| Field::new(h, DataType::Utf8, false))
                         .collect::<Vec<_>>(),
                 ));
+                // The first column names people, each once: a dictionary
+                // of it is built only to be dropped.
                 let props = WriterProperties::builder()
                     .set_compression(Compression::SNAPPY)
+                    .set_column_dictionary_enabled(header[0].as_str().into(), false)
                     .build();
                 let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
                     .map_err(|e| Error::Invalid(e.to_string()))?;
