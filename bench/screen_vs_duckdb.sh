@@ -50,9 +50,29 @@ ingest() { # data fmt db -> prints "seconds peak-KiB"
   "$bin" --db "$db" org add labour --name "The Labour Party" --role campaign >/dev/null
   "$bin" --db "$db" notice publish emmas-diary "$data/notice-2017.toml" >/dev/null
   "$bin" --db "$db" notice publish emmas-diary "$data/notice-2018-05.toml" >/dev/null
-  for step in "collect emmas-diary $data/signups.$fmt --notice 2017 --mapping $data/signups.mapping.toml" \
-              "consent emmas-diary --file $data/preferences-2017.csv" \
-              "consent emmas-diary --file $data/reconsents-2018.csv"; do
+  # collect writes a file in one transaction, and SQLite's write-ahead log
+  # grows to the transaction's size: above 20M records the sign-ups are
+  # collected in files of 10M (split by DuckDB), so that the log stays
+  # small beside the database.
+  local files=("$data/signups.$fmt")
+  if [ "$(wc -l < "$data/subjects.csv")" -gt 20000001 ]; then
+    mkdir -p "$data/parts"
+    [ -f "$data/parts/done" ] || "$venv/bin/python" - "$data" "$fmt" <<'PY'
+import sys, duckdb
+data, fmt = sys.argv[1], sys.argv[2]
+src = f"read_parquet('{data}/signups.parquet')" if fmt == "parquet" else f"read_csv('{data}/signups.csv', all_varchar=true)"
+opts = "(FORMAT PARQUET)" if fmt == "parquet" else "(HEADER)"
+n = duckdb.sql(f"select count(*) from {src}").fetchone()[0]
+for k, start in enumerate(range(0, n, 10_000_000)):
+    duckdb.sql(f"COPY (SELECT * FROM {src} LIMIT 10000000 OFFSET {start}) TO '{data}/parts/signups-{k:02}.{fmt}' {opts}")
+open(f"{data}/parts/done", "w").close()
+PY
+    files=("$data"/parts/signups-*."$fmt")
+  fi
+  local steps=()
+  for f in "${files[@]}"; do steps+=("collect emmas-diary $f --notice 2017 --mapping $data/signups.mapping.toml"); done
+  steps+=("consent emmas-diary --file $data/preferences-2017.csv" "consent emmas-diary --file $data/reconsents-2018.csv")
+  for step in "${steps[@]}"; do
     # shellcheck disable=SC2086
     read -r _ m < <(timed "$bin" --db "$db" $step)
     [ "$m" -gt "$peak" ] && peak=$m

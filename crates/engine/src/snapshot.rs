@@ -21,8 +21,8 @@ use std::sync::Arc;
 use std::sync::OnceLock;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::Int64Type;
-use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow_array::types::{Int32Type, Int64Type};
+use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
 use arrow_buffer::Buffer;
 use arrow_ipc::reader::{read_footer_length, FileDecoder};
 use arrow_ipc::writer::FileWriter;
@@ -40,7 +40,7 @@ use crate::{instant, Error, Result};
 
 const MANIFEST: &str = "manifest.json";
 /// The layout of the parts; a copy of another layout is made afresh.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// The store setting that names a store, so that a copy is never read
 /// against another one.
 const STORE_ID: &str = "holdings.store";
@@ -90,10 +90,10 @@ pub struct Row {
 /// One batch of records, read in place from its mapped file.
 struct Batch {
     subject: StringArray,
-    notice: Int64Array,
+    notice: Int32Array,
     collected_at: Int64Array,
     consented: Int64Array,
-    received_via: Int64Array,
+    received_via: Int32Array,
     /// Per record, its collection record's events: an index into
     /// `Held::ranges`, or `NO_EVENTS`.
     event_range: Vec<u32>,
@@ -150,7 +150,7 @@ impl Held {
 
     pub fn notice(&self, row: Row) -> i64 {
         let (b, i) = self.at(row);
-        b.notice.value(i)
+        b.notice.value(i) as i64
     }
 
     /// The notices the records were collected under.
@@ -171,7 +171,9 @@ impl Held {
     /// For a copy, the disclosure that delivered it.
     pub fn received_via(&self, row: Row) -> Option<i64> {
         let (b, i) = self.at(row);
-        b.received_via.is_valid(i).then(|| b.received_via.value(i))
+        b.received_via
+            .is_valid(i)
+            .then(|| b.received_via.value(i) as i64)
     }
 
     /// The events of the record's collection record.
@@ -370,7 +372,8 @@ impl SnapshotDir {
             let mut part = PartFile::create(self, &file)?;
             let mut rows = RecordColumns::default();
             store.for_each_held_after(org, parts.through, &mut |h| {
-                rows.push(h);
+                rows.push(h)
+                    .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
                 done.records += 1;
                 if rows.subject.len() == PART_BATCH {
                     part.write(std::mem::take(&mut rows).batch())
@@ -468,15 +471,22 @@ impl SnapshotDir {
                     .and_then(|c| c.as_string_opt::<i32>())
                     .cloned()
                     .ok_or_else(|| self.corrupt(file, "no string column `subject`"))?;
-                let notice = ints("notice")?;
+                let int32s = |name: &str| -> Result<Int32Array> {
+                    batch
+                        .column_by_name(name)
+                        .and_then(|c| c.as_primitive_opt::<Int32Type>())
+                        .cloned()
+                        .ok_or_else(|| self.corrupt(file, &format!("no Int32 column `{name}`")))
+                };
+                let notice = int32s("notice")?;
                 let mut last = None;
                 for &n in notice.values().iter() {
-                    if last != Some(n) && !held.notices.contains(&n) {
-                        held.notices.push(n);
+                    if last != Some(n) && !held.notices.contains(&(n as i64)) {
+                        held.notices.push(n as i64);
                     }
                     last = Some(n);
                 }
-                let received_via = ints("received_via")?;
+                let received_via = int32s("received_via")?;
                 held.copies |= received_via.null_count() < received_via.len();
                 origins.push(ints("origin")?);
                 held.batches.push(Batch {
@@ -706,24 +716,38 @@ fn file_safe(org: &str) -> String {
         .collect()
 }
 
+/// Records as written to a part: ids of notices and disclosures, which are
+/// few, in 32 bits (about 46 bytes a record in all).
 #[derive(Default)]
 struct RecordColumns {
     subject: Vec<String>,
     origin: Vec<i64>,
-    notice: Vec<i64>,
+    notice: Vec<i32>,
     collected_at: Vec<i64>,
     consented: Vec<i64>,
-    received_via: Vec<Option<i64>>,
+    received_via: Vec<Option<i32>>,
 }
 
 impl RecordColumns {
-    fn push(&mut self, h: &custody_store::HeldRecord) {
+    fn push(&mut self, h: &custody_store::HeldRecord) -> Result<()> {
+        let narrow = |id: i64, what: &str| {
+            i32::try_from(id).map_err(|_| {
+                Error::Invalid(format!(
+                    "{what} id {id} is beyond what the holdings snapshot holds (2^31)"
+                ))
+            })
+        };
         self.subject.push(h.subject.to_string());
         self.origin.push(h.origin);
-        self.notice.push(h.notice);
+        self.notice.push(narrow(h.notice, "notice")?);
         self.collected_at.push(h.collected_at);
         self.consented.push(h.consented as i64);
-        self.received_via.push(h.received_via);
+        self.received_via.push(
+            h.received_via
+                .map(|d| narrow(d, "disclosure"))
+                .transpose()?,
+        );
+        Ok(())
     }
 
     fn batch(self) -> RecordBatch {
@@ -731,18 +755,18 @@ impl RecordColumns {
         let schema = Schema::new(vec![
             Field::new("subject", DataType::Utf8, false),
             int("origin"),
-            int("notice"),
+            Field::new("notice", DataType::Int32, false),
             int("collected_at"),
             int("consented"),
-            Field::new("received_via", DataType::Int64, true),
+            Field::new("received_via", DataType::Int32, true),
         ]);
         let columns: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from(self.subject)),
             Arc::new(Int64Array::from(self.origin)),
-            Arc::new(Int64Array::from(self.notice)),
+            Arc::new(Int32Array::from(self.notice)),
             Arc::new(Int64Array::from(self.collected_at)),
             Arc::new(Int64Array::from(self.consented)),
-            Arc::new(Int64Array::from(self.received_via)),
+            Arc::new(Int32Array::from(self.received_via)),
         ];
         RecordBatch::try_new(Arc::new(schema), columns).expect("columns match the schema")
     }
