@@ -32,7 +32,7 @@ pub struct Cli {
     /// The key that signs the log's checkpoints [default: the database file's path with extension .key; required with PostgreSQL]
     #[arg(long, global = true, env = "CUSTODY_SIGNING_KEY", value_name = "FILE")]
     pub signing_key: Option<PathBuf>,
-    /// Where the holdings snapshots (Parquet copies of what each
+    /// Where the holdings snapshots (Arrow IPC copies of what each
     /// organisation holds, read by `screen`) live [default: beside a SQLite
     /// file, its path with extension .holdings; required with PostgreSQL]
     #[arg(long, global = true, env = "CUSTODY_SNAPSHOTS", value_name = "DIR")]

@@ -32,6 +32,22 @@ fn share_help() {
 }
 
 #[test]
+fn screen_help_says_nothing_is_recorded_and_shows_the_case() {
+    let s = Sandbox::new();
+    s.custody(&["screen", "--help"]).success().stdout(
+        predicate::str::contains("Nothing is recorded")
+            .and(predicate::str::contains("--subject-column"))
+            .and(predicate::str::contains("not-held"))
+            .and(predicate::str::contains(
+                "custody screen emmas-diary signups.parquet",
+            )),
+    );
+    s.custody(&["--help"])
+        .success()
+        .stdout(predicate::str::contains("screen"));
+}
+
+#[test]
 fn consent_help_lists_bulk_actions() {
     let s = Sandbox::new();
     s.custody(&["consent", "--help"]).success().stdout(
