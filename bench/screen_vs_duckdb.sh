@@ -42,7 +42,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 # Runs a command under /usr/bin/time: prints "seconds peak-KiB".
 timed() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
 
-ingest() { # data fmt db -> prints "seconds peak-KiB"
+ingest() { # data fmt db records -> prints "seconds peak-KiB"
   local data=$1 fmt=$2 db=$3 start peak=0 m
   start=$(date +%s.%N)
   "$bin" --db "$db" init --origin bench.invalid/screen >/dev/null 2>&1
@@ -55,14 +55,14 @@ ingest() { # data fmt db -> prints "seconds peak-KiB"
   # collected in files of 10M (split by DuckDB), so that the log stays
   # small beside the database.
   local files=("$data/signups.$fmt")
-  if [ "$(wc -l < "$data/subjects.csv")" -gt 20000001 ]; then
+  if [ "$4" -gt 20000000 ]; then
     mkdir -p "$data/parts"
     [ -f "$data/parts/done" ] || "$venv/bin/python" - "$data" "$fmt" <<'PY'
 import sys, duckdb
 data, fmt = sys.argv[1], sys.argv[2]
 src = f"read_parquet('{data}/signups.parquet')" if fmt == "parquet" else f"read_csv('{data}/signups.csv', all_varchar=true)"
 opts = "(FORMAT PARQUET)" if fmt == "parquet" else "(HEADER)"
-n = duckdb.sql(f"select count(*) from {src}").fetchone()[0]
+n = duckdb.sql(f"select count(*) from {src}").fetchall()[0][0]
 for k, start in enumerate(range(0, n, 10_000_000)):
     duckdb.sql(f"COPY (SELECT * FROM {src} LIMIT 10000000 OFFSET {start}) TO '{data}/parts/signups-{k:02}.{fmt}' {opts}")
 open(f"{data}/parts/done", "w").close()
@@ -90,7 +90,7 @@ for n in "${sizes[@]}"; do
     data="$work/data-$n-$fmt" db="$work/store-$n-$fmt/c.db"
     [ -f "$data/signups.$fmt" ] || "$bin" gen --subjects "$n" --out "$data" --format "$fmt" >/dev/null
     rm -rf "$(dirname "$db")"; mkdir -p "$(dirname "$db")"
-    read -r load load_mem < <(ingest "$data" "$fmt" "$db")
+    read -r load load_mem < <(ingest "$data" "$fmt" "$db" "$n")
     echo "$n $fmt: store loaded in ${load}s (collect + 2 consent files, peak ${load_mem} KiB)"
     c=(); d=(); dq=(); cm=(); dm=()
     for i in $(seq "$runs"); do
