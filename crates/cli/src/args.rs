@@ -413,10 +413,9 @@ pub struct ConsentArgs {
     pub notice: Option<String>,
 }
 
+/// A disclosure's terms, as `share` and `screen` both take them.
 #[derive(Args)]
-pub struct ShareArgs {
-    /// The disclosing organisation
-    pub from: String,
+pub struct Terms {
     /// The recipient
     #[arg(long)]
     pub to: String,
@@ -432,12 +431,39 @@ pub struct ShareArgs {
     /// Lawful basis the recipient relies on (must match the notice)
     #[arg(long)]
     pub basis: Option<String>,
-    /// `all`, or a CSV or Parquet file whose `subject` column lists the records
-    #[arg(long, default_value = "all")]
-    pub records: String,
     /// When the disclosure happens (default: now)
     #[arg(long)]
     pub at: Option<String>,
+}
+
+impl Terms {
+    pub fn purposes(&self) -> Vec<String> {
+        self.purpose.iter().flat_map(|p| split_list(p)).collect()
+    }
+
+    pub fn categories(&self) -> Vec<String> {
+        self.categories.iter().flat_map(|p| split_list(p)).collect()
+    }
+}
+
+/// `a,b` and `a, b` alike.
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[derive(Args)]
+pub struct ShareArgs {
+    /// The disclosing organisation
+    pub from: String,
+    #[command(flatten)]
+    pub terms: Terms,
+    /// `all`, or a CSV or Parquet file whose `subject` column lists the records
+    #[arg(long, default_value = "all")]
+    pub records: String,
     /// Allowed records, written only if the whole run succeeds
     #[arg(long)]
     pub out: PathBuf,
@@ -478,24 +504,8 @@ pub struct ScreenArgs {
     pub holder: String,
     /// The list: CSV or Parquet (by extension, or --format), one row per person
     pub list: PathBuf,
-    /// The recipient
-    #[arg(long)]
-    pub to: String,
-    /// The organisation the recipient acts for (it must be named too)
-    #[arg(long)]
-    pub on_behalf_of: Option<String>,
-    /// Purpose(s) of the disclosure; repeat or comma-separate
-    #[arg(long, required = true)]
-    pub purpose: Vec<String>,
-    /// Data categories to disclose, comma-separated; only their columns are written
-    #[arg(long, required = true)]
-    pub categories: Vec<String>,
-    /// Lawful basis the recipient would rely on (must match the notice)
-    #[arg(long)]
-    pub basis: Option<String>,
-    /// When the disclosure would happen (default: now)
-    #[arg(long)]
-    pub at: Option<String>,
+    #[command(flatten)]
+    pub terms: Terms,
     /// The column naming each person [default: `subject`, else the subject
     /// column of the holder's collections]
     #[arg(long)]

@@ -290,17 +290,16 @@ fn run(cli: Cli) -> Result<()> {
         Command::Consent(a) => consent(&paths, a),
         Command::Share(a) => {
             let mut engine = paths.open()?;
-            let purposes: Vec<String> = a.purpose.iter().flat_map(|p| split_list(p)).collect();
-            let categories: Vec<String> = a.categories.iter().flat_map(|p| split_list(p)).collect();
+            let (purposes, categories) = (a.terms.purposes(), a.terms.categories());
             let spec = ShareSpec {
                 from: &a.from,
-                to: &a.to,
-                on_behalf_of: a.on_behalf_of.as_deref(),
+                to: &a.terms.to,
+                on_behalf_of: a.terms.on_behalf_of.as_deref(),
                 purposes: &purposes,
                 categories: &categories,
-                basis: a.basis.as_deref(),
+                basis: a.terms.basis.as_deref(),
                 records: Selection::parse(&a.records),
-                at: a.at.as_deref().map(parse_instant).transpose()?,
+                at: a.terms.at.as_deref().map(parse_instant).transpose()?,
                 out: Some(&a.out),
                 refused: Some(&a.refused),
                 report: a.report.as_deref(),
@@ -313,16 +312,15 @@ fn run(cli: Cli) -> Result<()> {
         Command::Screen(a) => {
             let mut engine = paths.open()?;
             let snapshots = paths.snapshots()?;
-            let purposes: Vec<String> = a.purpose.iter().flat_map(|p| split_list(p)).collect();
-            let categories: Vec<String> = a.categories.iter().flat_map(|p| split_list(p)).collect();
+            let (purposes, categories) = (a.terms.purposes(), a.terms.categories());
             let spec = ScreenSpec {
                 holder: &a.holder,
-                to: &a.to,
-                on_behalf_of: a.on_behalf_of.as_deref(),
+                to: &a.terms.to,
+                on_behalf_of: a.terms.on_behalf_of.as_deref(),
                 purposes: &purposes,
                 categories: &categories,
-                basis: a.basis.as_deref(),
-                at: a.at.as_deref().map(parse_instant).transpose()?,
+                basis: a.terms.basis.as_deref(),
+                at: a.terms.at.as_deref().map(parse_instant).transpose()?,
                 list: &a.list,
                 format: a.format,
                 subject_column: a.subject_column.as_deref(),
@@ -363,14 +361,6 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
-}
-
-fn split_list(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect()
 }
 
 fn consent(paths: &Paths, a: ConsentArgs) -> Result<()> {
