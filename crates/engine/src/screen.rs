@@ -269,9 +269,8 @@ impl<S: Store> Engine<S> {
         let (report, counts) = std::thread::scope(|scope| -> Result<_> {
             progress.start("screening", total);
             // Three stages: the list is read on one thread, decided on this
-            // one, written on a third; the holdings load while the reader
-            // starts.
-            // Room for the reader to work ahead while the holdings load.
+            // one, written on a third. The reader has room to work ahead
+            // while the holdings load.
             let (tx, rx) = sync_channel::<Result<Read>>(64);
             let (back_tx, back_rx) = sync_channel::<Vec<csv::ByteRecord>>(16);
             let reader = {
