@@ -76,6 +76,20 @@ pub(crate) fn received_terms(vocab: &Vocabulary, d: &DisclosureRow) -> Result<Re
     })
 }
 
+/// The terms of every disclosure among `disclosures` made to `org`, by id:
+/// what its copies may be used for.
+pub(crate) fn received_by(
+    vocab: &Vocabulary,
+    disclosures: &[DisclosureRow],
+    org: &str,
+) -> Result<FxHashMap<i64, Received>> {
+    disclosures
+        .iter()
+        .filter(|d| d.to_org == org)
+        .map(|d| Ok((d.id, received_terms(vocab, d)?)))
+        .collect()
+}
+
 pub struct Holdings {
     /// Shared: notices are immutable, so a server keeps them between requests.
     pub notices: Arc<HashMap<NoticeId, Notice>>,
@@ -94,14 +108,7 @@ impl Holdings {
                 .collect::<Result<Vec<_>>>()?;
             events.insert(record, evs);
         }
-        let mut received = FxHashMap::default();
-        for d in store
-            .disclosures(None)?
-            .into_iter()
-            .filter(|d| d.to_org == org)
-        {
-            received.insert(d.id, received_terms(vocab, &d)?);
-        }
+        let received = received_by(vocab, &store.disclosures(None)?, org)?;
         Ok(Holdings {
             notices,
             events,

@@ -25,7 +25,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use custody_core::decision::classes::Classes;
-use custody_core::decision::{Context, Received, RecordFacts};
+use custody_core::decision::{Context, RecordFacts};
 use custody_core::mapping::MappingSource;
 use custody_core::reason::{Reason, ReasonSet};
 use custody_core::time::{format_instant, Instant};
@@ -33,10 +33,10 @@ use custody_core::vocab::TermKind;
 use custody_store::Store;
 
 use crate::disclosure::{reason_counts, Output, ReasonCount};
-use crate::holdings::{all_notices, received_terms};
+use crate::holdings::{all_notices, received_by};
 use crate::snapshot::{CaughtUp, SnapshotDir};
 use crate::table::plain::{NotPlain, PlainLines};
-use crate::table::{Format, RowWriter};
+use crate::table::{Format, RowReader, RowWriter};
 use crate::{instant, Engine, Error, Progress, Result};
 
 /// Rows per chunk passed from the reading core to the deciding one.
@@ -181,7 +181,10 @@ impl<S: Store> Engine<S> {
         )?;
         let list = spec.list;
         let format = Format::of(list, spec.format);
-        let (header, total) = read_header(list, format)?;
+        let (header, total) = {
+            let r = RowReader::open(list, format)?;
+            (r.header().to_vec(), r.total())
+        };
 
         // Which column names whom, and which columns the request may send:
         // a column is sent only if it was collected (by the holder, or by
@@ -292,12 +295,7 @@ impl<S: Store> Engine<S> {
             let caught_up = snapshots.catch_up(&mut self.store, &row.from_org)?;
             let held = snapshots.load(&row.from_org, &self.vocab)?;
             let notices = all_notices(&self.store, &self.vocab)?;
-            let mut received: FxHashMap<i64, Received> = FxHashMap::default();
-            for d in &disclosures {
-                if d.to_org == row.from_org {
-                    received.insert(d.id, received_terms(&self.vocab, d)?);
-                }
-            }
+            let received = received_by(&self.vocab, &disclosures, &row.from_org)?;
             // The evaluator takes every notice as known: check once here.
             if let Some(n) = held.notices().iter().find(|n| !notices.contains_key(n)) {
                 return Err(Error::Invalid(format!(
@@ -447,36 +445,6 @@ fn not_utf8(list: &Path, chunk: &Chunk, i: usize, column: &str) -> Error {
         line: chunk.line(i),
         field: column.to_string(),
         message: "not UTF-8".into(),
-    }
-}
-
-/// The list's column names, and what progress counts to: bytes of a CSV
-/// file, rows of a Parquet one.
-fn read_header(list: &Path, format: Format) -> Result<(Vec<String>, Option<u64>)> {
-    let f = File::open(list).map_err(|e| Error::io(list, e))?;
-    match format {
-        Format::Csv => {
-            let total = f.metadata().map(|m| m.len()).ok();
-            let header = csv::Reader::from_reader(BufReader::new(f))
-                .headers()
-                .map_err(|e| Error::csv(list, e))?
-                .iter()
-                .map(str::to_string)
-                .collect();
-            Ok((header, total))
-        }
-        Format::Parquet => {
-            let b =
-                ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| not_parquet(list, e))?;
-            let total = b.metadata().file_metadata().num_rows().max(0) as u64;
-            let header = b
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect();
-            Ok((header, Some(total)))
-        }
     }
 }
 

@@ -130,7 +130,7 @@ pub struct PreferenceRow {
 /// The newest record an organisation holds and the newest preference event
 /// (anyone's), by id; 0 where there is none. Records and events are never
 /// changed or deleted, so a copy of everything up to these ids is current.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HoldingsMarks {
     pub records: i64,
     pub events: i64,
