@@ -397,8 +397,12 @@ impl Output {
 
     /// A writer of rows into the temporary file, starting with `header`.
     pub fn rows(&self, format: Format, header: &[String]) -> Result<RowWriter> {
-        let f = self.tmp.reopen().map_err(|e| Error::io(&self.path, e))?;
-        RowWriter::new(f, format, header)
+        RowWriter::new(self.file()?, format, header)
+    }
+
+    /// The temporary file, to write into.
+    pub fn file(&self) -> Result<std::fs::File> {
+        self.tmp.reopen().map_err(|e| Error::io(&self.path, e))
     }
 
     pub fn path(&self) -> &Path {

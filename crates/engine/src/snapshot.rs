@@ -35,6 +35,7 @@ use custody_core::preference::{Preference, PreferenceEvent};
 use custody_core::vocab::Vocabulary;
 use custody_store::{atomic, HoldingsMarks, PreferenceRow, Store};
 
+use crate::disclosure::Output;
 use crate::holdings::preference_event;
 use crate::{instant, Error, Result};
 
@@ -585,14 +586,9 @@ impl SnapshotDir {
 
     fn write_manifest(&self, m: &Manifest) -> Result<()> {
         let json = serde_json::to_vec_pretty(m).expect("a manifest serialises");
-        let path = self.dir.join(MANIFEST);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".custody-")
-            .tempfile_in(&self.dir)
-            .map_err(|e| Error::io(&self.dir, e))?;
-        std::io::Write::write_all(&mut tmp, &json).map_err(|e| Error::io(&path, e))?;
-        tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
-        Ok(())
+        let out = Output::create(&self.dir.join(MANIFEST))?;
+        std::fs::write(out.path(), json).map_err(|e| Error::io(out.path(), e))?;
+        out.persist()
     }
 
     /// The batches of part `name`, read in place from the mapped file.
@@ -664,25 +660,21 @@ impl SnapshotDir {
     }
 }
 
-/// A part being written: batches go into a temporary file, which takes
-/// the part's name only when complete, so a part is never seen half-written.
+/// A part being written: it takes its name only when complete
+/// ([`Output`]), so a part is never seen half-written.
 struct PartFile<'d> {
     dir: &'d SnapshotDir,
     name: String,
-    tmp: tempfile::NamedTempFile,
+    out: Output,
     writer: Option<FileWriter<File>>,
 }
 
 impl<'d> PartFile<'d> {
     fn create(dir: &'d SnapshotDir, name: &str) -> Result<PartFile<'d>> {
-        let tmp = tempfile::Builder::new()
-            .prefix(".custody-")
-            .tempfile_in(&dir.dir)
-            .map_err(|e| Error::io(&dir.dir, e))?;
         Ok(PartFile {
             dir,
             name: name.to_string(),
-            tmp,
+            out: Output::create(&dir.dir.join(name))?,
             writer: None,
         })
     }
@@ -690,10 +682,7 @@ impl<'d> PartFile<'d> {
     fn write(&mut self, batch: RecordBatch) -> Result<()> {
         let bad = |e: arrow_schema::ArrowError| self.dir.corrupt(&self.name, &e.to_string());
         if self.writer.is_none() {
-            let f = self
-                .tmp
-                .reopen()
-                .map_err(|e| Error::io(self.tmp.path(), e))?;
+            let f = self.out.file()?;
             self.writer = Some(FileWriter::try_new(f, &batch.schema()).map_err(bad)?);
         }
         let w = self.writer.as_mut().expect("made above");
@@ -705,11 +694,7 @@ impl<'d> PartFile<'d> {
             w.finish()
                 .map_err(|e| self.dir.corrupt(&self.name, &e.to_string()))?;
         }
-        let path = self.dir.dir.join(&self.name);
-        self.tmp
-            .persist(&path)
-            .map_err(|e| Error::io(&path, e.error))?;
-        Ok(())
+        self.out.persist()
     }
 }
 
