@@ -277,11 +277,7 @@ fn run(cli: Cli) -> Result<()> {
                 rejects: rejects.as_deref(),
                 format: a.format,
             };
-            // Progress counts bytes of a CSV file, rows of a Parquet one.
-            let bar = match custody_engine::table::Format::of(&a.records, a.format) {
-                custody_engine::table::Format::Csv => Bar::bytes(),
-                custody_engine::table::Format::Parquet => Bar::records(),
-            };
+            let bar = Bar::reading(&a.records, a.format);
             let c = engine.collect(&spec, &bar)?;
             paths.keep_snapshot_current(&mut engine, &a.org);
             output::collected(&c, rejects.as_deref(), a.json);
@@ -328,10 +324,7 @@ fn run(cli: Cli) -> Result<()> {
                 refused: &a.refused,
                 out_format: a.out_format,
             };
-            let bar = match custody_engine::table::Format::of(&a.list, a.format) {
-                custody_engine::table::Format::Csv => Bar::bytes(),
-                custody_engine::table::Format::Parquet => Bar::records(),
-            };
+            let bar = Bar::reading(&a.list, a.format);
             let r = engine.screen(&spec, &snapshots, &bar)?;
             output::screen(&r, a.json);
             Ok(())

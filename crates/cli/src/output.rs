@@ -322,11 +322,7 @@ pub fn share(r: &ShareReport, as_json: bool) {
         num(r.requested),
         num(r.allowed),
         num(r.refused),
-        if r.not_held > 0 {
-            format!(" (not held: {})", num(r.not_held))
-        } else {
-            String::new()
-        }
+        not_held(r.not_held)
     );
     if !r.reasons.is_empty() {
         println!("{}", reason_table(&r.reasons, "records"));
@@ -337,6 +333,15 @@ pub fn share(r: &ShareReport, as_json: bool) {
         r.columns_sent.join(", ")
     );
     println!("  refused -> {}", r.refused_file.as_deref().unwrap_or("-"));
+}
+
+/// " (not held: N)" when some were not held.
+fn not_held(n: u64) -> String {
+    if n > 0 {
+        format!(" (not held: {})", num(n))
+    } else {
+        String::new()
+    }
 }
 
 pub fn screen(r: &ScreenReport, as_json: bool) {
@@ -368,11 +373,7 @@ pub fn screen(r: &ScreenReport, as_json: bool) {
         num(r.rows),
         num(r.allowed),
         num(r.refused),
-        if r.not_held > 0 {
-            format!(" (not held: {})", num(r.not_held))
-        } else {
-            String::new()
-        },
+        not_held(r.not_held),
         r.classes
     );
     if !r.reasons.is_empty() {

@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 
+use custody_engine::table::Format;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub struct Bar {
@@ -24,6 +25,15 @@ impl Bar {
 
     pub fn records() -> Bar {
         Bar::new(false)
+    }
+
+    /// For reading `file`: progress counts bytes of a CSV file, rows of a
+    /// Parquet one (as the engine's readers report it).
+    pub fn reading(file: &std::path::Path, format: Option<Format>) -> Bar {
+        match Format::of(file, format) {
+            Format::Csv => Bar::bytes(),
+            Format::Parquet => Bar::records(),
+        }
     }
 }
 
