@@ -7,8 +7,8 @@
 //!
 //! It is one pass over the list against the holder's snapshot
 //! ([`crate::snapshot`]); rows sharing every input of the evaluator are
-//! decided once ([`Classes`]). The list is read on one core while the other
-//! decides and writes.
+//! decided once ([`Classes`]). Three threads: one reads the list, one
+//! decides, one writes the two sets.
 
 use std::collections::BTreeMap;
 use std::fs::File;

@@ -82,7 +82,7 @@ pub struct CaughtUp {
 }
 
 /// A record in the snapshot: its batch, and its place in the batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Row {
     batch: u32,
     index: u32,
@@ -123,12 +123,6 @@ struct Index {
     first: HashTable<Row>,
     /// Second and later rows of a subject held more than once.
     more: FxHashMap<Row, Vec<Row>>,
-}
-
-impl std::hash::Hash for Row {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        h.write_u64((self.batch as u64) << 32 | self.index as u64);
-    }
 }
 
 impl Held {
