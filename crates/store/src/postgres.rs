@@ -130,6 +130,31 @@ fn location_of(config: &Config) -> String {
 }
 
 impl PostgresStore {
+    /// Calls `f` on each row of `sql` ($1 org, $2 the id to start after),
+    /// whose columns are a held record's: id, subject, origin, notice,
+    /// collected, boxes, collection, fields (NULL: `[]`), received via.
+    fn walk_held(
+        &self,
+        sql: &str,
+        org: &str,
+        after: i64,
+        f: &mut dyn FnMut(&HeldRecord) -> Result<()>,
+    ) -> Result<()> {
+        self.walk(sql, &[&org, &after], 10_000, &mut |r| {
+            f(&HeldRecord {
+                id: r.try_get(0)?,
+                subject: r.try_get(1)?,
+                origin: r.try_get(2)?,
+                notice: r.try_get(3)?,
+                collected_at: r.try_get(4)?,
+                consented: r.try_get::<_, i64>(5)? as u64,
+                collection: r.try_get(6)?,
+                fields: r.try_get::<_, Option<&str>>(7)?.unwrap_or("[]"),
+                received_via: r.try_get(8)?,
+            })
+        })
+    }
+
     /// Connects (a `postgres://` URL or a `key=value` string, as the
     /// `postgres` crate reads them; `options=-c search_path=...` picks the
     /// schema) and brings the schema up to date.
@@ -916,26 +941,13 @@ impl Store for PostgresStore {
     }
 
     fn for_each_held(&self, org: &str, f: &mut dyn FnMut(&HeldRecord) -> Result<()>) -> Result<()> {
-        self.walk(
+        self.walk_held(
             "SELECT r.id, r.subject, o.id, o.notice, o.at, o.consented, o.collection, o.fields, r.received_via
              FROM records r JOIN records o ON o.id = COALESCE(r.origin, r.id)
-             WHERE r.org = $1 ORDER BY r.id",
-            &[&org],
-            10_000,
-            &mut |r| {
-                let held = HeldRecord {
-                    id: r.try_get(0)?,
-                    subject: r.try_get(1)?,
-                    origin: r.try_get(2)?,
-                    notice: r.try_get(3)?,
-                    collected_at: r.try_get(4)?,
-                    consented: r.try_get::<_, i64>(5)? as u64,
-                    collection: r.try_get(6)?,
-                    fields: r.try_get::<_, Option<&str>>(7)?.unwrap_or("[]"),
-                    received_via: r.try_get(8)?,
-                };
-                f(&held)
-            },
+             WHERE r.org = $1 AND r.id > $2 ORDER BY r.id",
+            org,
+            0,
+            f,
         )
     }
 
@@ -945,25 +957,14 @@ impl Store for PostgresStore {
         after: i64,
         f: &mut dyn FnMut(&HeldRecord) -> Result<()>,
     ) -> Result<()> {
-        self.walk(
-            "SELECT r.id, r.subject, o.id, o.notice, o.at, o.consented, o.collection, r.received_via
+        // Without the fields: a snapshot never reads them.
+        self.walk_held(
+            "SELECT r.id, r.subject, o.id, o.notice, o.at, o.consented, o.collection, NULL::text, r.received_via
              FROM records r JOIN records o ON o.id = COALESCE(r.origin, r.id)
              WHERE r.org = $1 AND r.id > $2 ORDER BY r.id",
-            &[&org, &after],
-            10_000,
-            &mut |r| {
-                f(&HeldRecord {
-                    id: r.try_get(0)?,
-                    subject: r.try_get(1)?,
-                    origin: r.try_get(2)?,
-                    notice: r.try_get(3)?,
-                    collected_at: r.try_get(4)?,
-                    consented: r.try_get::<_, i64>(5)? as u64,
-                    collection: r.try_get(6)?,
-                    fields: "[]",
-                    received_via: r.try_get(7)?,
-                })
-            },
+            org,
+            after,
+            f,
         )
     }
 

@@ -26,6 +26,38 @@ fn unjson<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
 }
 
 impl SqliteStore {
+    /// Calls `f` on each row of `sql` (org ?1, id above ?2), whose columns
+    /// are a held record's: id, subject, origin, notice, collected, boxes,
+    /// collection, fields (NULL: `[]`), received via.
+    fn walk_held(
+        &self,
+        sql: &str,
+        org: &str,
+        after: i64,
+        f: &mut dyn FnMut(&HeldRecord) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let mut rows = stmt.query(params![org, after])?;
+        while let Some(r) = rows.next()? {
+            f(&HeldRecord {
+                id: r.get(0)?,
+                subject: r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?,
+                origin: r.get(2)?,
+                notice: r.get(3)?,
+                collected_at: r.get(4)?,
+                consented: r.get::<_, i64>(5)? as u64,
+                collection: r.get(6)?,
+                fields: r
+                    .get_ref(7)?
+                    .as_str_or_null()
+                    .map_err(rusqlite::Error::from)?
+                    .unwrap_or("[]"),
+                received_via: r.get(8)?,
+            })?;
+        }
+        Ok(())
+    }
+
     pub fn open(path: &Path) -> Result<SqliteStore> {
         let conn = Connection::open(path)?;
         Self::init(conn)
@@ -602,31 +634,14 @@ impl Store for SqliteStore {
     }
 
     fn for_each_held(&self, org: &str, f: &mut dyn FnMut(&HeldRecord) -> Result<()>) -> Result<()> {
-        let mut stmt = self.conn.prepare(
+        self.walk_held(
             "SELECT r.id, r.subject, o.id, o.notice, o.at, o.consented, o.collection, o.fields, r.received_via
              FROM records r JOIN records o ON o.id = IFNULL(r.origin, r.id)
-             WHERE r.org = ?1 ORDER BY r.org, r.id",
-        )?;
-        let mut rows = stmt.query([org])?;
-        while let Some(r) = rows.next()? {
-            let held = HeldRecord {
-                id: r.get(0)?,
-                subject: r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?,
-                origin: r.get(2)?,
-                notice: r.get(3)?,
-                collected_at: r.get(4)?,
-                consented: r.get::<_, i64>(5)? as u64,
-                collection: r.get(6)?,
-                fields: r
-                    .get_ref(7)?
-                    .as_str_or_null()
-                    .map_err(rusqlite::Error::from)?
-                    .unwrap_or("[]"),
-                received_via: r.get(8)?,
-            };
-            f(&held)?;
-        }
-        Ok(())
+             WHERE r.org = ?1 AND r.id > ?2 ORDER BY r.org, r.id",
+            org,
+            0,
+            f,
+        )
     }
 
     fn for_each_held_after(
@@ -635,26 +650,15 @@ impl Store for SqliteStore {
         after: i64,
         f: &mut dyn FnMut(&HeldRecord) -> Result<()>,
     ) -> Result<()> {
-        let mut stmt = self.conn.prepare(
-            "SELECT r.id, r.subject, o.id, o.notice, o.at, o.consented, o.collection, r.received_via
+        // Without the fields: a snapshot never reads them.
+        self.walk_held(
+            "SELECT r.id, r.subject, o.id, o.notice, o.at, o.consented, o.collection, NULL, r.received_via
              FROM records r JOIN records o ON o.id = IFNULL(r.origin, r.id)
              WHERE r.org = ?1 AND r.id > ?2 ORDER BY r.org, r.id",
-        )?;
-        let mut rows = stmt.query(params![org, after])?;
-        while let Some(r) = rows.next()? {
-            f(&HeldRecord {
-                id: r.get(0)?,
-                subject: r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?,
-                origin: r.get(2)?,
-                notice: r.get(3)?,
-                collected_at: r.get(4)?,
-                consented: r.get::<_, i64>(5)? as u64,
-                collection: r.get(6)?,
-                fields: "[]",
-                received_via: r.get(7)?,
-            })?;
-        }
-        Ok(())
+            org,
+            after,
+            f,
+        )
     }
 
     fn for_each_preference_after(
