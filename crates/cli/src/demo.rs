@@ -419,26 +419,41 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     let dbs = db.display();
-    println!("  custody --db {dbs} trace emmas-diary {subject}");
-    println!("  custody --db {dbs} audit emmas-diary --json");
-    println!("  custody --db {dbs} vocab show PoliticalCampaign");
-    println!("  custody --db {dbs} notice diff emmas-diary 2017 2018-05");
-    println!("  custody --db {dbs} consent emmas-diary {subject} --withdraw PoliticalCampaign");
-    println!("  custody --db {dbs} log verify");
+    // The demo ran through cargo, so `custody` is not on PATH yet: the
+    // suggestions name this very binary.
+    let bin = binary();
+    println!("  {bin} --db {dbs} trace emmas-diary {subject}");
+    println!("  {bin} --db {dbs} audit emmas-diary --json");
+    println!("  {bin} --db {dbs} vocab show PoliticalCampaign");
+    println!("  {bin} --db {dbs} notice diff emmas-diary 2017 2018-05");
+    println!("  {bin} --db {dbs} consent emmas-diary {subject} --withdraw PoliticalCampaign");
+    println!("  {bin} --db {dbs} log verify");
     if let Some(r) = receipts.first() {
         println!(
-            "  custody verify-receipt {} --key '{}'",
+            "  {bin} verify-receipt {} --key '{}'",
             r.file.display(),
             engine.verifier_key()
         );
     }
-    println!("  custody reasons");
+    println!("  {bin} reasons");
     let code = engine.access_code("emmas-diary", &subject)?;
     println!("The web pages: start the server, then open http://127.0.0.1:8080/");
-    println!("  custody --db {dbs} serve");
+    println!("  {bin} --db {dbs} serve");
     println!("  sign in as {subject} with her access code {code}");
-    println!(
-        "  or as the regulator with the key `custody --db {dbs} key create --regulator` prints"
-    );
+    println!("  or as the regulator with the key `{bin} --db {dbs} key create --regulator` prints");
+    println!("(`cargo install --path crates/cli` puts `custody` on your PATH.)");
     Ok(())
+}
+
+/// This binary's path as the user can type it: relative to the current
+/// directory when under it (`target/release/custody`), absolute otherwise.
+fn binary() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "custody".into();
+    };
+    let here = std::env::current_dir().ok();
+    match here.as_deref().and_then(|d| exe.strip_prefix(d).ok()) {
+        Some(rel) => format!("./{}", rel.display()),
+        None => exe.display().to_string(),
+    }
 }

@@ -103,9 +103,24 @@ impl Paths {
 
 fn main() {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        die_quietly_on_closed_pipe();
+    }
     if let Err(e) = run(cli) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
+    }
+}
+
+/// `custody reasons | head` closes the pipe early; Rust ignores SIGPIPE, so
+/// the next `println!` would panic. A command that prints restores the
+/// default and ends as a Unix filter does. The server keeps ignoring it (a
+/// client that goes away is an error on that connection, not the end).
+fn die_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: set before any thread starts; SIG_DFL is always a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

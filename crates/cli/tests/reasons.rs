@@ -64,3 +64,32 @@ fn needs_no_database() {
     assert!(!s.db().exists(), "`reasons` should not create the database");
     assert!(!s.path("custody.db").exists());
 }
+
+/// `custody reasons | head -1`: the reader goes away after one line. The
+/// command must end as a filter does (killed by SIGPIPE, quietly), not panic.
+#[test]
+fn a_closed_pipe_ends_it_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let s = Sandbox::new();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("custody"))
+        .arg("--db")
+        .arg(s.db_arg())
+        .args(["reasons", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The read end closed before the binary has started: its first write
+    // meets a closed pipe (the output would fit the pipe's buffer, so
+    // closing after reading a line could leave nothing to fail).
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        out.status.success() || out.status.signal() == Some(13),
+        "{:?}: {stderr}",
+        out.status
+    );
+}

@@ -1,6 +1,9 @@
 //! `custody key`, `custody access-code` and `custody serve`: keys made by the
 //! CLI open the server; a person's code opens her record; SIGTERM stops it
-//! cleanly.
+//! cleanly; two servers on one PostgreSQL database keep one log.
+//!
+//! The second needs PostgreSQL, so this file has a harness of its own
+//! (libtest-mimic): without a server that test is listed as skipped.
 
 mod common;
 
@@ -9,6 +12,24 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
 use common::Sandbox;
+use libtest_mimic::{Arguments, Trial};
+
+fn main() {
+    let args = Arguments::from_args();
+    let no_postgres = common::skipped(common::postgres_missing());
+    let trials = vec![
+        Trial::test("keys_codes_and_a_server_that_stops_on_sigterm", || {
+            keys_codes_and_a_server_that_stops_on_sigterm();
+            Ok(())
+        }),
+        Trial::test("two_servers_on_one_postgres_database_keep_one_log", || {
+            two_servers_on_one_postgres_database_keep_one_log();
+            Ok(())
+        })
+        .with_ignored_flag(no_postgres),
+    ];
+    libtest_mimic::run(&args, trials).exit();
+}
 
 /// A plain HTTP/1.1 GET; returns the status line and the body.
 fn get(addr: &str, path: &str, token: Option<&str>) -> (String, String) {
@@ -31,7 +52,6 @@ fn get(addr: &str, path: &str, token: Option<&str>) -> (String, String) {
     (status, body)
 }
 
-#[test]
 fn keys_codes_and_a_server_that_stops_on_sigterm() {
     let s = Sandbox::collected();
     let token = s
@@ -170,16 +190,12 @@ fn serve(s: &Sandbox) -> (Server, String) {
     }
 }
 
-#[test]
 fn two_servers_on_one_postgres_database_keep_one_log() {
     // Sequencing across processes: two servers take writes at once on one
     // PostgreSQL log. Each transaction must see the log as the last one left
     // it (an advisory lock), or entries collide, tiles fork, or a checkpoint
     // is signed that the next does not extend; `log verify` would say so.
-    let Some(s) = Sandbox::on_postgres_only() else {
-        return;
-    };
-    let s = s.with_signups();
+    let s = Sandbox::on_postgres_only().with_signups();
     let key = s
         .ok(&["key", "create", "emmas-diary", "--role", "collector"])
         .trim()

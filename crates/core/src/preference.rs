@@ -97,13 +97,23 @@ impl<'a> Preferences<'a> {
         if at < self.collected_at {
             return (ConsentStatus::Never, None);
         }
-        for e in self.events_until(at).iter().rev() {
+        let events = self.events_until(at);
+        for (i, e) in events.iter().enumerate().rev() {
             match e.preference {
                 Preference::Give(p) if vocab.covers_purpose(p, purpose) => {
                     return (ConsentStatus::Given, Some(e))
                 }
                 Preference::Withdraw(p) if vocab.is_ancestor_or_self(p, purpose) => {
-                    return (ConsentStatus::Withdrawn, Some(e))
+                    // Withdrawing what was never given leaves it never given:
+                    // the refusal is no-consent, not consent-withdrawn.
+                    let before = Preferences {
+                        events: &events[..i],
+                        ..*self
+                    };
+                    return match before.consent_and_cause(vocab, declaration, purpose, at).0 {
+                        ConsentStatus::Given => (ConsentStatus::Withdrawn, Some(e)),
+                        _ => (ConsentStatus::Never, None),
+                    };
                 }
                 _ => {}
             }
@@ -165,6 +175,52 @@ purposes = ["Marketing"]
 data_categories = ["Name"]
 legal_basis = "consent"
 "#;
+
+    #[test]
+    fn withdrawing_what_was_never_given_is_no_consent() {
+        let vocab = Vocabulary::embedded();
+        let notice = parse_source("n.toml", NOTICE)
+            .unwrap()
+            .resolve("n.toml", "o", &vocab)
+            .unwrap();
+        let p = |n| vocab.resolve(TermKind::Purpose, n).unwrap();
+        let t = |s| parse_instant(s).unwrap();
+        let withdraw = |at| PreferenceEvent {
+            at: t(at),
+            preference: Preference::Withdraw(p("Marketing")),
+            notice: None,
+        };
+        let give = PreferenceEvent {
+            at: t("2017-04-27"),
+            preference: Preference::Give(p("Marketing")),
+            notice: None,
+        };
+        // (boxes ticked at collection, events, status on 2017-05-01)
+        let table = [
+            (0b00, vec![withdraw("2017-04-26")], ConsentStatus::Never),
+            (0b10, vec![withdraw("2017-04-26")], ConsentStatus::Withdrawn),
+            (
+                0b00,
+                vec![withdraw("2017-04-26"), give, withdraw("2017-04-28")],
+                ConsentStatus::Withdrawn,
+            ),
+            (
+                0b00,
+                vec![withdraw("2017-04-26"), give],
+                ConsentStatus::Given,
+            ),
+        ];
+        for (consented, events, want) in table {
+            let prefs = Preferences {
+                collected_at: t("2017-04-24"),
+                collection_notice: &notice,
+                consented,
+                events: &events,
+            };
+            let got = prefs.consent(&vocab, "partners", p("Marketing"), t("2017-05-01"));
+            assert_eq!(got, want, "ticked {consented:#b}, {} events", events.len());
+        }
+    }
 
     #[test]
     fn a_withdrawal_of_marketing_is_the_cause_for_direct_marketing_too() {

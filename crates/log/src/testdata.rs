@@ -1,19 +1,12 @@
-//! Where the shared test vectors are: `../shared/testdata` beside the
-//! repository (as in CI), or the directory `CUSTODY_SHARED_DIR` names.
+//! Where the log's test vectors are: `crates/log/testdata`, copied into the
+//! repository with their licence notices (see its README) so that a fresh
+//! clone tests with nothing beside it.
 
 use std::path::PathBuf;
 
 pub(crate) fn path(rel: &str) -> PathBuf {
-    let shared = std::env::var_os("CUSTODY_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
-    let p = shared.join("testdata").join(rel);
-    assert!(
-        p.exists(),
-        "{} is missing: the shared test vectors live in ../shared beside the repository \
-         (or set CUSTODY_SHARED_DIR)",
-        p.display()
-    );
+    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata")).join(rel);
+    assert!(p.exists(), "{} is missing from the repository", p.display());
     p
 }
 

@@ -11,7 +11,7 @@ mod bundles;
 mod postgres;
 mod schema;
 mod sqlite;
-#[cfg(test)]
+#[cfg(any(test, feature = "postgres-cases"))]
 mod suite;
 
 use std::collections::HashMap;
@@ -19,6 +19,10 @@ use std::collections::HashMap;
 use custody_core::Organisation;
 
 pub use any::AnyStore;
+/// The PostgreSQL test cases, for `tests/postgres.rs` (not an API).
+#[cfg(feature = "postgres-cases")]
+#[doc(hidden)]
+pub use postgres::cases as postgres_cases;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 

@@ -1142,8 +1142,8 @@ mod tests {
         }
     }
 
-    fn memory() -> Option<Box<SqliteStore>> {
-        Some(Box::new(SqliteStore::in_memory().unwrap()))
+    fn memory() -> Box<SqliteStore> {
+        Box::new(SqliteStore::in_memory().unwrap())
     }
 
     store_suite!(memory);

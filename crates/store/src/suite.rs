@@ -13,13 +13,33 @@ pub(crate) trait Raw: Store {
     fn raw(&mut self, sql: &str) -> Result<()>;
 }
 
-/// Generates one `#[test]` per suite case, each on a fresh store from
-/// `$open()`, an `Option` (None: the backend is not there, and the test says
-/// so and passes) of something that derefs to the store.
+/// The suite's cases, named once. `store_suite!(open)` makes one `#[test]`
+/// per case, each on a fresh store from `open()` (something that derefs to
+/// the store); `store_suite!(@cases open)` makes them a `Vec` of
+/// [`Case`](crate::postgres::cases::Case)s instead, for a harness that
+/// decides at run time whether the backend is there.
 macro_rules! store_suite {
-    ($open:path) => {
-        $crate::suite::store_suite!(
-            $open;
+    ([$open:path]; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::suite::$case(&mut *$open());
+            }
+        )*
+    };
+    ([@cases $open:path]; $($case:ident),* $(,)?) => {
+        vec![$(
+            $crate::postgres::cases::Case {
+                name: stringify!($case),
+                run: || $crate::suite::$case(&mut *$open()),
+                ignored: false,
+            },
+        )*]
+    };
+    // Last: the arms above must be tried first.
+    ($($how:tt)+) => {
+        $crate::suite::store_suite! {
+            [$($how)+];
             duplicate_org_is_a_conflict,
             notices_are_immutable_and_preferences_append_only,
             a_failed_transaction_leaves_nothing,
@@ -36,17 +56,7 @@ macro_rules! store_suite {
             for_each_held_walks_100k_records_in_id_order,
             held_of_named_subjects_and_their_preferences,
             holdings_catch_up_from_their_marks,
-        );
-    };
-    ($open:path; $($case:ident),* $(,)?) => {
-        $(
-            #[test]
-            fn $case() {
-                if let Some(mut store) = $open() {
-                    $crate::suite::$case(&mut *store);
-                }
-            }
-        )*
+        }
     };
 }
 pub(crate) use store_suite;

@@ -1,5 +1,5 @@
 //! Known answers: the transparency-dev/merkle test vectors and RFC 6962
-//! reference tree in ../shared/testdata/merkle, plus property tests of
+//! reference tree in crates/log/testdata/merkle, plus property tests of
 //! proof generation against verification.
 
 use std::path::{Path, PathBuf};
