@@ -176,13 +176,17 @@ data_categories = ["Name"]
 legal_basis = "consent"
 "#;
 
+    fn notice(vocab: &Vocabulary) -> Notice {
+        parse_source("n.toml", NOTICE)
+            .unwrap()
+            .resolve("n.toml", "o", vocab)
+            .unwrap()
+    }
+
     #[test]
     fn withdrawing_what_was_never_given_is_no_consent() {
         let vocab = Vocabulary::embedded();
-        let notice = parse_source("n.toml", NOTICE)
-            .unwrap()
-            .resolve("n.toml", "o", &vocab)
-            .unwrap();
+        let notice = notice(&vocab);
         let p = |n| vocab.resolve(TermKind::Purpose, n).unwrap();
         let t = |s| parse_instant(s).unwrap();
         let withdraw = |at| PreferenceEvent {
@@ -225,10 +229,7 @@ legal_basis = "consent"
     #[test]
     fn a_withdrawal_of_marketing_is_the_cause_for_direct_marketing_too() {
         let vocab = Vocabulary::embedded();
-        let notice = parse_source("n.toml", NOTICE)
-            .unwrap()
-            .resolve("n.toml", "o", &vocab)
-            .unwrap();
+        let notice = notice(&vocab);
         let p = |n| vocab.resolve(TermKind::Purpose, n).unwrap();
         let t = |s| parse_instant(s).unwrap();
         let events = [PreferenceEvent {
