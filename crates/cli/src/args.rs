@@ -325,8 +325,22 @@ pub enum VocabCommand {
 
 #[derive(Subcommand)]
 pub enum NoticeCommand {
-    /// Publish a notice version from TOML or YAML (immutable once published)
+    /// Publish a notice version from TOML or YAML (immutable once published);
+    /// what `notice check` finds is printed as warnings
     Publish { org: String, file: PathBuf },
+    /// Question a notice file before publishing it: special category data
+    /// without an Art 9 condition, consent to disclose with no recipient
+    /// named, recipients nobody registered, no retention period, a purpose
+    /// that is no purpose. Each finding names its field and provision; exits
+    /// 1 if any is an error.
+    ///
+    /// Example: custody notice check examples/emmas-diary/notice-2017.toml
+    Check {
+        /// The notice: TOML or YAML, as `notice publish` takes it
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show a version (default: the latest)
     Show {
         org: String,

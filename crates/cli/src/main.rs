@@ -11,13 +11,14 @@ mod serve;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
+use custody_core::notice::check::Severity;
 use custody_core::organisation::Organisation;
 use custody_core::recipient::RecipientCategory;
 use custody_core::time::parse_instant;
-use custody_core::vocab::TermKind;
+use custody_core::vocab::{TermKind, VocabError};
 use custody_engine::collection::CollectSpec;
 use custody_engine::disclosure::{Selection, ShareSpec};
-use custody_engine::preferences::Change;
+use custody_engine::preferences::{Change, PreferenceRequest};
 use custody_engine::screen::ScreenSpec;
 use custody_engine::snapshot::SnapshotDir;
 use custody_engine::{signing_key, Engine};
@@ -189,10 +190,12 @@ fn run(cli: Cli) -> Result<()> {
             let engine = paths.open()?;
             let id = match kind {
                 Some(k) => engine.vocab.resolve(k, &term)?,
+                // The first kind that knows the name, even as an ambiguity.
                 None => TermKind::ALL
                     .iter()
-                    .find_map(|k| engine.vocab.resolve(*k, &term).ok())
-                    .map_or_else(|| engine.vocab.resolve(TermKind::Purpose, &term), Ok)?,
+                    .map(|k| engine.vocab.resolve(*k, &term))
+                    .find(|r| !matches!(r, Err(VocabError::Unknown { .. })))
+                    .unwrap_or_else(|| engine.vocab.resolve(TermKind::Purpose, &term))?,
             };
             output::term(&engine.vocab, id, json);
             Ok(())
@@ -237,6 +240,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Notice(NoticeCommand::Publish { org, file }) => {
             let mut engine = paths.open()?;
             let p = engine.publish_notice(&org, &file)?;
+            for f in &p.findings {
+                eprintln!("warning: {}: {f}", file.display());
+            }
             if p.unchanged {
                 println!(
                     "{org} {} was already published with this content (sha256 {})",
@@ -250,6 +256,19 @@ fn run(cli: Cli) -> Result<()> {
                     p.notice.declarations.len(),
                     p.notice.content_hash
                 );
+            }
+            Ok(())
+        }
+        Command::Notice(NoticeCommand::Check { file, json }) => {
+            let engine = paths.open()?;
+            let (notice, findings) = engine.check_notice(&file)?;
+            output::findings(&file, &notice, &findings, json);
+            let errors = findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count();
+            if errors > 0 {
+                bail!("{}: {}", file.display(), output::count(errors, "error"));
             }
             Ok(())
         }
@@ -400,9 +419,16 @@ fn consent(paths: &Paths, a: ConsentArgs) -> Result<()> {
     } else {
         bail!("say what changed: --withdraw PURPOSE, --give PURPOSE, --object-direct-marketing or --withdraw-objection")
     };
-    engine.record_preference(&a.org, subject, &change, at, a.notice.as_deref())?;
+    let recorded = engine.record_preference(&PreferenceRequest {
+        org: &a.org,
+        subject,
+        change: &change,
+        at,
+        notice: a.notice.as_deref(),
+        source: "cli",
+    })?;
     println!(
-        "recorded for {subject} at {}: {change:?}",
+        "recorded for {subject} at {}: {recorded}",
         custody_core::time::format_instant(&at)
     );
     Ok(())

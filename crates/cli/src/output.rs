@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
+use custody_core::notice::check::{Finding, Severity};
 use custody_core::notice::{Notice, NoticeDiff};
 use custody_core::reason::Reason;
 use custody_core::vocab::{TermId, Vocabulary};
@@ -20,6 +21,42 @@ pub fn print_json<T: Serialize + ?Sized>(v: &T) {
     println!(
         "{}",
         serde_json::to_string_pretty(v).expect("output serialises")
+    );
+}
+
+/// A number with its noun agreeing: "1 row", "2 rows", "3 parties".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        return format!("1 {noun}");
+    }
+    let plural = match noun.strip_suffix('y') {
+        Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{stem}ies"),
+        _ => format!("{noun}s"),
+    };
+    format!("{n} {plural}")
+}
+
+/// What `notice check` found, one line each, errors first.
+pub fn findings(file: &Path, notice: &Notice, findings: &[Finding], as_json: bool) {
+    if as_json {
+        return print_json(&json!({
+            "file": file.display().to_string(), "version": notice.version,
+            "content_hash": notice.content_hash, "findings": findings,
+        }));
+    }
+    for f in findings {
+        println!("{}: {f}", file.display());
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    println!(
+        "{}: notice {}: {}, {}",
+        file.display(),
+        notice.version,
+        count(errors, "error"),
+        count(findings.len() - errors, "warning")
     );
 }
 
@@ -87,12 +124,22 @@ pub fn term(vocab: &Vocabulary, id: TermId, as_json: bool) {
         .explicit_purposes()
         .iter()
         .find(|e| vocab.is_ancestor_or_self(e.term, id));
+    let same_as: Vec<(String, &str)> = vocab
+        .links()
+        .iter()
+        .filter_map(|l| match l.terms {
+            [a, b] if a == id => Some((vocab.term(b).key.clone(), l.why.as_str())),
+            [a, b] if b == id => Some((vocab.term(a).key.clone(), l.why.as_str())),
+            _ => None,
+        })
+        .collect();
     if as_json {
         return print_json(&json!({
             "key": t.key, "kind": t.kind, "label": t.label, "definition": t.definition, "iri": t.iri,
             "source": t.source, "parents": parents, "ancestors": ancestors, "descendants": descendants,
             "special_category": vocab.is_special_category(id), "childrens_data": vocab.is_childrens_data(id),
             "must_be_named": explicit.map(|e| json!({"because_of": vocab.term(e.term).key, "reason": e.reason})),
+            "same_as": same_as.iter().map(|(k, why)| json!({"term": k, "why": why})).collect::<Vec<_>>(),
         }));
     }
     println!("{}  {} ({})", t.key, t.label, t.kind);
@@ -111,6 +158,9 @@ pub fn term(vocab: &Vocabulary, id: TermId, as_json: bool) {
     }
     if !flags.is_empty() {
         println!("  flags: {}", flags.join(", "));
+    }
+    for (key, why) in &same_as {
+        println!("  same as {key} (vocab/links.toml): {why}");
     }
     if let Some(e) = explicit {
         println!(
@@ -287,6 +337,13 @@ pub fn collected(c: &Collected, rejects: Option<&Path>, as_json: bool) {
             (n, None) => format!(", {} rejected", num(n)),
         }
     );
+    for u in &c.undeclared {
+        eprintln!(
+            "warning: column `{}` is collected as {}, which no declaration of notice {} covers: \
+             people were not told it is collected (UK GDPR Art 13(1)(c))",
+            u.column, u.category, c.notice
+        );
+    }
 }
 
 fn reason_table(reasons: &[ReasonCount], unit: &str) -> Table {
@@ -559,5 +616,22 @@ pub fn audit(a: &Audit, as_json: bool) {
             ]);
         }
         println!("{t}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        let table = [
+            (0, "row", "0 rows"),
+            (1, "row", "1 row"),
+            (2, "party", "2 parties"),
+            (2, "key", "2 keys"),
+            (1, "party", "1 party"),
+        ];
+        for (n, noun, want) in table {
+            assert_eq!(super::count(n, noun), want);
+        }
     }
 }

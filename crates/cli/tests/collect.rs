@@ -472,3 +472,36 @@ fn an_overlapping_file_across_chunks_logs_only_new_records() {
     let n = s.count("SELECT count(*) FROM records");
     assert_eq!(n, 140_000);
 }
+
+#[test]
+fn a_column_no_declaration_covers_is_warned_of() {
+    let collect = |s: &Sandbox, mapping: &str| {
+        s.write("signups.csv", SIGNUPS_CSV);
+        let (code, _, stderr) = s.run(&[
+            "collect",
+            "emmas-diary",
+            "signups.csv",
+            "--notice",
+            "2017",
+            "--mapping",
+            mapping,
+        ]);
+        assert_eq!(code, Some(0), "{stderr}");
+        stderr
+    };
+    // The 2017 notice declares no location data.
+    let s = published();
+    s.write(
+        "located.mapping.toml",
+        &MAPPING_TOML.replace("postcode = \"pd:PostalCode\"", "postcode = \"pd:Location\""),
+    );
+    let stderr = collect(&s, "located.mapping.toml");
+    assert!(
+        stderr.contains(
+            "warning: column `postcode` is collected as pd:Location, which no declaration of notice 2017 covers"
+        ),
+        "{stderr}"
+    );
+    // The mapping that matches the notice draws no warning.
+    assert!(!collect(&published(), "signups.mapping.toml").contains("warning"));
+}

@@ -19,6 +19,29 @@ fn prefs(s: &Sandbox, subject: &str) -> Vec<(String, String, Option<String>)> {
         .collect()
 }
 
+/// Share M01 and M02 (in subjects.csv) for direct marketing at `at`,
+/// into out.csv and refused.csv.
+fn share_direct_marketing(s: &Sandbox, at: &str) {
+    s.ok(&[
+        "share",
+        "emmas-diary",
+        "--to",
+        "experian",
+        "--purpose",
+        "DirectMarketing",
+        "--categories",
+        "Name",
+        "--records",
+        "subjects.csv",
+        "--at",
+        at,
+        "--out",
+        "out.csv",
+        "--refused",
+        "refused.csv",
+    ]);
+}
+
 #[test]
 fn withdraw_give_object() {
     let s = Sandbox::collected();
@@ -99,24 +122,7 @@ fn events_change_the_gate() {
         "2017-03-01",
     ]);
     s.write("subjects.csv", "subject\nM01\nM02\n");
-    s.ok(&[
-        "share",
-        "emmas-diary",
-        "--to",
-        "experian",
-        "--purpose",
-        "DirectMarketing",
-        "--categories",
-        "Name",
-        "--records",
-        "subjects.csv",
-        "--at",
-        "2017-03-02",
-        "--out",
-        "out.csv",
-        "--refused",
-        "refused.csv",
-    ]);
+    share_direct_marketing(&s, "2017-03-02");
     assert_eq!(
         common::refused_rows(&s.read("refused.csv")),
         vec![("M01".to_string(), "consent-withdrawn".to_string())]
@@ -126,24 +132,7 @@ fn events_change_the_gate() {
         "M02 gave consent later"
     );
     // before the events, the picture is the other way round
-    s.ok(&[
-        "share",
-        "emmas-diary",
-        "--to",
-        "experian",
-        "--purpose",
-        "DirectMarketing",
-        "--categories",
-        "Name",
-        "--records",
-        "subjects.csv",
-        "--at",
-        "2017-02-28",
-        "--out",
-        "out.csv",
-        "--refused",
-        "refused.csv",
-    ]);
+    share_direct_marketing(&s, "2017-02-28");
     assert_eq!(
         common::refused_rows(&s.read("refused.csv")),
         vec![("M02".to_string(), "no-consent".to_string())]
@@ -338,4 +327,62 @@ fn reconsent_under_new_notice_is_recorded() {
     let t: Value = s.json(&["trace", "emmas-diary", "M01", "--json"]);
     assert_eq!(t["preferences"][0]["notice"], "2018-05");
     assert_eq!(t["preferences"][0]["purpose"], "dpv:PoliticalCampaign");
+}
+
+/// `marketing` and `fides:marketing` mean the notice's `dpv:Marketing`
+/// (linked in vocab/links.toml): the command says which term it recorded,
+/// and the withdrawal reaches the gate.
+#[test]
+fn a_withdrawal_by_any_name_of_marketing_withdraws_it() {
+    let s = Sandbox::collected();
+    let withdraw = |subject: &str, purpose: &str| {
+        s.ok(&[
+            "consent",
+            "emmas-diary",
+            subject,
+            "--withdraw",
+            purpose,
+            "--at",
+            "2017-03-01",
+        ])
+    };
+    let out = withdraw("M01", "fides:marketing");
+    assert!(
+        out.contains("consent withdrawn from fides:marketing (Marketing)"),
+        "{out}"
+    );
+    let out = withdraw("M02", "marketing");
+    assert!(
+        out.contains("consent withdrawn from dpv:Marketing (Marketing)"),
+        "{out}"
+    );
+    s.write("subjects.csv", "subject\nM01\nM02\n");
+    share_direct_marketing(&s, "2017-03-02");
+    // M01 had ticked the box; M02 never had, so withdrawing changed nothing.
+    assert_eq!(
+        common::refused_rows(&s.read("refused.csv")),
+        vec![
+            ("M01".to_string(), "consent-withdrawn".to_string()),
+            ("M02".to_string(), "no-consent".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn a_preference_about_nothing_she_was_told_is_refused_with_the_purposes_she_was() {
+    let s = Sandbox::collected();
+    for purpose in ["ResearchAndDevelopment", "fides:essential"] {
+        for action in ["--give", "--withdraw"] {
+            let err = s.fails(&["consent", "emmas-diary", "M01", action, purpose]);
+            assert!(
+                err.contains("is not among the purposes emmas-diary told `M01` about")
+                    && err.contains("dpv:DirectMarketing (Direct Marketing)")
+                    && err.contains("dpv:Marketing (Marketing)"),
+                "{action} {purpose}: {err}"
+            );
+        }
+    }
+    assert!(prefs(&s, "M01").is_empty(), "nothing was recorded");
+    // An objection to direct marketing is always taken (Art 21(2)).
+    s.ok(&["consent", "emmas-diary", "M01", "--object-direct-marketing"]);
 }

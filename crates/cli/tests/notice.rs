@@ -278,3 +278,51 @@ fn yaml_notice() {
         "{again}"
     );
 }
+
+/// `notice check` questions a notice before it is published; `publish`
+/// prints the same findings as warnings and publishes all the same.
+#[test]
+fn check_names_each_finding_with_its_field_and_provision() {
+    let s = with_org();
+    let out = s.ok(&["notice", "check", "notice-2017.toml"]);
+    assert!(
+        out.contains("notice 2017: 0 errors, 0 warnings"),
+        "the example notice is sound: {out}"
+    );
+    s.write(
+        "bad.toml",
+        r#"version = "bad"
+effective = "2017-01-01"
+[[declarations]]
+id = "sale"
+purposes = ["SellDataToThirdParties"]
+data_categories = ["Name", "Health"]
+legal_basis = "consent"
+recipients.organisations = ["nobody-ltd"]
+"#,
+    );
+    let (code, stdout, stderr) = s.run(&["notice", "check", "bad.toml"]);
+    assert_eq!(code, Some(1));
+    for want in [
+        "error: declarations[0] (sale).special_category_condition: `pd:Health` is special category data",
+        "(UK GDPR Art 9(1), (2))",
+        "warning: declarations[0] (sale).recipients.organisations: no organisation `nobody-ltd`",
+        "warning: declarations[0] (sale).retention:",
+        "(UK GDPR Art 13(2)(a))",
+        "notice bad: 1 error, 2 warnings",
+    ] {
+        assert!(stdout.contains(want), "{want}\n{stdout}");
+    }
+    assert!(stderr.contains("bad.toml: 1 error"), "{stderr}");
+    // Naming a recipient organisation is not naming no recipient.
+    assert!(!stdout.contains(".recipients: consent"), "{stdout}");
+    // The notice is evidence of what people were told: published, warned.
+    let (code, _, stderr) = s.run(&["notice", "publish", "emmas-diary", "bad.toml"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "warning: bad.toml: error: declarations[0] (sale).special_category_condition"
+        ),
+        "{stderr}"
+    );
+}

@@ -5,6 +5,8 @@
 //! JSON form, so the same content always hashes the same whatever the file
 //! format or spelling of terms.
 
+pub mod check;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

@@ -154,6 +154,38 @@ impl<'a> Preferences<'a> {
     }
 }
 
+/// The purposes a person has been told of or asked about: the declarations
+/// of every notice her record has been under, and each purpose she gave
+/// consent for. A consent or withdrawal touching none of them would be
+/// recorded and change nothing, so it is refused instead.
+pub fn purposes_told<'n>(
+    notices: impl IntoIterator<Item = &'n Notice>,
+    events: &[PreferenceEvent],
+) -> Vec<TermId> {
+    let mut told: Vec<TermId> = notices
+        .into_iter()
+        .flat_map(|n| {
+            n.declarations
+                .iter()
+                .flat_map(|d| d.purposes.iter().copied())
+        })
+        .chain(events.iter().filter_map(|e| match e.preference {
+            Preference::Give(p) => Some(p),
+            _ => None,
+        }))
+        .collect();
+    told.sort();
+    told.dedup();
+    told
+}
+
+/// Whether a preference about `purpose` bears on one of `told`: it is the
+/// same purpose (or linked to it), broader, or narrower.
+pub fn touches(vocab: &Vocabulary, purpose: TermId, told: &[TermId]) -> bool {
+    told.iter()
+        .any(|&t| vocab.is_ancestor_or_self(purpose, t) || vocab.is_ancestor_or_self(t, purpose))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +255,77 @@ legal_basis = "consent"
             };
             let got = prefs.consent(&vocab, "partners", p("Marketing"), t("2017-05-01"));
             assert_eq!(got, want, "ticked {consented:#b}, {} events", events.len());
+        }
+    }
+
+    #[test]
+    fn a_preference_must_touch_what_was_told() {
+        let vocab = Vocabulary::embedded();
+        let notice = notice(&vocab);
+        let id = |k| vocab.get(k).unwrap();
+        let gave_research = [PreferenceEvent {
+            at: parse_instant("2017-04-25").unwrap(),
+            preference: Preference::Give(id("dpv:ResearchAndDevelopment")),
+            notice: None,
+        }];
+        // (purpose, events, touches)
+        let table: [(&str, &[PreferenceEvent], bool); 7] = [
+            ("dpv:Marketing", &[], true),
+            ("fides:marketing", &[], true),
+            ("dpv:Purpose", &[], true),
+            ("dpv:DirectMarketing", &[], true),
+            ("dpv:PersonalisedAdvertising", &[], true),
+            ("dpv:ResearchAndDevelopment", &[], false),
+            ("dpv:ResearchAndDevelopment", &gave_research, true),
+        ];
+        for (purpose, events, want) in table {
+            let told = purposes_told([&notice], events);
+            assert_eq!(touches(&vocab, id(purpose), &told), want, "{purpose}");
+        }
+        assert!(!touches(
+            &vocab,
+            id("fides:essential"),
+            &purposes_told([&notice], &[])
+        ));
+    }
+
+    #[test]
+    fn linked_terms_withdraw_each_other() {
+        let vocab = Vocabulary::embedded();
+        let notice = notice(&vocab);
+        let t = |s| parse_instant(s).unwrap();
+        let id = |k| vocab.get(k).unwrap();
+        // (consent given as, withdrawn as): either name of one purpose.
+        let table = [
+            ("dpv:Marketing", "fides:marketing"),
+            ("fides:marketing", "dpv:Marketing"),
+        ];
+        for (given, withdrawn) in table {
+            let events = [
+                PreferenceEvent {
+                    at: t("2017-04-25"),
+                    preference: Preference::Give(id(given)),
+                    notice: None,
+                },
+                PreferenceEvent {
+                    at: t("2017-04-26"),
+                    preference: Preference::Withdraw(id(withdrawn)),
+                    notice: None,
+                },
+            ];
+            let prefs = Preferences {
+                collected_at: t("2017-04-24"),
+                collection_notice: &notice,
+                consented: 0,
+                events: &events,
+            };
+            let status = |at| prefs.consent(&vocab, "partners", id("dpv:Marketing"), t(at));
+            assert_eq!(status("2017-04-25"), ConsentStatus::Given, "{given}");
+            assert_eq!(
+                status("2017-05-01"),
+                ConsentStatus::Withdrawn,
+                "{withdrawn}"
+            );
         }
     }
 

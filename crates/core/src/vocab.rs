@@ -31,9 +31,20 @@
 //!   `user.criminal_history` is *not* flagged: criminal offence data is
 //!   UK GDPR Art 10, not Art 9. Children's data: `user.childrens`.
 //! * Flags (special category, children's data) are inherited by descendants.
-//! * DPV and fideslang trees are not joined; custody terms may have parents
-//!   in both (e.g. `custody:ChildBirthDate` under `pd:BirthDate` and
+//! * DPV and fideslang trees are joined only where `vocab/links.toml` links
+//!   two terms that mean the same (`dpv:Marketing` and `fides:marketing`),
+//!   each link with its reason. Linked terms are one: each is
+//!   ancestor-or-self of the other, and their parents and flags are shared,
+//!   so either covers the other's descendants. Custody terms may have
+//!   parents in both (e.g. `custody:ChildBirthDate` under `pd:BirthDate` and
 //!   `fides:user.childrens`).
+//!
+//! Resolving a name ([`Vocabulary::resolve`]): an exact key or IRI is that
+//! term; otherwise the name is matched, in any case, against keys and bare
+//! names. DPV's `dpv:` and `pd:` count as one vocabulary (for data
+//! categories `pd:` wins). Matches in more than one vocabulary are an error
+//! listing the candidates, unless they are all linked, when the DPV term is
+//! the answer (they mean the same, so only the name shown differs).
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -47,6 +58,7 @@ const DPV_DATA_SUBJECTS: &str = include_str!("../../../vocab/dpv/entities_datasu
 const FIDESLANG: &str = include_str!("../../../vocab/fideslang/default_taxonomy.yml");
 const CUSTODY: &str = include_str!("../../../vocab/custody.toml");
 const EXPLICIT: &str = include_str!("../../../vocab/explicit.toml");
+const LINKS: &str = include_str!("../../../vocab/links.toml");
 
 /// DPV class rows that are not terms of the file's kind.
 const DPV_SKIP: &[&str] = &["Sector"];
@@ -133,6 +145,25 @@ pub enum Source {
     Organisation(String),
 }
 
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Dpv => f.write_str("DPV"),
+            Source::Fideslang => f.write_str("fideslang"),
+            Source::Custody => f.write_str("custody"),
+            Source::Organisation(org) => write!(f, "{org}'s own"),
+        }
+    }
+}
+
+/// Two terms that mean the same thing, from `vocab/links.toml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub terms: [TermId; 2],
+    /// Why they mean the same: both definitions, quoted.
+    pub why: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Term {
     pub key: String,
@@ -156,6 +187,14 @@ pub enum VocabError {
         name: String,
         suggestions: Vec<String>,
     },
+    /// The name matches unlinked terms of different vocabularies.
+    #[error("`{name}` names more than one {kind}: {}; give the full key", candidate_text(.candidates))]
+    Ambiguous {
+        kind: TermKind,
+        name: String,
+        /// Each candidate's key, label and vocabulary.
+        candidates: Vec<Candidate>,
+    },
     #[error("duplicate term key `{key}`")]
     Duplicate { key: String },
     #[error("term `{key}` is part of a parent cycle")]
@@ -168,6 +207,21 @@ pub enum VocabError {
         line: Option<usize>,
         message: String,
     },
+}
+
+/// A term a name might mean.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Candidate {
+    pub key: String,
+    pub label: String,
+    pub vocabulary: String,
+}
+
+fn candidate_text(c: &[Candidate]) -> String {
+    c.iter()
+        .map(|c| format!("{} (\"{}\", {})", c.key, c.label, c.vocabulary))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn suggestion_text(s: &[String]) -> String {
@@ -201,6 +255,9 @@ pub struct Vocabulary {
     explicit: Vec<ExplicitPurpose>,
     /// Bitset of explicit purpose ids.
     explicit_mask: Vec<u64>,
+    links: Vec<Link>,
+    /// Per term, the other terms linked to it (directly or through others).
+    same: Vec<Vec<TermId>>,
 }
 
 impl Vocabulary {
@@ -216,6 +273,12 @@ impl Vocabulary {
 
     /// [`Vocabulary::embedded`] without the panic.
     pub fn try_embedded() -> Result<Vocabulary, VocabError> {
+        Self::embedded_with_links(LINKS)
+    }
+
+    /// The embedded vocabularies joined by the links in `links` (a
+    /// `links.toml` text).
+    fn embedded_with_links(links: &str) -> Result<Vocabulary, VocabError> {
         let mut v = Vocabulary::empty();
         v.load_dpv(
             "dpv/purposes.csv",
@@ -240,6 +303,8 @@ impl Vocabulary {
         v.load_fideslang("fideslang/default_taxonomy.yml", FIDESLANG)?;
         v.load_custody("custody.toml", CUSTODY)?;
         v.finish()?;
+        v.links = v.parse_links("links.toml", links)?;
+        v.finish()?;
         let explicit = v.parse_explicit("explicit.toml", EXPLICIT)?;
         v.set_explicit_purposes(explicit);
         Ok(v)
@@ -257,7 +322,19 @@ impl Vocabulary {
             childrens: Vec::new(),
             explicit: Vec::new(),
             explicit_mask: Vec::new(),
+            links: Vec::new(),
+            same: Vec::new(),
         }
+    }
+
+    /// The links joining terms of different vocabularies.
+    pub fn links(&self) -> &[Link] {
+        &self.links
+    }
+
+    /// The terms linked to `id`: they mean the same.
+    pub fn same_as(&self, id: TermId) -> &[TermId] {
+        &self.same[id.ix()]
     }
 
     pub fn len(&self) -> usize {
@@ -286,35 +363,69 @@ impl Vocabulary {
 
     /// Resolve what a user typed, within one kind: an exact key
     /// (`dpv:PoliticalCampaign`), a full IRI, a bare DPV name
-    /// (`PoliticalCampaign`, case-insensitive; for data categories pd wins
-    /// over dpv), a fideslang key without prefix (`user.contact.email`), or a
-    /// custody/organisation key. Keys are also matched case-insensitively.
+    /// (`PoliticalCampaign`, any case; for data categories pd wins over
+    /// dpv), a fideslang key without prefix (`user.contact.email`), or a
+    /// custody/organisation key, also in any case. A name that matches
+    /// unlinked terms of more than one vocabulary is
+    /// [`VocabError::Ambiguous`]; linked ones resolve to the DPV term.
     pub fn resolve(&self, kind: TermKind, name: &str) -> Result<TermId, VocabError> {
         let name = name.trim();
         let exact = self.by_key.get(name).or_else(|| self.by_iri.get(name));
-        let found: Vec<TermId> = match exact {
-            Some(&id) => vec![id],
-            None => self
-                .by_lower
-                .get(&name.to_lowercase())
-                .cloned()
-                .unwrap_or_default(),
-        };
-        // Prefer an exact-case bare match ("Customer" → dpv, "customer" →
-        // fides), then the source order pd, dpv, fides, custody, org.
-        let best = found
+        if let Some(&id) = exact.filter(|&&id| self.term(id).kind == kind) {
+            return Ok(id);
+        }
+        let found: Vec<TermId> = self
+            .by_lower
+            .get(&name.to_lowercase())
             .into_iter()
+            .flatten()
+            .copied()
             .filter(|&id| self.term(id).kind == kind)
-            .min_by_key(|&id| {
+            .collect();
+        // The best match within each vocabulary: exact case, then pd before dpv.
+        let mut best: Vec<TermId> = Vec::new();
+        for id in found {
+            let rank = |id: TermId| {
                 let t = self.term(id);
                 let case_miss = t.key != name && bare(&t.key) != name;
                 (case_miss, prefix_rank(&t.key), t.key.clone())
-            });
-        best.ok_or_else(|| VocabError::Unknown {
-            kind,
-            name: name.to_string(),
-            suggestions: self.suggest(kind, name),
-        })
+            };
+            let family = vocabulary_family(&self.term(id).key);
+            match best
+                .iter_mut()
+                .find(|b| vocabulary_family(&self.term(**b).key) == family)
+            {
+                Some(b) if rank(id) < rank(*b) => *b = id,
+                Some(_) => {}
+                None => best.push(id),
+            }
+        }
+        best.sort_by_key(|&id| prefix_rank(&self.term(id).key));
+        match best.as_slice() {
+            [] => Err(VocabError::Unknown {
+                kind,
+                name: name.to_string(),
+                suggestions: self.suggest(kind, name),
+            }),
+            [first, rest @ ..] if rest.iter().all(|r| self.same_as(*first).contains(r)) => {
+                Ok(*first)
+            }
+            many => Err(VocabError::Ambiguous {
+                kind,
+                name: name.to_string(),
+                candidates: many
+                    .iter()
+                    .map(|&id| {
+                        let t = self.term(id);
+                        Candidate {
+                            key: t.key.clone(),
+                            label: t.label.clone(),
+                            vocabulary: t.source.to_string(),
+                        }
+                    })
+                    .collect(),
+            }),
+        }
     }
 
     /// Up to 3 keys of `kind` that look like `name`.
@@ -455,23 +566,25 @@ impl Vocabulary {
         &self.anc[s..s + self.words]
     }
 
-    /// Strict ancestors, sorted by key.
+    /// Strict ancestors (not the terms linked to it), sorted by key.
     pub fn ancestors(&self, id: TermId) -> Vec<TermId> {
+        let same = self.same_as(id);
         let mut v: Vec<TermId> = self
             .terms()
             .map(|(a, _)| a)
-            .filter(|&a| a != id && self.is_ancestor_or_self(a, id))
+            .filter(|&a| a != id && !same.contains(&a) && self.is_ancestor_or_self(a, id))
             .collect();
         v.sort_by(|a, b| self.term(*a).key.cmp(&self.term(*b).key));
         v
     }
 
-    /// Strict descendants, sorted by key.
+    /// Strict descendants (not the terms linked to it), sorted by key.
     pub fn descendants(&self, id: TermId) -> Vec<TermId> {
+        let same = self.same_as(id);
         let mut v: Vec<TermId> = self
             .terms()
             .map(|(d, _)| d)
-            .filter(|&d| d != id && self.is_ancestor_or_self(id, d))
+            .filter(|&d| d != id && !same.contains(&d) && self.is_ancestor_or_self(id, d))
             .collect();
         v.sort_by(|a, b| self.term(*a).key.cmp(&self.term(*b).key));
         v
@@ -581,6 +694,7 @@ impl Vocabulary {
                 }
             }
         }
+        self.same = linked_classes(n, &self.links);
         // Ancestor bitsets by depth-first search; state 1 = on the stack.
         self.words = n.div_ceil(64).max(1);
         self.anc = vec![0; n * self.words];
@@ -605,11 +719,19 @@ impl Vocabulary {
         }
         state[i] = 1;
         let w = self.words;
-        let parents = self.terms[i].parents.clone();
+        // A term and those linked to it share bits, parents and flags.
+        let members: Vec<usize> = std::iter::once(i)
+            .chain(self.same[i].iter().map(|t| t.ix()))
+            .collect();
         let mut row = vec![0u64; w];
-        row[i >> 6] |= 1 << (i & 63);
-        let mut special = self.terms[i].special_category;
-        let mut childrens = self.terms[i].children;
+        let (mut special, mut childrens) = (false, false);
+        let mut parents = Vec::new();
+        for &m in &members {
+            row[m >> 6] |= 1 << (m & 63);
+            special |= self.terms[m].special_category;
+            childrens |= self.terms[m].children;
+            parents.extend_from_slice(&self.terms[m].parents);
+        }
         for p in parents {
             let p = p.ix();
             self.visit(p, state)?;
@@ -864,6 +986,56 @@ impl Vocabulary {
             .map(|i| TermId(i as u32))
     }
 
+    /// Parse a links file (`[[link]] terms = [a, b] why = "..."`): exact
+    /// keys of one kind, neither above the other, each link with its reason.
+    fn parse_links(&self, file: &str, text: &str) -> Result<Vec<Link>, VocabError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Entry {
+            terms: toml::Spanned<[String; 2]>,
+            why: String,
+        }
+        #[derive(Deserialize)]
+        struct Doc {
+            #[serde(default)]
+            link: Vec<Entry>,
+        }
+        let doc: Doc = toml::from_str(text).map_err(|e| toml_err(file, text, e))?;
+        doc.link
+            .into_iter()
+            .map(|e| {
+                let line = text[..e.terms.span().start].matches('\n').count() + 1;
+                let fail = |message: String| VocabError::Parse {
+                    file: file.to_string(),
+                    line: Some(line),
+                    message,
+                };
+                let [a, b] = e.terms.get_ref();
+                let id = |k: &str| self.get(k).ok_or_else(|| fail(format!("no term `{k}`")));
+                let (x, y) = (id(a)?, id(b)?);
+                let (tx, ty) = (self.term(x), self.term(y));
+                if tx.kind != ty.kind {
+                    return Err(fail(format!(
+                        "`{a}` is a {} and `{b}` a {}; only terms of one kind can mean the same",
+                        tx.kind, ty.kind
+                    )));
+                }
+                if self.is_ancestor_or_self(x, y) || self.is_ancestor_or_self(y, x) {
+                    return Err(fail(format!(
+                        "`{a}` and `{b}` are already one above the other; a link is for terms of different trees"
+                    )));
+                }
+                if e.why.trim().is_empty() {
+                    return Err(fail(format!("the link of `{a}` and `{b}` needs a `why`")));
+                }
+                Ok(Link {
+                    terms: [x, y],
+                    why: e.why.trim().to_string(),
+                })
+            })
+            .collect()
+    }
+
     /// Parse an explicit-purpose list (`[[explicit]] term = "..." reason = "..."`)
     /// against this vocabulary; terms must be purposes, given by exact key.
     pub fn parse_explicit(
@@ -918,6 +1090,48 @@ fn toml_err(file: &str, text: &str, e: toml::de::Error) -> VocabError {
 /// The key without its `prefix:`.
 fn bare(key: &str) -> &str {
     key.split_once(':').map_or(key, |(_, b)| b)
+}
+
+/// Which vocabulary a key belongs to when resolving names: DPV's `dpv:` and
+/// `pd:` are one.
+fn vocabulary_family(key: &str) -> &str {
+    match key.split_once(':').map_or("", |(p, _)| p) {
+        "pd" => "dpv",
+        p => p,
+    }
+}
+
+/// Per term, the others joined to it by links (transitively), sorted.
+fn linked_classes(n: usize, links: &[Link]) -> Vec<Vec<TermId>> {
+    let mut same = vec![Vec::new(); n];
+    for l in links {
+        let [a, b] = l.terms;
+        if a.ix() < n && b.ix() < n {
+            same[a.ix()].push(b);
+            same[b.ix()].push(a);
+        }
+    }
+    // Close each class: whatever a member is linked to, all members are.
+    let mut closed = vec![Vec::new(); n];
+    for i in 0..n {
+        if same[i].is_empty() {
+            continue;
+        }
+        let mut class = vec![TermId(i as u32)];
+        let mut k = 0;
+        while k < class.len() {
+            for &t in &same[class[k].ix()] {
+                if !class.contains(&t) {
+                    class.push(t);
+                }
+            }
+            k += 1;
+        }
+        class.retain(|t| t.ix() != i);
+        class.sort();
+        closed[i] = class;
+    }
+    closed
 }
 
 /// Resolution preference for bare names: pd before dpv (data categories),
@@ -1171,11 +1385,17 @@ mod tests {
             v.resolve(dc, "custody:ChildBirthDate").ok(),
             v.get("custody:ChildBirthDate")
         );
-        // dpv:Customer vs fides:customer: case decides, then prefix order.
+        // dpv:Customer and fides:customer are linked: any case gives DPV's;
+        // the full key still names fideslang's.
         let ds = TermKind::DataSubject;
-        assert_eq!(v.resolve(ds, "Customer").ok(), v.get("dpv:Customer"));
-        assert_eq!(v.resolve(ds, "customer").ok(), v.get("fides:customer"));
-        assert_eq!(v.resolve(ds, "CUSTOMER").ok(), v.get("dpv:Customer"));
+        for name in ["Customer", "customer", "CUSTOMER"] {
+            assert_eq!(v.resolve(ds, name).ok(), v.get("dpv:Customer"), "{name}");
+        }
+        assert_eq!(
+            v.resolve(ds, "fides:customer").ok(),
+            v.get("fides:customer")
+        );
+        assert_eq!(v.resolve(p, "marketing").ok(), v.get("dpv:Marketing"));
         assert_eq!(
             v.resolve(TermKind::LegalBasis, "consent").ok(),
             v.get("dpv:Consent")
@@ -1211,6 +1431,81 @@ mod tests {
         match v.resolve(p, "zzzzzzzzqqq") {
             Err(VocabError::Unknown { suggestions, .. }) => assert!(suggestions.is_empty()),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unlinked_names_in_two_vocabularies_are_ambiguous() {
+        let v = Vocabulary::embedded_with_links("").unwrap();
+        let err = v.resolve(TermKind::Purpose, "marketing").unwrap_err();
+        match &err {
+            VocabError::Ambiguous { candidates, .. } => {
+                let keys: Vec<&str> = candidates.iter().map(|c| c.key.as_str()).collect();
+                assert_eq!(keys, ["dpv:Marketing", "fides:marketing"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let msg = err.to_string();
+        assert!(
+            msg.contains("dpv:Marketing (\"Marketing\", DPV)")
+                && msg.contains("fides:marketing (\"Marketing\", fideslang)"),
+            "{msg}"
+        );
+        // Full keys are never ambiguous.
+        assert!(v.resolve(TermKind::Purpose, "fides:marketing").is_ok());
+    }
+
+    #[test]
+    fn linked_terms_are_one() {
+        let v = v();
+        let (dpv, fides) = (id(&v, "dpv:Marketing"), id(&v, "fides:marketing"));
+        assert_eq!(v.same_as(dpv), [fides]);
+        assert!(v.is_ancestor_or_self(dpv, fides) && v.is_ancestor_or_self(fides, dpv));
+        // Each covers the other's descendants.
+        let ads = id(&v, "fides:marketing.advertising");
+        let dm = id(&v, "dpv:DirectMarketing");
+        assert!(v.covers_purpose(dpv, ads) && v.covers_purpose(fides, dm));
+        // ... but not what is explicit-only below them.
+        let targeted = id(&v, "dpv:PersonalisedAdvertising");
+        assert!(!v.covers_purpose(fides, targeted));
+        // Linked terms are not each other's ancestors when listed.
+        assert!(!v.ancestors(dpv).contains(&fides));
+        assert!(!v.descendants(fides).contains(&dpv));
+        // Every link is of one kind, between trees, with a reason.
+        assert!(v.links().len() >= 5);
+        for l in v.links() {
+            let [a, b] = l.terms;
+            assert_eq!(v.term(a).kind, v.term(b).kind);
+            assert_ne!(v.term(a).source, v.term(b).source);
+            assert!(!l.why.is_empty());
+        }
+    }
+
+    #[test]
+    fn bad_links_are_refused_with_their_line() {
+        let cases = [
+            (
+                "[[link]]\nterms = [\"dpv:Marketing\", \"fides:nope\"]\nwhy = \"x\"\n",
+                "links.toml:2: no term `fides:nope`",
+            ),
+            (
+                "\n[[link]]\nterms = [\"dpv:Marketing\", \"fides:customer\"]\nwhy = \"x\"\n",
+                "links.toml:3: `dpv:Marketing` is a purpose and `fides:customer` a data-subject",
+            ),
+            (
+                "[[link]]\nterms = [\"dpv:Marketing\", \"dpv:DirectMarketing\"]\nwhy = \"x\"\n",
+                "already one above the other",
+            ),
+            (
+                "[[link]]\nterms = [\"dpv:Marketing\", \"fides:marketing\"]\nwhy = \" \"\n",
+                "needs a `why`",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = Vocabulary::embedded_with_links(text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{err} does not say {want}");
         }
     }
 

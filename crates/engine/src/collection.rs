@@ -42,6 +42,16 @@ pub struct Collected {
     pub already_held: u64,
     pub rejected: u64,
     pub collection: i64,
+    /// Columns collected as a data category no declaration of the notice
+    /// covers: data people were not told about (UK GDPR Art 13(1)(c)).
+    pub undeclared: Vec<Undeclared>,
+}
+
+/// A column whose data category the notice does not declare.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Undeclared {
+    pub column: String,
+    pub category: String,
 }
 
 pub fn default_mapping_path(records: &Path) -> PathBuf {
@@ -79,6 +89,21 @@ impl<S: Store> Engine<S> {
         let total = reader.total();
         let header: Vec<String> = reader.header().to_vec();
         let m: Mapping = mapping_source.resolve(&mapping_file, &header, &self.vocab, &notice)?;
+        let undeclared: Vec<Undeclared> = m
+            .fields
+            .iter()
+            .filter(|(_, _, category)| {
+                !notice.declarations.iter().any(|d| {
+                    d.categories
+                        .iter()
+                        .any(|c| self.vocab.covers_category(*c, *category))
+                })
+            })
+            .map(|(_, column, category)| Undeclared {
+                column: column.clone(),
+                category: self.vocab.term(*category).key.clone(),
+            })
+            .collect();
 
         let mut rejects = match spec.rejects {
             Some(p) => {
@@ -176,6 +201,7 @@ impl<S: Store> Engine<S> {
             already_held: already,
             rejected,
             collection,
+            undeclared,
         })
     }
 }

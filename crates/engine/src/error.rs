@@ -28,6 +28,9 @@ pub enum Error {
         path: String,
         source: std::io::Error,
     },
+    /// A bad value in a request (not a file): the field and why.
+    #[error("{field}: {message}")]
+    Field { field: String, message: String },
     #[error("{0}")]
     Invalid(String),
     #[error("{0}")]

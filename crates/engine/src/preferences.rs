@@ -5,10 +5,13 @@ use std::path::Path;
 
 use custody_core::basis::LegalBasis;
 use custody_core::entry::{Entry, SubjectKey};
-use custody_core::preference::{ConsentStatus, Preference, Preferences};
+use std::collections::HashMap;
+
+use custody_core::notice::Notice;
+use custody_core::preference::{purposes_told, touches, ConsentStatus, Preference, Preferences};
 use custody_core::time::{format_instant, parse_instant, Instant};
-use custody_core::vocab::TermKind;
-use custody_store::{PreferenceRow, Store};
+use custody_core::vocab::{TermId, TermKind};
+use custody_store::{PreferenceRow, RecordRow, Store};
 use serde::Serialize;
 
 use crate::{logged, seconds, subject_key, Engine, Error, Result};
@@ -66,6 +69,101 @@ pub struct Standing {
     pub consents: Vec<ConsentStanding>,
     /// When the objection to direct marketing was made, if it stands.
     pub objected_since: Option<String>,
+}
+
+/// One change of mind to record: whose, what, when, under which notice and
+/// from where.
+#[derive(Debug, Clone, Copy)]
+pub struct PreferenceRequest<'a> {
+    pub org: &'a str,
+    pub subject: &'a str,
+    pub change: &'a Change,
+    pub at: Instant,
+    /// The notice version the person was shown, when it is a newer one.
+    pub notice: Option<&'a str>,
+    /// Where it came from: `cli`, `api`, `api:subject`, `web:subject`.
+    pub source: &'a str,
+}
+
+/// What was recorded: the action, and the purpose as it was resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recorded {
+    pub action: String,
+    /// The purpose's key and label, for give and withdraw.
+    pub purpose: Option<String>,
+    pub label: Option<String>,
+}
+
+impl Recorded {
+    fn of(vocab: &custody_core::vocab::Vocabulary, row: &PreferenceRow) -> Recorded {
+        let label = row
+            .purpose
+            .as_deref()
+            .and_then(|k| vocab.get(k))
+            .map(|id| vocab.term(id).label.clone());
+        Recorded {
+            action: row.action.clone(),
+            purpose: row.purpose.clone(),
+            label,
+        }
+    }
+}
+
+impl std::fmt::Display for Recorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.action.as_str() {
+            "give" => "consent given to",
+            "withdraw" => "consent withdrawn from",
+            "object-direct-marketing" => return f.write_str("objection to direct marketing made"),
+            "withdraw-objection" => return f.write_str("objection to direct marketing withdrawn"),
+            other => other,
+        };
+        write!(f, "{what} {}", self.purpose.as_deref().unwrap_or("-"))?;
+        if let Some(label) = &self.label {
+            write!(f, " ({label})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Per record, the purposes its person was told of or asked about
+/// ([`purposes_told`]), loaded once per record however many events name it.
+#[derive(Default)]
+struct Told {
+    notices: Option<HashMap<i64, Notice>>,
+    by_record: HashMap<(i64, Option<i64>), Vec<TermId>>,
+}
+
+impl Told {
+    fn of<S: Store>(
+        &mut self,
+        engine: &Engine<S>,
+        record: &RecordRow,
+        shown: Option<i64>,
+    ) -> Result<&[TermId]> {
+        let notices = match &mut self.notices {
+            Some(n) => n,
+            slot => slot.insert(crate::holdings::all_notices(&engine.store, &engine.vocab)?),
+        };
+        let purposes = match self.by_record.entry((record.id, shown)) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let events = engine
+                    .store
+                    .preferences_of(record.id)?
+                    .iter()
+                    .map(|r| crate::holdings::preference_event(&engine.vocab, r))
+                    .collect::<Result<Vec<_>>>()?;
+                let under = [record.notice, shown]
+                    .into_iter()
+                    .flatten()
+                    .chain(events.iter().filter_map(|e| e.notice))
+                    .filter_map(|n| notices.get(&n));
+                v.insert(purposes_told(under, &events))
+            }
+        };
+        Ok(purposes)
+    }
 }
 
 impl<S: Store> Engine<S> {
@@ -131,92 +229,111 @@ impl<S: Store> Engine<S> {
         })
     }
 
+    /// The row one event becomes, or the field that makes it wrong. The
+    /// outer error is the store's; the inner one is the request's.
     fn preference_row(
         &self,
-        org: &str,
-        subject: &str,
-        change: &Change,
-        at: Instant,
+        event: &PreferenceRequest,
         notice: Option<i64>,
-        source: &str,
-    ) -> std::result::Result<PreferenceRow, (String, String)> {
-        let record = self
-            .store
-            .collected(org, subject)
-            .map_err(|e| ("subject".to_string(), e.to_string()))?
-            .ok_or_else(|| {
-                (
-                    "subject".to_string(),
-                    format!("{org} collected no record for subject `{subject}`"),
-                )
-            })?;
-        let resolve = |p: &str| {
-            self.vocab
-                .resolve(TermKind::Purpose, p)
-                .map(|t| self.vocab.term(t).key.clone())
-                .map_err(|e| ("purpose".to_string(), e.to_string()))
+        told: &mut Told,
+    ) -> Result<std::result::Result<PreferenceRow, (String, String)>> {
+        let (org, subject) = (event.org, event.subject);
+        let Some(record) = self.store.collected(org, subject)? else {
+            return Ok(Err((
+                "subject".to_string(),
+                format!("{org} collected no record for subject `{subject}`"),
+            )));
         };
-        let (action, purpose) = match change {
-            Change::Give(p) => ("give", Some(resolve(p)?)),
-            Change::Withdraw(p) => ("withdraw", Some(resolve(p)?)),
+        let (action, purpose) = match event.change {
+            Change::Give(p) => ("give", Some(p)),
+            Change::Withdraw(p) => ("withdraw", Some(p)),
+            // An objection to direct marketing is absolute (UK GDPR Art
+            // 21(2), (3)) and binds future marketing too: always taken.
             Change::ObjectDirectMarketing => ("object-direct-marketing", None),
             Change::WithdrawObjection => ("withdraw-objection", None),
         };
-        if seconds(at) < record.at {
-            return Err((
+        let purpose = match purpose {
+            None => None,
+            Some(p) => {
+                let id = match self.vocab.resolve(TermKind::Purpose, p) {
+                    Ok(id) => id,
+                    Err(e) => return Ok(Err(("purpose".into(), e.to_string()))),
+                };
+                let purposes = told.of(self, &record, notice)?;
+                if !touches(&self.vocab, id, purposes) {
+                    return Ok(Err((
+                        "purpose".into(),
+                        self.touches_nothing(id, event, purposes),
+                    )));
+                }
+                Some(self.vocab.term(id).key.clone())
+            }
+        };
+        if seconds(event.at) < record.at {
+            return Ok(Err((
                 "at".into(),
-                format!("{} is before the record was collected", at.date_naive()),
-            ));
+                format!(
+                    "{} is before the record was collected",
+                    event.at.date_naive()
+                ),
+            )));
         }
-        Ok(PreferenceRow {
+        Ok(Ok(PreferenceRow {
             record: record.id,
-            at: seconds(at),
+            at: seconds(event.at),
             action: action.into(),
             purpose,
             notice,
-            source: source.into(),
-        })
+            source: event.source.into(),
+        }))
     }
 
-    pub fn record_preference(
-        &mut self,
-        org: &str,
-        subject: &str,
-        change: &Change,
-        at: Instant,
-        notice: Option<&str>,
-    ) -> Result<()> {
-        self.record_preference_from(org, subject, change, at, notice, "cli")
+    /// Why a purpose cannot be consented to or withdrawn, naming the ones
+    /// that can.
+    fn touches_nothing(&self, id: TermId, event: &PreferenceRequest, told: &[TermId]) -> String {
+        let t = self.vocab.term(id);
+        let mut named: Vec<String> = told
+            .iter()
+            .map(|&p| format!("{} ({})", self.vocab.term(p).key, self.vocab.term(p).label))
+            .collect();
+        named.sort();
+        format!(
+            "`{}` ({}) is not among the purposes {} told `{}` about or asked consent for, nor broader \
+             or narrower than one, so recording it would change nothing; the purposes are: {}",
+            t.key,
+            t.label,
+            event.org,
+            event.subject,
+            if named.is_empty() { "none".into() } else { named.join(", ") }
+        )
     }
 
-    /// [`record_preference`](Self::record_preference), saying where the event
-    /// came from (`cli`, `api`, `api:subject`).
-    pub fn record_preference_from(
-        &mut self,
-        org: &str,
-        subject: &str,
-        change: &Change,
-        at: Instant,
-        notice: Option<&str>,
-        source: &str,
-    ) -> Result<()> {
-        self.org(org)?;
-        // An unknown purpose is its own error, not a generic invalid input.
-        if let Change::Give(p) | Change::Withdraw(p) = change {
+    /// Record one change of mind, logged. Returns what was recorded, with
+    /// the purpose as resolved, so that the person can be told which term
+    /// their words became.
+    pub fn record_preference(&mut self, event: &PreferenceRequest) -> Result<Recorded> {
+        self.org(event.org)?;
+        // An unknown or ambiguous purpose is its own error, not a generic
+        // invalid input.
+        if let Change::Give(p) | Change::Withdraw(p) = event.change {
             self.vocab.resolve(TermKind::Purpose, p)?;
         }
-        let notice = notice
-            .map(|v| self.notice(org, Some(v)))
+        let notice = event
+            .notice
+            .map(|v| self.notice(event.org, Some(v)))
             .transpose()?
             .map(|n| n.id);
         let row = self
-            .preference_row(org, subject, change, at, notice, source)
-            .map_err(|(field, message)| Error::Invalid(format!("{field}: {message}")))?;
+            .preference_row(event, notice, &mut Told::default())?
+            .map_err(|(field, message)| Error::Field { field, message })?;
+        let recorded = Recorded::of(&self.vocab, &row);
+        let (org, subject) = (event.org, event.subject);
         logged(&mut self.store, &self.signer, |s, log| {
             s.insert_preferences(std::slice::from_ref(&row))?;
             let key = subject_key(s, org)?;
             log.append(s, &preference_entry(&key, org, subject, &row))
-        })
+        })?;
+        Ok(recorded)
     }
 
     /// Bulk events: CSV with columns `subject,action,purpose,at` and optionally
@@ -255,6 +372,7 @@ impl<S: Store> Engine<S> {
             .collect();
         let mut rows = Vec::new();
         let mut subjects = Vec::new();
+        let mut told = Told::default();
         for (i, rec) in reader.records().enumerate() {
             let rec = rec.map_err(|e| Error::csv(path, e))?;
             let line = rec.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
@@ -289,8 +407,16 @@ impl<S: Store> Engine<S> {
                 None => None,
             };
             let subject = get(Some(subject_col)).trim();
+            let event = PreferenceRequest {
+                org,
+                subject,
+                change: &change,
+                at,
+                notice: None,
+                source: &file,
+            };
             rows.push(
-                self.preference_row(org, subject, &change, at, notice, &file)
+                self.preference_row(&event, notice, &mut told)?
                     .map_err(fail)?,
             );
             subjects.push(subject.to_string());

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use custody_core::entry::Entry;
+use custody_core::notice::check::{check, Finding};
 use custody_core::notice::{parse_source, Notice, NoticeDiff, NoticeSource};
 use custody_store::{NoticeRow, Store};
 
@@ -15,9 +16,27 @@ pub struct Published {
     pub notice: Notice,
     /// The same content was already published under this label.
     pub unchanged: bool,
+    /// What [`Engine::check_notice`] found; published all the same.
+    pub findings: Vec<Finding>,
 }
 
 impl<S: Store> Engine<S> {
+    /// What custody asks of a notice file before it is published
+    /// (`custody_core::notice::check`), errors first.
+    pub fn check_notice(&self, path: &Path) -> Result<(Notice, Vec<Finding>)> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let file = path.display().to_string();
+        let notice = parse_source(&file, &text)?.resolve(&file, "", &self.vocab)?;
+        let findings = self.findings(&notice)?;
+        Ok((notice, findings))
+    }
+
+    fn findings(&self, notice: &Notice) -> Result<Vec<Finding>> {
+        let orgs: std::collections::HashSet<String> =
+            self.store.orgs()?.into_iter().map(|o| o.id).collect();
+        Ok(check(notice, &self.vocab, &|o| orgs.contains(o)))
+    }
+
     pub fn publish_notice(&mut self, org: &str, path: &Path) -> Result<Published> {
         self.org(org)?;
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -36,6 +55,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<Published> {
         self.org(org)?;
         let mut notice = source.resolve(file, org, &self.vocab)?;
+        let findings = self.findings(&notice)?;
         let existing = match self.notice(org, Some(&notice.version)) {
             Ok(n) => Some(n),
             Err(Error::NotFound(_)) => None,
@@ -46,6 +66,7 @@ impl<S: Store> Engine<S> {
                 return Ok(Published {
                     notice: existing,
                     unchanged: true,
+                    findings,
                 });
             }
             return Err(Error::Conflict(format!(
@@ -88,6 +109,7 @@ impl<S: Store> Engine<S> {
         Ok(Published {
             notice,
             unchanged: false,
+            findings,
         })
     }
 

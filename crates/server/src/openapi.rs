@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations and
 //! the request and response types. `docs/openapi.json` is this document,
 //! checked in; a test fails when they differ (regenerate with
-//! `UPDATE_OPENAPI=1 cargo nextest run -p custody-server openapi`).
+//! `UPDATE_OPENAPI=1 cargo nextest run -p custody-server -E 'test(the_checked_in_document)'`).
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};

@@ -266,6 +266,7 @@ pub fn from_engine(e: Error, locate: Locate) -> Problem {
             message,
             ..
         } => Problem::field(Kind::InvalidRecord, locate(line, &field), message),
+        Error::Field { field, message } => Problem::field(Kind::Validation, field, message),
         Error::Invalid(m) => Problem::new(Kind::InvalidRequest, m),
         Error::NotFound(m) => Problem::new(Kind::NotFound, m),
         Error::Conflict(m) => Problem::new(Kind::Conflict, m),

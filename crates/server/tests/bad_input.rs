@@ -142,6 +142,44 @@ async fn unknown_purposes_are_their_own_problem() {
 }
 
 #[tokio::test]
+async fn a_preference_about_nothing_declared_is_refused_with_the_declared_purposes() {
+    let sb = common::sandbox();
+    sb.collect(common::mothers()).await;
+    let before = sb.log_size();
+    let r = sb
+        .post(
+            "/v1/orgs/emmas-diary/preferences",
+            &sb.keys.collector,
+            json!({"subject": "M01", "action": "withdraw", "purpose": "ResearchAndDevelopment"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.problem()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation".into())
+    );
+    let problem = r.json();
+    assert_eq!(problem["errors"][0]["field"], "purpose");
+    let message = problem["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("dpv:Marketing (Marketing)"), "{message}");
+    assert_eq!(sb.log_size(), before);
+    // A name of the declared purpose in another vocabulary is that purpose,
+    // and the answer says which term it became.
+    let r = sb
+        .post(
+            "/v1/orgs/emmas-diary/preferences",
+            &sb.keys.collector,
+            json!({"subject": "M01", "action": "withdraw", "purpose": "marketing"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let v = r.json();
+    assert_eq!(
+        (v["purpose"].as_str(), v["purpose_label"].as_str()),
+        (Some("dpv:Marketing"), Some("Marketing"))
+    );
+}
+
+#[tokio::test]
 async fn an_over_limit_body_is_413_and_stores_nothing() {
     let sb = common::sandbox_with(Config {
         max_body: 16 * 1024,

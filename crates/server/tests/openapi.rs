@@ -1,6 +1,6 @@
 //! The OpenAPI document covers exactly the routes the router serves, and
 //! the checked-in docs/openapi.json is the generated document.
-//! Regenerate: `UPDATE_OPENAPI=1 cargo nextest run -p custody-server openapi`.
+//! Regenerate: `UPDATE_OPENAPI=1 cargo nextest run -p custody-server -E 'test(the_checked_in_document)'`.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -49,7 +49,7 @@ fn the_checked_in_document_is_the_generated_one() {
     assert!(
         checked_in == generated,
         "docs/openapi.json differs from the server's document: regenerate it with \
-         `UPDATE_OPENAPI=1 cargo nextest run -p custody-server openapi` and commit it"
+         `UPDATE_OPENAPI=1 cargo nextest run -p custody-server -E 'test(the_checked_in_document)'` and commit it"
     );
 }
 

@@ -212,6 +212,13 @@ impl Sandbox {
         self.cmd().args(args).assert()
     }
 
+    /// Run, whatever the outcome: (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (Option<i32>, String, String) {
+        let out = self.cmd().args(args).output().expect("run custody");
+        let text = |b: Vec<u8>| String::from_utf8(b).expect("utf-8 output");
+        (out.status.code(), text(out.stdout), text(out.stderr))
+    }
+
     /// Run, require exit 0, return stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.cmd().args(args).output().expect("run custody");

@@ -47,6 +47,19 @@ pub struct PublishedView {
     /// true: this version was already published with this content; nothing changed.
     pub unchanged: bool,
     pub notice: NoticeView,
+    /// What custody questions in the notice (as `custody notice check`),
+    /// each with its field and provision; published all the same.
+    pub warnings: Vec<WarningView>,
+}
+
+/// One thing custody questions in a notice.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WarningView {
+    /// `error`: unlawful or misleading; `warning`: something left out.
+    pub severity: String,
+    pub field: String,
+    pub message: String,
+    pub provision: String,
 }
 
 #[utoipa::path(get, path = "/v1/orgs/{org}/notices", tag = "notices",
@@ -110,6 +123,16 @@ pub async fn publish<S: Backend>(
         status,
         Json(PublishedView {
             unchanged: p.unchanged,
+            warnings: p
+                .findings
+                .into_iter()
+                .map(|f| WarningView {
+                    severity: f.severity.to_string(),
+                    field: f.field,
+                    message: f.message,
+                    provision: f.provision.to_string(),
+                })
+                .collect(),
             notice: p.notice.into(),
         }),
     ))

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use custody_core::time::format_instant;
-use custody_engine::preferences::Change;
+use custody_engine::preferences::{Change, PreferenceRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -34,7 +34,10 @@ pub struct RecordedView {
     pub org: String,
     pub subject: String,
     pub action: String,
+    /// The purpose as resolved: its full key (`dpv:Marketing` for `marketing`).
     pub purpose: Option<String>,
+    /// The resolved purpose's label.
+    pub purpose_label: Option<String>,
     pub at: String,
 }
 
@@ -58,18 +61,30 @@ async fn record<S: Backend>(
             .map_err(|e| Problem::field(Kind::Validation, "at", e.to_string()))?,
         None => chrono::Utc::now(),
     };
-    let view = RecordedView {
-        org: org.clone(),
-        subject: subject.clone(),
-        action: ev.action.clone(),
-        purpose: ev.purpose.clone(),
-        at: format_instant(&at),
-    };
-    st.write(move |e| {
-        Ok(e.record_preference_from(&org, &subject, &change, at, ev.notice.as_deref(), source)?)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    let (o, s) = (org.clone(), subject.clone());
+    let recorded = st
+        .write(move |e| {
+            Ok(e.record_preference(&PreferenceRequest {
+                org: &o,
+                subject: &s,
+                change: &change,
+                at,
+                notice: ev.notice.as_deref(),
+                source,
+            })?)
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(RecordedView {
+            org,
+            subject,
+            action: recorded.action,
+            purpose: recorded.purpose,
+            purpose_label: recorded.label,
+            at: format_instant(&at),
+        }),
+    ))
 }
 
 #[utoipa::path(post, path = "/v1/orgs/{org}/preferences", tag = "preferences",

@@ -16,7 +16,7 @@ use custody_core::basis::LegalBasis;
 use custody_core::preference::ConsentStatus;
 use custody_core::reason::ReasonSet;
 use custody_engine::access::CodeHolder;
-use custody_engine::preferences::Change;
+use custody_engine::preferences::{Change, PreferenceRequest};
 use custody_engine::Engine;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -323,14 +323,14 @@ pub async fn change<S: Backend>(
     })?;
     let (org, subject) = (me.org.clone(), me.subject.clone());
     st.write(move |e| {
-        Ok(e.record_preference_from(
-            &org,
-            &subject,
-            &change,
-            chrono::Utc::now(),
-            None,
-            "web:subject",
-        )?)
+        Ok(e.record_preference(&PreferenceRequest {
+            org: &org,
+            subject: &subject,
+            change: &change,
+            at: chrono::Utc::now(),
+            notice: None,
+            source: "web:subject",
+        })?)
     })
     .await?;
     let mut to = format!(
