@@ -298,6 +298,23 @@ pub enum VocabCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Find terms by words of their label, key or definition, across DPV,
+    /// fideslang, custody's and the organisations' own terms, and the
+    /// recipient categories a notice may name
+    ///
+    /// Example: custody vocab search "due date"   (finds custody:PregnancyDueDate)
+    Search {
+        /// Words that must all appear, in any case: `pregnancy`, `direct marketing`
+        text: String,
+        /// Only terms of this kind: purpose, data-category, legal-basis or data-subject
+        #[arg(long)]
+        kind: Option<TermKind>,
+        /// At most this many, best first
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Add an organisation's own term under existing ones
     Add {
         org: String,

@@ -200,6 +200,16 @@ fn run(cli: Cli) -> Result<()> {
             output::term(&engine.vocab, id, json);
             Ok(())
         }
+        Command::Vocab(VocabCommand::Search {
+            text,
+            kind,
+            limit,
+            json,
+        }) => {
+            let engine = paths.open()?;
+            output::search(&engine.vocab, &text, kind, limit, json);
+            Ok(())
+        }
         Command::Vocab(VocabCommand::Add {
             org,
             key,

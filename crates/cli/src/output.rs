@@ -6,7 +6,8 @@ use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
 use custody_core::notice::check::{Finding, Severity};
 use custody_core::notice::{Notice, NoticeDiff};
 use custody_core::reason::Reason;
-use custody_core::vocab::{TermId, Vocabulary};
+use custody_core::recipient;
+use custody_core::vocab::{TermId, TermKind, Vocabulary};
 use custody_core::Organisation;
 use custody_engine::audit::Audit;
 use custody_engine::collection::Collected;
@@ -105,6 +106,63 @@ pub fn orgs(orgs: &[Organisation], as_json: bool) {
             o.name.clone(),
             o.role.as_str().into(),
             cats.join(", "),
+        ]);
+    }
+    println!("{t}");
+}
+
+/// What `vocab search` found: terms, then recipient categories (which a
+/// notice names in `recipients.categories`), best first.
+pub fn search(vocab: &Vocabulary, text: &str, kind: Option<TermKind>, limit: usize, as_json: bool) {
+    let terms: Vec<&custody_core::vocab::Term> = vocab
+        .search(text, kind)
+        .into_iter()
+        .take(limit)
+        .map(|id| vocab.term(id))
+        .collect();
+    let words: Vec<String> = text
+        .to_lowercase()
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    let categories: Vec<&recipient::Known> = recipient::KNOWN
+        .iter()
+        .filter(|_| kind.is_none())
+        .filter(|k| {
+            let hay = format!("{} {}", k.slug.replace('-', " "), k.label.to_lowercase());
+            !words.is_empty() && words.iter().all(|w| hay.contains(w.as_str()))
+        })
+        .collect();
+    if as_json {
+        return print_json(&json!({
+            "terms": terms.iter().map(|t| json!({
+                "key": t.key, "kind": t.kind, "label": t.label, "vocabulary": t.source.to_string(),
+            })).collect::<Vec<_>>(),
+            "recipient_categories": categories,
+        }));
+    }
+    if terms.is_empty() && categories.is_empty() {
+        println!("no term or recipient category holds every word of `{text}`");
+        return;
+    }
+    let mut t = table(&["key", "kind", "label", "vocabulary"]);
+    for term in &terms {
+        t.add_row(vec![
+            term.key.clone(),
+            term.kind.to_string(),
+            term.label.clone(),
+            term.source.to_string(),
+        ]);
+    }
+    for k in &categories {
+        t.add_row(vec![
+            k.slug.to_string(),
+            "recipient-category".into(),
+            k.label.to_string(),
+            match k.dpv_match {
+                recipient::Match::Exact => format!("custody, = DPV {}", k.dpv),
+                recipient::Match::Broader => format!("custody, under DPV {}", k.dpv),
+            },
         ]);
     }
     println!("{t}");

@@ -244,3 +244,54 @@ fn explicit_set_replaces_list() {
     let pc = s.json(&["vocab", "show", "PoliticalCampaign", "--json"]);
     assert!(pc["must_be_named"].is_null(), "{pc}");
 }
+
+#[test]
+fn search_finds_terms_and_recipient_categories_by_their_words() {
+    let s = Sandbox::new();
+    // (query, kind, a key the answer must hold first, one it must not hold)
+    let table: [(&str, Option<&str>, &str, &str); 3] = [
+        ("due date", None, "custody:PregnancyDueDate", "dpv:Marketing"),
+        ("insurer", None, "insurer", "pd:Name"),
+        ("Direct Marketing", Some("purpose"), "dpv:DirectMarketing", "insurer"),
+    ];
+    for (query, kind, first, absent) in table {
+        let mut args = vec!["vocab", "search", query, "--json"];
+        if let Some(k) = kind {
+            args.extend(["--kind", k]);
+        }
+        let v = s.json(&args);
+        let keys: Vec<&str> = v["terms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["key"].as_str().unwrap())
+            .chain(
+                v["recipient_categories"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["slug"].as_str().unwrap()),
+            )
+            .collect();
+        assert_eq!(keys.first(), Some(&first), "{query}: {keys:?}");
+        assert!(!keys.contains(&absent), "{query}: {keys:?}");
+    }
+    let out = s.ok(&["vocab", "search", "insurer"]);
+    assert!(out.contains("under DPV dpv:ForProfitOrganisation"), "{out}");
+    assert!(s
+        .ok(&["vocab", "search", "zzqq"])
+        .contains("no term or recipient category holds every word of `zzqq`"));
+}
+
+#[test]
+fn a_term_of_the_wrong_kind_says_what_it_is() {
+    let s = Sandbox::new();
+    let err = s.fails(&["vocab", "show", "pd:Health", "--kind", "purpose"]);
+    assert!(
+        err.contains("unknown purpose `pd:Health` (that is a data-category"),
+        "{err}"
+    );
+    // vocab show says what a link joins.
+    let out = s.ok(&["vocab", "show", "fides:marketing"]);
+    assert!(out.contains("same as dpv:Marketing (vocab/links.toml)"), "{out}");
+}

@@ -73,8 +73,11 @@ impl std::str::FromStr for LegalBasis {
             }
         }
         let names: Vec<&str> = LegalBasis::ALL.iter().map(|b| b.as_str()).collect();
+        let hint = crate::spelling::nearest(s, names.iter().copied())
+            .map(|n| format!("; did you mean {n}?"))
+            .unwrap_or_default();
         Err(format!(
-            "unknown legal basis `{s}` (one of: {})",
+            "unknown legal basis `{s}`{hint} (one of: {})",
             names.join(", ")
         ))
     }

@@ -15,6 +15,7 @@ pub mod organisation;
 pub mod preference;
 pub mod reason;
 pub mod recipient;
+pub mod spelling;
 pub mod time;
 pub mod vocab;
 

@@ -3,32 +3,156 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How a category's DPV term relates to it (SKOS mapping words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Match {
+    /// The DPV term means this category.
+    Exact,
+    /// The DPV term is broader: DPV 2.2 has nothing narrower.
+    Broader,
+}
+
+/// A recipient category custody knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Known {
+    pub slug: &'static str,
+    pub label: &'static str,
+    /// The DPV entity term for it, and how close that is.
+    pub dpv: &'static str,
+    pub dpv_match: Match,
+}
+
+const fn known(
+    slug: &'static str,
+    label: &'static str,
+    dpv: &'static str,
+    dpv_match: Match,
+) -> Known {
+    Known {
+        slug,
+        label,
+        dpv,
+        dpv_match,
+    }
+}
+
 /// The categories custody knows. A closed list on purpose: a typo in a notice
 /// ("politcal party") must be an error, not a category nobody is in.
-pub const KNOWN: &[(&str, &str)] = &[
-    ("data-broker", "Data brokers and list owners"),
-    (
+pub const KNOWN: &[Known] = &[
+    known(
+        "data-broker",
+        "Data brokers and list owners",
+        "dpv:ThirdParty",
+        Match::Broader,
+    ),
+    known(
         "marketing-company",
         "Companies that market their own products or services",
+        "dpv:ForProfitOrganisation",
+        Match::Broader,
     ),
-    (
+    known(
+        "advertising-network",
+        "Advertising networks and ad-tech companies",
+        "dpv:ForProfitOrganisation",
+        Match::Broader,
+    ),
+    known(
         "political-party",
         "Political parties, candidates and campaigners",
+        "dpv:ThirdParty",
+        Match::Broader,
     ),
-    (
+    known(
         "service-provider",
         "Processors acting on the controller's instructions",
+        "dpv:DataProcessor",
+        Match::Exact,
     ),
-    ("group-company", "Companies in the controller's group"),
-    (
+    known(
+        "group-company",
+        "Companies in the controller's group",
+        "dpv:ThirdParty",
+        Match::Broader,
+    ),
+    known(
         "credit-reference-agency",
         "Credit reference and fraud prevention agencies",
+        "dpv:ThirdParty",
+        Match::Broader,
     ),
-    ("research-organisation", "Research organisations"),
-    ("charity", "Charities and non-profit organisations"),
-    (
+    known(
+        "debt-collector",
+        "Debt collection agencies",
+        "dpv:ThirdParty",
+        Match::Broader,
+    ),
+    known(
+        "financial-institution",
+        "Banks, building societies and payment providers",
+        "dpv:ForProfitOrganisation",
+        Match::Broader,
+    ),
+    known(
+        "insurer",
+        "Insurers and insurance brokers",
+        "dpv:ForProfitOrganisation",
+        Match::Broader,
+    ),
+    known(
+        "employer",
+        "The person's employer or prospective employer",
+        "dpv:ThirdParty",
+        Match::Broader,
+    ),
+    known(
+        "recruitment-agency",
+        "Recruitment and employment agencies",
+        "dpv:ForProfitOrganisation",
+        Match::Broader,
+    ),
+    known(
+        "health-provider",
+        "Doctors, hospitals and other health or care providers",
+        "dpv:ThirdParty",
+        Match::Broader,
+    ),
+    known(
+        "education-provider",
+        "Schools, colleges and universities",
+        "dpv:ThirdParty",
+        Match::Broader,
+    ),
+    known(
+        "professional-adviser",
+        "Lawyers, accountants, auditors and other advisers",
+        "dpv:ThirdParty",
+        Match::Broader,
+    ),
+    known(
+        "research-organisation",
+        "Research organisations",
+        "dpv:AcademicScientificOrganisation",
+        Match::Broader,
+    ),
+    known(
+        "charity",
+        "Charities and non-profit organisations",
+        "dpv:NonProfitOrganisation",
+        Match::Exact,
+    ),
+    known(
         "public-authority",
         "Public authorities, regulators and law enforcement",
+        "dpv:GovernmentalOrganisation",
+        Match::Broader,
+    ),
+    known(
+        "law-enforcement",
+        "The police and other law enforcement bodies",
+        "dpv:GovernmentalOrganisation",
+        Match::Broader,
     ),
 ];
 
@@ -39,28 +163,39 @@ pub struct RecipientCategory(String);
 impl RecipientCategory {
     /// Accepts `political-party`, `political party`, `Political Parties`.
     pub fn parse(s: &str) -> Result<Self, String> {
+        let is_known = |slug: &str| KNOWN.iter().any(|k| k.slug == slug);
         let mut slug = s.trim().to_ascii_lowercase().replace([' ', '_'], "-");
-        if !KNOWN.iter().any(|(k, _)| *k == slug) {
+        if !is_known(&slug) {
             // plural forms: "data brokers", "political parties", "charities"
             for (plural, singular) in [("ies", "y"), ("s", "")] {
                 if let Some(stem) = slug.strip_suffix(plural) {
                     let candidate = format!("{stem}{singular}");
-                    if KNOWN.iter().any(|(k, _)| *k == candidate) {
+                    if is_known(&candidate) {
                         slug = candidate;
                         break;
                     }
                 }
             }
         }
-        if KNOWN.iter().any(|(k, _)| *k == slug) {
-            Ok(RecipientCategory(slug))
-        } else {
-            let known: Vec<&str> = KNOWN.iter().map(|(k, _)| *k).collect();
-            Err(format!(
-                "unknown recipient category `{s}` (known: {})",
-                known.join(", ")
-            ))
+        if is_known(&slug) {
+            return Ok(RecipientCategory(slug));
         }
+        let slugs = KNOWN.iter().map(|k| k.slug);
+        let hint = crate::spelling::nearest(s, slugs.clone())
+            .map(|n| format!("; did you mean {n}?"))
+            .unwrap_or_default();
+        Err(format!(
+            "unknown recipient category `{s}`{hint} (known: {})",
+            slugs.collect::<Vec<_>>().join(", ")
+        ))
+    }
+
+    /// What custody knows of it: label and DPV term.
+    pub fn known(&self) -> &'static Known {
+        KNOWN
+            .iter()
+            .find(|k| k.slug == self.0)
+            .expect("a parsed category is known")
     }
 
     pub fn as_str(&self) -> &str {
@@ -109,6 +244,15 @@ mod tests {
             RecipientCategory::parse("charities").unwrap().as_str(),
             "charity"
         );
-        assert!(RecipientCategory::parse("politcal party").is_err());
+        let err = RecipientCategory::parse("politcal party").unwrap_err();
+        assert!(err.contains("did you mean political-party?"), "{err}");
+    }
+
+    #[test]
+    fn every_category_has_a_dpv_term_of_entities() {
+        for k in KNOWN {
+            assert!(k.dpv.starts_with("dpv:"), "{}", k.slug);
+            assert_eq!(RecipientCategory::parse(k.slug).unwrap().known(), k);
+        }
     }
 }

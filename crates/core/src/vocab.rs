@@ -181,11 +181,13 @@ pub struct Term {
 
 #[derive(Debug, thiserror::Error)]
 pub enum VocabError {
-    #[error("unknown {kind} `{name}`{}", suggestion_text(.suggestions))]
+    #[error("unknown {kind} `{name}`{}{}", elsewhere_text(.elsewhere), suggestion_text(.suggestions))]
     Unknown {
         kind: TermKind,
         name: String,
         suggestions: Vec<String>,
+        /// The kind of term the name does name, if another.
+        elsewhere: Option<TermKind>,
     },
     /// The name matches unlinked terms of different vocabularies.
     #[error("`{name}` names more than one {kind}: {}; give the full key", candidate_text(.candidates))]
@@ -222,6 +224,11 @@ fn candidate_text(c: &[Candidate]) -> String {
         .map(|c| format!("{} (\"{}\", {})", c.key, c.label, c.vocabulary))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn elsewhere_text(k: &Option<TermKind>) -> String {
+    k.map(|k| format!(" (that is a {k}, and a {k} is not asked for here)"))
+        .unwrap_or_default()
 }
 
 fn suggestion_text(s: &[String]) -> String {
@@ -406,6 +413,7 @@ impl Vocabulary {
                 kind,
                 name: name.to_string(),
                 suggestions: self.suggest(kind, name),
+                elsewhere: self.kind_named(name).filter(|&k| k != kind),
             }),
             [first, rest @ ..] if rest.iter().all(|r| self.same_as(*first).contains(r)) => {
                 Ok(*first)
@@ -428,6 +436,49 @@ impl Vocabulary {
         }
     }
 
+    /// Terms whose label, key or definition holds every word of `text` (any
+    /// case), best first: the label is the text, the label holds the words,
+    /// the key does, then only the definition.
+    pub fn search(&self, text: &str, kind: Option<TermKind>) -> Vec<TermId> {
+        let text = text.trim().to_lowercase();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        if words.is_empty() {
+            return Vec::new();
+        }
+        let all_in = |hay: &str| words.iter().all(|w| hay.contains(w));
+        let mut found: Vec<(u8, &str, TermId)> = self
+            .terms()
+            .filter(|(_, t)| kind.is_none_or(|k| t.kind == k))
+            .filter_map(|(id, t)| {
+                let label = t.label.to_lowercase();
+                let key = t.key.to_lowercase().replace(['.', '_'], " ");
+                let rank = if label == text {
+                    0
+                } else if all_in(&label) {
+                    1
+                } else if all_in(&key) {
+                    2
+                } else if all_in(&format!("{label} {key} {}", t.definition.to_lowercase())) {
+                    3
+                } else {
+                    return None;
+                };
+                Some((rank, t.key.as_str(), id))
+            })
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, _, id)| id).collect()
+    }
+
+    /// The kind of the first term `name` names, whatever its kind.
+    fn kind_named(&self, name: &str) -> Option<TermKind> {
+        let exact = self.by_key.get(name).or_else(|| self.by_iri.get(name));
+        exact
+            .copied()
+            .or_else(|| self.by_lower.get(&name.to_lowercase())?.first().copied())
+            .map(|id| self.term(id).kind)
+    }
+
     /// Up to 3 keys of `kind` that look like `name`.
     fn suggest(&self, kind: TermKind, name: &str) -> Vec<String> {
         let q: String = name.to_lowercase();
@@ -448,7 +499,10 @@ impl Vocabulary {
                     && cands.iter().any(|c| {
                         c.contains(&q_bare) || (c.len() >= 4 && q_bare.contains(c.as_str()))
                     });
-                let d = cands.iter().map(|c| levenshtein(&q_bare, c)).min()?;
+                let d = cands
+                    .iter()
+                    .map(|c| crate::spelling::distance(&q_bare, c))
+                    .min()?;
                 if d <= limit {
                     Some((d, t.key.as_str()))
                 } else if substring {
@@ -1146,21 +1200,6 @@ fn prefix_rank(key: &str) -> u8 {
     }
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1406,6 +1445,7 @@ mod tests {
                 kind,
                 name,
                 suggestions,
+                elsewhere: None,
             }) => {
                 assert_eq!(kind, p);
                 assert_eq!(name, "PoliticalCampaing");
@@ -1419,11 +1459,19 @@ mod tests {
         }
         let msg = v.resolve(p, "PoliticalCampaing").unwrap_err().to_string();
         assert!(msg.contains("did you mean dpv:PoliticalCampaign"), "{msg}");
-        // Wrong kind: a data category is not a purpose.
+        // Wrong kind: a data category is not a purpose, and the error says so.
+        let err = v.resolve(p, "pd:Health").unwrap_err();
         assert!(matches!(
-            v.resolve(p, "pd:Health"),
-            Err(VocabError::Unknown { .. })
+            err,
+            VocabError::Unknown {
+                elsewhere: Some(TermKind::DataCategory),
+                ..
+            }
         ));
+        assert!(
+            err.to_string().contains("(that is a data-category"),
+            "{err}"
+        );
         assert!(matches!(
             v.resolve(dc, "PoliticalCampaign"),
             Err(VocabError::Unknown { .. })
@@ -1453,6 +1501,36 @@ mod tests {
         );
         // Full keys are never ambiguous.
         assert!(v.resolve(TermKind::Purpose, "fides:marketing").is_ok());
+    }
+
+    #[test]
+    fn search_finds_by_label_key_and_definition_best_first() {
+        let v = v();
+        let keys = |text: &str, kind| -> Vec<String> {
+            v.search(text, kind)
+                .into_iter()
+                .map(|id| v.term(id).key.clone())
+                .collect()
+        };
+        let due = keys("due date", None);
+        assert_eq!(
+            due.first().map(String::as_str),
+            Some("custody:PregnancyDueDate"),
+            "{due:?}"
+        );
+        let dm = keys("direct marketing", Some(TermKind::Purpose));
+        assert_eq!(
+            dm.first().map(String::as_str),
+            Some("dpv:DirectMarketing"),
+            "{dm:?}"
+        );
+        assert!(keys("direct marketing", Some(TermKind::DataCategory))
+            .iter()
+            .all(|k| v.term(v.get(k).unwrap()).kind == TermKind::DataCategory));
+        // fideslang keys are searched as words.
+        assert!(keys("contact email", None).contains(&"fides:user.contact.email".to_string()));
+        assert!(keys("zzzz qqqq", None).is_empty());
+        assert!(keys("  ", None).is_empty());
     }
 
     #[test]
@@ -1623,12 +1701,5 @@ parents = ["custody:A"]
         }
         assert_eq!(TermKind::DataCategory.to_string(), "data-category");
         assert!("category".parse::<TermKind>().is_err());
-    }
-
-    #[test]
-    fn levenshtein_basics() {
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
-        assert_eq!(levenshtein("", "abc"), 3);
-        assert_eq!(levenshtein("abc", "abc"), 0);
     }
 }
