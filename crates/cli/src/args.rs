@@ -18,10 +18,10 @@ them, with reasons grounded in UK GDPR, the DPA 2018 and PECR.\n\n\
 Start with `custody demo`: it rebuilds the 2017 Emma's Diary case and shows every command at work.",
     after_help = "Typical flow:\n  custody org add emmas-diary --name \"Emma's Diary\" --role controller\n  \
 custody notice publish emmas-diary notice-2017.toml\n  \
-custody collect emmas-diary signups.csv --notice 2017-03\n  \
+custody collect emmas-diary signups.csv --notice 2017\n  \
 custody share emmas-diary --to experian --purpose DirectMarketing --categories Name,PhysicalAddress \\\n      \
 --records all --out allowed.csv --refused refused.csv\n  \
-custody trace emmas-diary ED00000001\n  custody audit emmas-diary"
+custody trace emmas-diary ED00000010\n  custody audit emmas-diary"
 )]
 pub struct Cli {
     /// The database: a SQLite file (created if missing) or a PostgreSQL URL
@@ -43,9 +43,46 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The options every command takes, listed once in `custody --help`.
+const GLOBAL_OPTIONS: [&str; 3] = ["db", "signing_key", "snapshots"];
+
+/// Subcommands take the global options but do not list them again: their
+/// help says what is theirs, and points to `custody --help` for the rest.
+/// Each gets hidden copies before clap propagates the globals, which it
+/// then skips.
+fn globals_listed_once(cmd: &mut clap::Command, globals: &[clap::Arg]) {
+    for sub in cmd.get_subcommands_mut() {
+        let mut c = std::mem::take(sub);
+        for g in globals {
+            c = c.arg(g.clone().hide(true));
+        }
+        let note =
+            "Every command also takes --db, --signing-key and --snapshots (see `custody --help`).";
+        let after = match c.get_after_help() {
+            Some(h) => format!("{h}\n\n{note}"),
+            None => note.to_string(),
+        };
+        c = c.after_help(after);
+        globals_listed_once(&mut c, globals);
+        *sub = c;
+    }
+}
+
 impl Cli {
+    /// The command line as clap sees it, with the global options listed once.
+    pub fn command() -> clap::Command {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        let globals: Vec<clap::Arg> = cmd
+            .get_arguments()
+            .filter(|a| GLOBAL_OPTIONS.contains(&a.get_id().as_str()))
+            .cloned()
+            .collect();
+        globals_listed_once(&mut cmd, &globals);
+        cmd
+    }
+
     pub fn parse() -> Cli {
-        let matches = <Cli as clap::CommandFactory>::command().get_matches();
+        let matches = Cli::command().get_matches();
         let given = matches
             .value_source("db")
             .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue);
@@ -59,15 +96,24 @@ impl Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Rebuild the 2017 Emma's Diary case from scratch and walk through it
+    ///
+    /// Everything goes into one directory (custody-demo unless --dir says
+    /// otherwise): the notices, the synthetic sign-ups and preference events,
+    /// the database and its signing key, the CSV outputs and a person's
+    /// receipts. The run ends by listing commands to try next on that data.
+    ///
+    /// Example: custody demo --subjects 5000
     Demo(DemoArgs),
     /// Write a synthetic Emma's Diary dataset of any size, deterministic by seed
     #[command(
         long_about = "Write the demo's dataset without running it: notices, sign-ups with their \
 mapping, 2017 preference events, 2018 re-consents, the history of the 2017 sale, and a subject list, \
 for N synthetic mothers. The same seed gives the same people, byte for byte.\n\n\
-Then, for example:\n  custody init\n  custody org add emmas-diary --name \"Emma's Diary\" --role controller\n  \
-custody notice publish emmas-diary DIR/notice-2017.toml\n  \
-custody collect emmas-diary DIR/signups.csv --notice 2017\n  custody consent emmas-diary --file DIR/preferences-2017.csv"
+Example: custody gen --subjects 1000 --out custody-gen\n\n\
+Then, to load it into a new database:\n  custody init\n  custody org add emmas-diary --name \"Emma's Diary\" --role controller\n  \
+custody notice publish emmas-diary custody-gen/notice-2017.toml\n  \
+custody collect emmas-diary custody-gen/signups.csv --notice 2017\n  \
+custody consent emmas-diary --file custody-gen/preferences-2017.csv"
     )]
     Gen(GenArgs),
     /// Organisations: collectors, brokers, campaigns, regulators
@@ -80,19 +126,53 @@ custody collect emmas-diary DIR/signups.csv --notice 2017\n  custody consent emm
     #[command(subcommand)]
     Notice(NoticeCommand),
     /// Ingest collected records under a published notice
+    ///
+    /// One transaction: a bad row names file:line: field and nothing is
+    /// kept, unless --skip-bad. Records already held are counted, not
+    /// collected twice.
+    ///
+    /// Example: custody collect emmas-diary custody-demo/signups.csv --notice 2017
     Collect(CollectArgs),
     /// Record a consent, withdrawal or objection (one, or many from CSV)
+    ///
+    /// Each is an event: nothing is overwritten, and a later share or screen
+    /// reads them all as at its date.
+    ///
+    /// Example: custody consent emmas-diary ED00000010 --withdraw PoliticalCampaign
+    ///
+    /// Example: custody consent emmas-diary --file custody-demo/reconsents-2018.csv
     Consent(ConsentArgs),
     /// Check a disclosure record by record; write the allowed and the refused
+    ///
+    /// Every record is decided on its own, against the notice it was collected
+    /// under and the person's consents and objections since; each decision is
+    /// logged. `custody reasons` explains the reason codes of the refused.
+    ///
+    /// The lawful 2018 disclosure to Labour, after fresh consent under the 2018-05 notice:
+    ///
+    /// Example: custody share emmas-diary --to labour --purpose PoliticalCampaign \
+    ///     --categories Name,PhysicalAddress --basis consent --at 2018-10-01 \
+    ///     --records custody-demo/subjects.csv --out labour-allowed.csv \
+    ///     --refused labour-refused.csv --report labour-report.json
+    #[command(verbatim_doc_comment)]
     Share(ShareArgs),
     /// Check a list (a mailing list, a purchase) against the holder's records
     /// without disclosing: the allowed rows and the refused with reasons
     #[command(long_about = SCREEN_ABOUT)]
     Screen(ScreenArgs),
     /// Where did this person's data go?
+    ///
+    /// What the person was told when their record was collected, their
+    /// consents and objections since, every disclosure of the record with its
+    /// decision and reasons, and who holds it now.
+    ///
+    /// Example: custody trace emmas-diary ED00000010
     Trace {
+        /// The organisation that collected the record (or a later holder), e.g. emmas-diary
         org: String,
+        /// The person's identifier at that organisation, e.g. ED00000010
         subject: String,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },
@@ -105,7 +185,8 @@ custody collect emmas-diary DIR/signups.csv --notice 2017\n  custody consent emm
 problem details, the transparency log as C2SP tlog-tiles under /v1/log, /healthz, /readyz, /metrics \
 (Prometheus) and /openapi.json. Requests authenticate with `Authorization: Bearer KEY` (keys from \
 `custody key create`) or a person's access code. SIGTERM or ctrl-c stops taking connections and \
-finishes the requests in flight. Log verbosity: RUST_LOG (default info)."
+finishes the requests in flight. Log verbosity: RUST_LOG (default info).\n\n\
+Example: custody serve --listen 127.0.0.1:8080   # then open http://127.0.0.1:8080/"
     )]
     Serve(ServeArgs),
     /// API keys for `custody serve`: create (shown once), list, revoke
@@ -116,21 +197,35 @@ finishes the requests in flight. Log verbosity: RUST_LOG (default info)."
         long_about = "Print the access code of each record an organisation collected for the given \
 subjects, one `subject<TAB>code` a line. With the code, and nothing else, the person can read their \
 trace, give or withdraw consent, object, and fetch their receipts over HTTP (/v1/me/...). Codes are \
-derived, not stored: the same record always has the same code."
+derived, not stored: the same record always has the same code.\n\n\
+Example: custody access-code emmas-diary ED00000010 ED00000011"
     )]
     AccessCode {
+        /// The organisation that collected the records, e.g. emmas-diary
         org: String,
+        /// The people's identifiers at that organisation, one or more, e.g. ED00000010 ED00000011
         #[arg(required = true)]
         subjects: Vec<String>,
     },
     /// Re-evaluate every recorded disclosure of an organisation's data
+    ///
+    /// Each disclosure of the data it collected, downstream ones too, through
+    /// the gate or imported as history, checked again record by record: how
+    /// many records went and how many of them should not have.
+    ///
+    /// Example: custody audit emmas-diary
     Audit {
+        /// The organisation whose collected data is audited, e.g. emmas-diary
         org: String,
+        /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
     },
     /// List every refusal reason, its message and the provisions it rests on
+    ///
+    /// Example: custody reasons
     Reasons {
+        /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
     },
@@ -141,10 +236,11 @@ first (empty) checkpoint.\n\n\
 The origin is the log's name: the first line of every checkpoint and the name in its verifier key. \
 Use a name you control, such as a domain and path (example.org/custody). The key file is created \
 readable by its owner only; keep it safe and never share it: whoever holds it can sign checkpoints \
-for this log. Commands that find no key create one with the origin localhost/custody."
+for this log. Commands that find no key create one with the origin localhost/custody.\n\n\
+Example: custody init --origin emmasdiary.co.uk/custody"
     )]
     Init {
-        /// The log's origin line, e.g. emmasdiary.co.uk/custody
+        /// The log's name, the first line of each checkpoint, e.g. emmasdiary.co.uk/custody
         #[arg(long, default_value = custody_engine::signing_key::DEFAULT_ORIGIN)]
         origin: String,
     },
@@ -159,26 +255,39 @@ downstream too.\n\n\
 Each receipt is a C2SP tlog-proof@v1 file: the entry's exact bytes (its `extra` line), its index, the \
 Merkle inclusion proof and the signed checkpoint. The entry names the person only by a keyed commitment. \
 Anyone can check a receipt offline with `custody verify-receipt FILE --key VKEY` and the log's verifier key \
-(`custody log key`)."
+(`custody log key`).\n\n\
+Example: custody receipt emmas-diary ED00000010 --out custody-demo/receipts"
     )]
     Receipt {
-        /// The organisation holding the record (the collector or a later holder)
+        /// The organisation holding the record (the collector or a later holder), e.g. emmas-diary
         org: String,
-        /// The person's identifier at that organisation
+        /// The person's identifier at that organisation, e.g. ED00000010
         subject: String,
-        /// Where to write the receipts (created if missing)
+        /// Where to write the receipts (created if missing), e.g. custody-demo/receipts; each file
+        /// is named <subject>-<log index>.tlog-proof
         #[arg(long, default_value = "receipts")]
         out: PathBuf,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },
     /// Check a receipt offline: no database needed, only the log's verifier key
+    ///
+    /// The key is the line `custody log key` prints, handed to whoever checks;
+    /// in the example it is fetched from the demo's log on the spot.
+    ///
+    /// Example: custody verify-receipt custody-demo/receipts/ED00000010-14.tlog-proof \
+    ///     --key "$(custody log key)"
+    #[command(verbatim_doc_comment)]
     VerifyReceipt {
-        /// A .tlog-proof file written by `custody receipt`
+        /// A .tlog-proof file written by `custody receipt`, e.g.
+        /// custody-demo/receipts/ED00000010-14.tlog-proof
         file: PathBuf,
-        /// The log's verifier key (`<origin>+<id>+<key>`), or a file holding it
+        /// The log's verifier key (`<origin>+<id>+<key>`, as `custody log key` prints it, e.g.
+        /// demo.custody.invalid/emmas-diary+32c66235+ASFi...), or a file holding it
         #[arg(long)]
         key: String,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },
@@ -187,18 +296,31 @@ Anyone can check a receipt offline with `custody verify-receipt FILE --key VKEY`
 #[derive(Subcommand)]
 pub enum LogCommand {
     /// Print the latest signed checkpoint (C2SP tlog-checkpoint)
+    ///
+    /// Keep one: `custody log consistency --from` and `custody log verify
+    /// --from` later prove the log only grew since.
+    ///
+    /// Example: custody log checkpoint
     Checkpoint,
     /// Print the verifier key of the log, `<origin>+<key id>+<key>`
+    ///
+    /// Hand it to whoever checks receipts (`custody verify-receipt --key`).
+    ///
+    /// Example: custody log key
     Key,
     /// Print the proof that the log extends an older checkpoint (base64 hashes, one per line)
     #[command(
         long_about = "Print the RFC 6962 consistency proof from an older checkpoint of this log to the \
 latest one: base64 hashes, one per line. A regulator who kept an old checkpoint checks with it that the \
 log was only ever appended to. The proof is checked before it is printed; if the log does not extend the \
-old checkpoint, this fails."
+old checkpoint, this fails.\n\n\
+Keep a checkpoint, then later prove the log extends it:\n\n\
+Example: custody log checkpoint > kept.checkpoint\n\
+Example: custody log consistency --from kept.checkpoint"
     )]
     Consistency {
-        /// A checkpoint of this log kept earlier (the output of `custody log checkpoint`)
+        /// A checkpoint of this log kept earlier (the output of `custody log checkpoint`), e.g.
+        /// kept.checkpoint
         #[arg(long)]
         from: PathBuf,
     },
@@ -207,61 +329,80 @@ old checkpoint, this fails."
         long_about = "Recompute the whole Merkle tree from the stored entries and check it against \
 the hashes stored for them, every signed checkpoint, an old checkpoint given with --from, and the state \
 the entries describe (one entry for every organisation, notice, record, preference event, disclosure \
-and decision). Fails loudly, naming the first bad entry, if any row was edited, deleted or reordered."
+and decision). Fails loudly, naming the first bad entry, if any row was edited, deleted or reordered.\n\n\
+Example: custody log verify"
     )]
     Verify {
-        /// Also prove the log consistent with this checkpoint, kept earlier
+        /// Also prove the log consistent with this checkpoint, kept earlier (the output of
+        /// `custody log checkpoint`), e.g. kept.checkpoint
         #[arg(long)]
         from: Option<PathBuf>,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },
     /// Write the log as C2SP tlog-tiles, for any tiles client to mirror and audit
+    ///
+    /// Example: custody log export custody-demo/tiles
     Export {
         /// The directory to write `checkpoint`, `tile/<L>/<N>` and `tile/entries/<N>` into
+        /// (created if missing), e.g. custody-demo/tiles
         dir: PathBuf,
     },
     /// Show entries, decoded (no personal data: subjects appear as commitments)
+    ///
+    /// Example: custody log show --from 14 --limit 5
     Show {
-        /// The first entry to show
+        /// The index of the first entry to show, e.g. 14 (0 is the first)
         #[arg(long, default_value_t = 0)]
         from: u64,
-        /// How many entries to show
+        /// How many entries to show, e.g. 5
         #[arg(long, default_value_t = 20)]
         limit: u64,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },
     /// Print the inclusion proof of one entry in the latest checkpoint
-    Prove { index: u64 },
+    ///
+    /// The entry (base64), then the proof's hashes, one per line, then the
+    /// signed checkpoint they lead to.
+    ///
+    /// Example: custody log prove 14
+    Prove {
+        /// The entry's index in the log, e.g. 14 (in the demo, the collection of ED00000010's
+        /// record; `custody log show` lists the indexes)
+        index: u64,
+    },
 }
 
 #[derive(Args)]
 pub struct DemoArgs {
-    /// Number of synthetic sign-ups (the real case: 1,065,220)
+    /// Number of synthetic sign-ups, e.g. 5000 (the real case: 1,065,220)
     #[arg(long, default_value_t = 1_065_220)]
     pub subjects: u64,
-    /// Seed for the synthetic data (same seed, same people)
+    /// Seed for the synthetic data, e.g. 2017 (same seed, same people)
     #[arg(long, default_value_t = 2017)]
     pub seed: u64,
-    /// Where to write the demo's files (notices, CSVs, outputs); default ./custody-demo
+    /// Where to write the demo's files (notices, CSVs, outputs, and the database unless --db
+    /// names one), e.g. custody-demo
     #[arg(long, default_value = "custody-demo")]
     pub dir: PathBuf,
 }
 
 #[derive(Args)]
 pub struct GenArgs {
-    /// Number of synthetic mothers
+    /// Number of synthetic mothers, e.g. 1000
     #[arg(long)]
     pub subjects: u64,
-    /// Seed for the synthetic data (same seed, same people)
+    /// Seed for the synthetic data, e.g. 2017 (same seed, same people)
     #[arg(long, default_value_t = 2017)]
     pub seed: u64,
-    /// Where to write the files (created if missing)
+    /// Where to write the files (created if missing), e.g. custody-gen
     #[arg(long)]
     pub out: PathBuf,
     /// csv, or parquet for the sign-ups and the subject list (signups.parquet,
-    /// subjects.parquet); preference events stay CSV
+    /// subjects.parquet); preference events stay CSV. E.g. parquet
     #[arg(long, value_parser = parse_format, default_value = "csv")]
     pub format: Format,
 }
@@ -269,19 +410,30 @@ pub struct GenArgs {
 #[derive(Subcommand)]
 pub enum OrgCommand {
     /// Add an organisation
+    ///
+    /// The demo adds emmas-diary, experian, labour and ico; the example adds
+    /// another broker.
+    ///
+    /// Example: custody org add bounty --name "Bounty UK" --role broker
     Add {
         /// Short id used everywhere else, e.g. emmas-diary
         id: String,
+        /// Its full name, shown in traces and audits, e.g. "Emma's Diary"
         #[arg(long)]
         name: String,
+        /// What it is: controller (collects the data), broker, campaign or regulator
         #[arg(long, default_value = "controller")]
         role: Role,
-        /// Recipient categories it belongs to (default from the role: broker -> data-broker, campaign -> political-party)
+        /// Recipient categories it belongs to, e.g. data-broker; repeat for more (default from
+        /// the role: broker -> data-broker, campaign -> political-party)
         #[arg(long)]
         category: Vec<String>,
     },
     /// List organisations
+    ///
+    /// Example: custody org list
     List {
+        /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
     },
@@ -289,12 +441,16 @@ pub enum OrgCommand {
 
 #[derive(Subcommand)]
 pub enum VocabCommand {
-    /// Show a term, its ancestors and descendants (e.g. `custody vocab show PoliticalCampaign`)
+    /// Show a term, its ancestors and descendants
+    ///
+    /// Example: custody vocab show PoliticalCampaign
     Show {
+        /// The term: its key, e.g. dpv:PoliticalCampaign, or its name alone, e.g. PoliticalCampaign
         term: String,
         /// purpose, data-category, legal-basis or data-subject (default: the first kind that has it)
         #[arg(long)]
         kind: Option<TermKind>,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },
@@ -302,39 +458,52 @@ pub enum VocabCommand {
     /// fideslang, custody's and the organisations' own terms, and the
     /// recipient categories a notice may name
     ///
-    /// Example: custody vocab search "due date"   (finds custody:PregnancyDueDate)
+    /// Example: custody vocab search "due date"   # finds custody:PregnancyDueDate
     Search {
         /// Words that must all appear, in any case: `pregnancy`, `direct marketing`
         text: String,
         /// Only terms of this kind: purpose, data-category, legal-basis or data-subject
         #[arg(long)]
         kind: Option<TermKind>,
-        /// At most this many, best first
+        /// At most this many, best first, e.g. 5
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
     },
     /// Add an organisation's own term under existing ones
+    ///
+    /// Example: custody vocab add labour labour:DoorstepCanvass --kind purpose \
+    ///     --parent PoliticalCampaign --label "Doorstep canvassing"
+    #[command(verbatim_doc_comment)]
     Add {
+        /// The organisation whose term it is, e.g. labour
         org: String,
         /// `<org>:<Name>`, e.g. labour:DoorstepCanvass
         key: String,
+        /// The kind of term: purpose, data-category, legal-basis or data-subject
         #[arg(long)]
         kind: TermKind,
-        /// Parent term(s), same kind
+        /// Parent term(s), of the same kind, e.g. PoliticalCampaign; repeat for more
         #[arg(long, required = true)]
         parent: Vec<String>,
+        /// A short human name, e.g. "Doorstep canvassing"
         #[arg(long)]
         label: String,
+        /// What it means, in a sentence, e.g. "Calling at voters' homes to ask for their support"
         #[arg(long)]
         definition: Option<String>,
     },
     /// Purposes that must be named explicitly (a broader purpose never covers them)
+    ///
+    /// Example: custody vocab explicit
     Explicit {
-        /// Replace the list from a TOML file ([[explicit]] term = "...", reason = "...")
+        /// Replace the list from a TOML file ([[explicit]] term = "...", reason = "..."), e.g.
+        /// explicit.toml
         #[arg(long)]
         set: Option<PathBuf>,
+        /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
     },
@@ -344,39 +513,72 @@ pub enum VocabCommand {
 pub enum NoticeCommand {
     /// Publish a notice version from TOML or YAML (immutable once published);
     /// what `notice check` finds is printed as warnings
-    Publish { org: String, file: PathBuf },
+    ///
+    /// Publishing the same content again changes nothing and says so.
+    ///
+    /// Example: custody notice publish emmas-diary custody-demo/notice-2018-05.toml
+    Publish {
+        /// The organisation whose notice it is, e.g. emmas-diary
+        org: String,
+        /// The notice: TOML or YAML with its version label inside, e.g.
+        /// custody-demo/notice-2018-05.toml
+        file: PathBuf,
+    },
     /// Question a notice file before publishing it: special category data
     /// without an Art 9 condition, consent to disclose with no recipient
     /// named, recipients nobody registered, no retention period, a purpose
     /// that is no purpose. Each finding names its field and provision; exits
     /// 1 if any is an error.
     ///
-    /// Example: custody notice check examples/emmas-diary/notice-2017.toml
+    /// Example: custody notice check custody-demo/notice-2018-05.toml
     Check {
-        /// The notice: TOML or YAML, as `notice publish` takes it
+        /// The notice: TOML or YAML, as `notice publish` takes it, e.g.
+        /// custody-demo/notice-2018-05.toml
         file: PathBuf,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },
-    /// Show a version (default: the latest)
+    /// Show a version: its text and declarations
+    ///
+    /// Example: custody notice show emmas-diary 2017
     Show {
+        /// The organisation that published it, e.g. emmas-diary
         org: String,
-        #[arg(long)]
+        /// The version label, as `notice list` shows it, e.g. 2017 (default: the latest)
         version: Option<String>,
+        /// The same as VERSION (kept for scripts)
+        #[arg(long = "version", hide = true, conflicts_with = "version")]
+        version_flag: Option<String>,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },
     /// List an organisation's versions
+    ///
+    /// Example: custody notice list emmas-diary
     List {
+        /// The organisation that published them, e.g. emmas-diary
         org: String,
+        /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
     },
     /// What version TO adds or drops compared with FROM
+    ///
+    /// Its effective date, its text word by word, and the declarations (each
+    /// a purpose with its data, recipients and legal basis) added, dropped or
+    /// changed.
+    ///
+    /// Example: custody notice diff emmas-diary 2017 2018-05
     Diff {
+        /// The organisation that published both, e.g. emmas-diary
         org: String,
+        /// The older version label, e.g. 2017
         from: String,
+        /// The newer version label, e.g. 2018-05
         to: String,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },
@@ -388,27 +590,31 @@ fn parse_format(s: &str) -> Result<Format, String> {
 
 #[derive(Args)]
 pub struct CollectArgs {
+    /// The organisation that collected the records, e.g. emmas-diary
     pub org: String,
-    /// Records, one row per person: CSV, or Apache Parquet (.parquet)
+    /// Records, one row per person: CSV, or Apache Parquet (.parquet), e.g.
+    /// custody-demo/signups.csv
     pub records: PathBuf,
     /// csv or parquet (default: by the file's extension)
     #[arg(long, value_parser = parse_format)]
     pub format: Option<Format>,
-    /// The notice version the records were collected under
+    /// The notice version the records were collected under, e.g. 2017
     #[arg(long)]
     pub notice: String,
-    /// Which column is what (default: <records>.mapping.toml); see README "Collection mapping"
+    /// Which column is what, e.g. custody-demo/signups.mapping.toml (default:
+    /// <records>.mapping.toml); see README "Collection mapping"
     #[arg(long)]
     pub mapping: Option<PathBuf>,
-    /// Collection date for rows without a collection column (default: now)
+    /// Collection date for rows without a collection column, e.g. 2017-04-01 (default: now)
     #[arg(long)]
     pub collected_at: Option<String>,
     /// Skip bad rows into a rejects file instead of failing the whole file
     #[arg(long)]
     pub skip_bad: bool,
-    /// Where skipped rows go (default: <records>.rejects.csv)
+    /// Where skipped rows go, e.g. signups.rejects.csv (default: <records>.rejects.csv)
     #[arg(long, requires = "skip_bad")]
     pub rejects: Option<PathBuf>,
+    /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
 }
@@ -419,12 +625,14 @@ pub struct CollectArgs {
 object-direct-marketing or withdraw-objection."
 )]
 pub struct ConsentArgs {
+    /// The organisation that holds the person's record, e.g. emmas-diary
     pub org: String,
+    /// The person's identifier at that organisation, e.g. ED00000010 (omit with --file)
     pub subject: Option<String>,
-    /// Withdraw consent for a purpose (and everything under it)
+    /// Withdraw consent for a purpose (and everything under it), e.g. PoliticalCampaign
     #[arg(long, group = "change")]
     pub withdraw: Option<String>,
-    /// Give consent for a purpose
+    /// Give consent for a purpose, e.g. PoliticalCampaign
     #[arg(long, group = "change")]
     pub give: Option<String>,
     /// Object to direct marketing (absolute: UK GDPR Art 21(3))
@@ -433,13 +641,14 @@ pub struct ConsentArgs {
     /// Lift an earlier objection
     #[arg(long, group = "change")]
     pub withdraw_objection: bool,
-    /// Many events from a CSV file
+    /// Many events from a CSV file (columns below), e.g. custody-demo/preferences-2017.csv
     #[arg(long, group = "change")]
     pub file: Option<PathBuf>,
-    /// When it happened (default: now)
+    /// When it happened, e.g. 2017-04-11 (default: now)
     #[arg(long)]
     pub at: Option<String>,
-    /// The notice version shown to the person when they did this (re-consent under a new notice)
+    /// The notice version shown to the person when they did this (re-consent under a new
+    /// notice), e.g. 2018-05
     #[arg(long)]
     pub notice: Option<String>,
 }
@@ -447,22 +656,25 @@ pub struct ConsentArgs {
 /// A disclosure's terms, as `share` and `screen` both take them.
 #[derive(Args)]
 pub struct Terms {
-    /// The recipient
+    /// The recipient, e.g. labour
     #[arg(long)]
     pub to: String,
-    /// The organisation the recipient acts for (it must be named too)
+    /// The organisation the recipient acts for (it must be named too), e.g. labour when the
+    /// recipient is experian
     #[arg(long)]
     pub on_behalf_of: Option<String>,
-    /// Purpose(s) of the disclosure; repeat or comma-separate
+    /// Purpose(s) of the disclosure, e.g. PoliticalCampaign; repeat or comma-separate
     #[arg(long, required = true)]
     pub purpose: Vec<String>,
-    /// Data categories to disclose, comma-separated; only their columns are sent
+    /// Data categories to disclose, comma-separated, e.g. Name,PhysicalAddress; only their
+    /// columns are sent
     #[arg(long, required = true)]
     pub categories: Vec<String>,
-    /// Lawful basis the recipient relies on (must match the notice)
+    /// Lawful basis the recipient relies on (must match the notice), e.g. consent or
+    /// legitimate-interests
     #[arg(long)]
     pub basis: Option<String>,
-    /// When the disclosure happens (default: now)
+    /// When the disclosure happens, e.g. 2018-10-01 (default: now)
     #[arg(long)]
     pub at: Option<String>,
 }
@@ -488,26 +700,29 @@ fn split_list(s: &str) -> Vec<String> {
 
 #[derive(Args)]
 pub struct ShareArgs {
-    /// The disclosing organisation
+    /// The disclosing organisation, e.g. emmas-diary
     pub from: String,
     #[command(flatten)]
     pub terms: Terms,
-    /// `all`, or a CSV or Parquet file whose `subject` column lists the records
+    /// `all`, or a CSV or Parquet file whose `subject` column lists the records, e.g.
+    /// custody-demo/subjects.csv
     #[arg(long, default_value = "all")]
     pub records: String,
-    /// Allowed records, written only if the whole run succeeds
+    /// Allowed records, written only if the whole run succeeds, e.g. labour-allowed.csv
     #[arg(long)]
     pub out: PathBuf,
-    /// Refused records with their reason codes
+    /// Refused records with their reason codes, e.g. labour-refused.csv
     #[arg(long)]
     pub refused: PathBuf,
     /// csv or parquet for both outputs (default: the format of the --records
     /// list, else by the extension of --out)
     #[arg(long, value_parser = parse_format)]
     pub out_format: Option<Format>,
-    /// Summary as JSON
+    /// Also write the summary (counts, reasons and their provisions) as JSON to this file, e.g.
+    /// labour-report.json
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Print the summary as JSON instead of text
     #[arg(long)]
     pub json: bool,
 }
@@ -524,35 +739,41 @@ hold among them (not-held).\n\n\
 Nothing is recorded: `custody share` is the gate that records a disclosure and logs each decision. \
 The holder's records and consents are read from its holdings snapshot (see --snapshots), which is \
 brought up to date first, reading only what changed since.\n\n\
-Example (the 2018 Labour screening of Emma's Diary's list):\n  \
+The 2018 Labour screening of Emma's Diary's list, on the demo's data:\n\n\
+Example: custody screen emmas-diary custody-demo/signups.csv --to labour \\\n    \
+--purpose PoliticalCampaign --categories Name,PhysicalAddress,PostalCode \\\n    \
+--basis consent --at 2018-10-01 --out screened.csv --refused screened-refused.csv\n\n\
+The same from Parquet (`custody gen --format parquet` writes the list so):\n  \
 custody screen emmas-diary signups.parquet --to labour --purpose PoliticalCampaign \\\n      \
 --categories Name,PhysicalAddress,PostalCode --basis consent --at 2018-10-01 \\\n      \
 --out allowed.parquet --refused refused.parquet";
 
 #[derive(Args)]
 pub struct ScreenArgs {
-    /// The organisation that holds the records and would disclose them
+    /// The organisation that holds the records and would disclose them, e.g. emmas-diary
     pub holder: String,
-    /// The list: CSV or Parquet (by extension, or --format), one row per person
+    /// The list: CSV or Parquet (by extension, or --format), one row per person, e.g.
+    /// custody-demo/signups.csv
     pub list: PathBuf,
     #[command(flatten)]
     pub terms: Terms,
-    /// The column naming each person [default: `subject`, else the subject
+    /// The column naming each person, e.g. member_id [default: `subject`, else the subject
     /// column of the holder's collections]
     #[arg(long)]
     pub subject_column: Option<String>,
     /// csv or parquet: the list's format, if its extension does not say
     #[arg(long, value_parser = parse_format)]
     pub format: Option<Format>,
-    /// Allowed rows, written only if the whole run succeeds
+    /// Allowed rows, written only if the whole run succeeds, e.g. screened.csv
     #[arg(long)]
     pub out: PathBuf,
-    /// Refused rows with their reason codes
+    /// Refused rows with their reason codes, e.g. screened-refused.csv
     #[arg(long)]
     pub refused: PathBuf,
     /// csv or parquet for both outputs (default: the list's format)
     #[arg(long, value_parser = parse_format)]
     pub out_format: Option<Format>,
+    /// Print the summary as JSON instead of text
     #[arg(long)]
     pub json: bool,
 }
@@ -560,9 +781,19 @@ pub struct ScreenArgs {
 #[derive(Subcommand)]
 pub enum HistoryCommand {
     /// Record disclosures that happened without the gate (TOML; see README)
+    ///
+    /// Each [[disclosure]] of the file is recorded as disclosed, unchecked:
+    /// `custody audit` and `custody trace` then show it with what the gate
+    /// would have said.
+    ///
+    /// Example: custody history import experian custody-demo/history-experian.toml
     Import {
+        /// The organisation that made the disclosures, e.g. experian
         org: String,
+        /// The disclosures, as TOML ([[disclosure]] to, at, purposes, categories, records),
+        /// e.g. custody-demo/history-experian.toml
         file: PathBuf,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },
@@ -570,16 +801,16 @@ pub enum HistoryCommand {
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// The address to listen on
+    /// The address and port to listen on, e.g. 0.0.0.0:8080 for every interface
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
-    /// Largest JSON request body, in bytes
+    /// Largest JSON request body, in bytes, e.g. 4194304
     #[arg(long, default_value_t = 2 << 20)]
     pub max_body: usize,
-    /// Largest collection upload (CSV or Parquet), in bytes
+    /// Largest collection upload (CSV or Parquet), in bytes, e.g. 1073741824
     #[arg(long, default_value_t = 256 << 20)]
     pub max_upload: usize,
-    /// Reader connections beside the one writer
+    /// Database connections for reading, beside the one writer, e.g. 4
     #[arg(long, default_value_t = 2)]
     pub readers: usize,
     /// Mark the web pages' sign-in cookie Secure, so that browsers send it
@@ -592,28 +823,48 @@ pub struct ServeArgs {
 #[derive(Subcommand)]
 pub enum KeyCommand {
     /// Create a key; it is printed once and stored only as a hash
+    ///
+    /// Send it as `Authorization: Bearer ck_...` to `custody serve`.
+    ///
+    /// Example: custody key create emmas-diary --role collector
     Create {
-        /// The organisation the key acts for (omit with --regulator)
+        /// The organisation the key acts for, e.g. emmas-diary (omit with --regulator)
         #[arg(required_unless_present = "regulator", conflicts_with = "regulator")]
         org: Option<String>,
-        /// admin, collector or reader
+        /// What the key may do for its organisation: admin (everything), collector (collect,
+        /// record preferences, request disclosures, read) or reader (read only)
         #[arg(long, default_value = "reader")]
         role: String,
         /// A regulator key: reads everything, runs audits, changes nothing; belongs to no organisation
         #[arg(long)]
         regulator: bool,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },
     /// List an organisation's keys (or the regulator keys with --regulator)
+    ///
+    /// One key a line: its id, role, when it was made, and whether it is live
+    /// or revoked. The secret itself is never shown again.
+    ///
+    /// Example: custody key list emmas-diary
     List {
+        /// The organisation whose keys to list, e.g. emmas-diary (omit with --regulator)
         #[arg(required_unless_present = "regulator", conflicts_with = "regulator")]
         org: Option<String>,
+        /// List the regulator keys instead
         #[arg(long)]
         regulator: bool,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },
     /// Revoke a key by its id (the hex part after `ck_`)
-    Revoke { id: String },
+    ///
+    /// Example: custody key revoke fded21e3e2a3365e   # an id `custody key list` shows
+    Revoke {
+        /// The key's id: the hex part after `ck_`, as `key create` printed it and `key list`
+        /// shows it, e.g. fded21e3e2a3365e
+        id: String,
+    },
 }

@@ -337,7 +337,7 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
         chrono::Utc::now(),
     )?;
     println!(
-        "{} mothers said yes to political campaigns under notice {}",
+        "{} mothers said yes to political campaigns under notice version {}",
         num(given),
         n2.version
     );
@@ -393,6 +393,7 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
     let receipts_dir = dir.join("receipts");
     let receipts = engine.receipts("emmas-diary", &subject, &receipts_dir)?;
     let verifier = engine.verifier();
+    let names = engine.names()?;
     for r in &receipts {
         let text = std::fs::read_to_string(&r.file)
             .with_context(|| format!("reading {}", r.file.display()))?;
@@ -401,7 +402,7 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
         println!(
             "  verified entry {:>9}: {}",
             num(v.index),
-            describe(&v.entry)
+            describe(&v.entry, &names)
         );
     }
     ensure!(

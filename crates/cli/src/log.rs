@@ -5,12 +5,12 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use base64::prelude::{Engine as _, BASE64_STANDARD};
 use custody_core::entry::Entry;
-use custody_engine::receipt::{describe, verify_receipt};
+use custody_engine::receipt::{describe, verify_receipt, Names};
 use custody_log::note::Verifier;
 use serde_json::json;
 
 use crate::args::LogCommand;
-use crate::output::{num, print_json};
+use crate::output::{count, num, print_json};
 use crate::progress::Bar;
 use crate::Paths;
 
@@ -52,9 +52,9 @@ pub fn run(paths: &Paths, command: LogCommand) -> Result<()> {
                 println!("{h}");
             }
             eprintln!(
-                "the log at {} entries extends the checkpoint of {} entries",
-                num(c.to_size),
-                num(c.from_size)
+                "the log at {} extends the checkpoint of {}",
+                count(c.to_size, "entry"),
+                count(c.from_size, "entry")
             );
         }
         LogCommand::Verify { from, json } => {
@@ -64,46 +64,51 @@ pub fn run(paths: &Paths, command: LogCommand) -> Result<()> {
                 print_json(&v);
             } else {
                 println!(
-                    "log {} verified: {} entries, root {}, {} signed checkpoints, each consistent with the last",
+                    "log {} verified: {}, root {}, {}, each consistent with the last",
                     v.origin,
-                    num(v.size),
+                    count(v.size, "entry"),
                     v.root,
-                    num(v.checkpoints as u64)
+                    count(v.checkpoints as u64, "signed checkpoint")
                 );
                 if let Some(f) = v.from {
-                    println!("it extends the given checkpoint of {} entries", num(f));
+                    println!("it extends the given checkpoint of {}", count(f, "entry"));
                 }
                 let s = &v.state;
                 println!(
-                    "the store agrees with it: {} organisations, {} notices, {} collected records, {} preference events, \
-                     {} disclosures, {} decisions, {} records in imported history",
-                    num(s.orgs),
-                    num(s.notices),
-                    num(s.records_collected),
-                    num(s.preferences),
-                    num(s.disclosures),
-                    num(s.decisions),
-                    num(s.disclosed_history)
+                    "the store agrees with it: {}, {}, {}, {}, {}, {}, {} in imported history",
+                    count(s.orgs, "organisation"),
+                    count(s.notices, "notice"),
+                    count(s.records_collected, "collected record"),
+                    count(s.preferences, "preference event"),
+                    count(s.disclosures, "disclosure"),
+                    count(s.decisions, "decision"),
+                    count(s.disclosed_history, "record")
                 );
             }
         }
         LogCommand::Export { dir } => {
             let e = engine.export_tiles(&dir, &Bar::records())?;
             println!(
-                "wrote {} entries as C2SP tlog-tiles to {}: {} tiles, {} entry bundles, and the checkpoint",
-                num(e.size),
+                "wrote {} as C2SP tlog-tiles to {}: {}, {}, and the checkpoint",
+                count(e.size, "entry"),
                 e.dir.display(),
-                num(e.tiles as u64),
-                num(e.bundles)
+                count(e.tiles as u64, "tile"),
+                count(e.bundles, "entry bundle")
             );
         }
         LogCommand::Show { from, limit, json } => {
+            let names = engine.names()?;
             let rows: Vec<_> = engine
                 .log_entries(from, limit)?
                 .into_iter()
                 .map(|(index, bytes)| {
-                    let entry = Entry::decode(&bytes)
-                        .map(|e| (e.kind_name(), describe(&e), e.subject().map(hex::encode)));
+                    let entry = Entry::decode(&bytes).map(|e| {
+                        (
+                            e.kind_name(),
+                            describe(&e, &names),
+                            e.subject().map(hex::encode),
+                        )
+                    });
                     (index, entry.map_err(|e| e.to_string()))
                 })
                 .collect();
@@ -156,8 +161,8 @@ pub fn receipt(paths: &Paths, org: &str, subject: &str, out: &Path, as_json: boo
         return Ok(());
     }
     println!(
-        "{} receipts for {subject} in {}:",
-        receipts.len(),
+        "{} for {subject} in {}:",
+        crate::output::count(receipts.len(), "receipt"),
         out.display()
     );
     for r in &receipts {
@@ -187,7 +192,7 @@ pub fn verify(file: &Path, key: &str, as_json: bool) -> Result<()> {
             "checkpoint_size": v.checkpoint.size,
             "index": v.index,
             "kind": v.entry.kind_name(),
-            "entry": describe(&v.entry),
+            "entry": describe(&v.entry, &Names::default()),
         }));
         return Ok(());
     }
@@ -197,7 +202,7 @@ pub fn verify(file: &Path, key: &str, as_json: bool) -> Result<()> {
         v.checkpoint.origin,
         num(v.checkpoint.size)
     );
-    println!("the entry says: {}", describe(&v.entry));
+    println!("the entry says: {}", describe(&v.entry, &Names::default()));
     println!(
         "what this proves: the log's key signed a tree that contains exactly this entry at that position; \
          the log cannot later remove or change it without every later checkpoint failing to extend this one"

@@ -260,10 +260,10 @@ fn run(cli: Cli) -> Result<()> {
                 );
             } else {
                 println!(
-                    "published {org} notice {} (effective {}, {} declarations, sha256 {})",
+                    "published {org} notice version {} (effective {}, {}, sha256 {})",
                     p.notice.version,
                     p.notice.effective_text(),
-                    p.notice.declarations.len(),
+                    output::count(p.notice.declarations.len(), "declaration"),
                     p.notice.content_hash
                 );
             }
@@ -282,9 +282,14 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Notice(NoticeCommand::Show { org, version, json }) => {
+        Command::Notice(NoticeCommand::Show {
+            org,
+            version,
+            version_flag,
+            json,
+        }) => {
             let engine = paths.open()?;
-            let n = engine.notice(&org, version.as_deref())?;
+            let n = engine.notice(&org, version.or(version_flag).as_deref())?;
             output::notice(&engine.vocab, &n, json);
             Ok(())
         }

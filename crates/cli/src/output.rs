@@ -25,8 +25,10 @@ pub fn print_json<T: Serialize + ?Sized>(v: &T) {
     );
 }
 
-/// A number with its noun agreeing: "1 row", "2 rows", "3 parties".
-pub fn count(n: usize, noun: &str) -> String {
+/// A number with its noun agreeing: "1 row", "2 rows", "3 parties",
+/// "1,065,220 records".
+pub fn count(n: impl TryInto<u64>, noun: &str) -> String {
+    let n: u64 = n.try_into().unwrap_or(u64::MAX);
     if n == 1 {
         return format!("1 {noun}");
     }
@@ -34,7 +36,7 @@ pub fn count(n: usize, noun: &str) -> String {
         Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{stem}ies"),
         _ => format!("{noun}s"),
     };
-    format!("{n} {plural}")
+    format!("{} {plural}", num(n))
 }
 
 /// What `notice check` found, one line each, errors first.
@@ -53,7 +55,7 @@ pub fn findings(file: &Path, notice: &Notice, findings: &[Finding], as_json: boo
         .filter(|f| f.severity == Severity::Error)
         .count();
     println!(
-        "{}: notice {}: {}, {}",
+        "{}: notice version {}: {}, {}",
         file.display(),
         notice.version,
         count(errors, "error"),
@@ -281,7 +283,7 @@ pub fn notice(vocab: &Vocabulary, n: &Notice, as_json: bool) {
         }));
     }
     println!(
-        "{} notice {}  effective {}  sha256 {}",
+        "{} notice version {}  effective {}  sha256 {}",
         n.org,
         n.version,
         n.effective_text(),
@@ -356,9 +358,23 @@ pub fn diff(d: &NoticeDiff, as_json: bool) {
     if as_json {
         return print_json(d);
     }
-    println!("{} -> {}", d.from, d.to);
+    println!("notice version {} -> version {}", d.from, d.to);
     if d.is_empty() {
-        println!("  no change in what is declared");
+        println!("  no change in what is declared or said");
+    }
+    for w in &d.wording {
+        match (&w.from, &w.to) {
+            (Some(a), Some(b)) if w.field == "text" => {
+                println!("  text ([-removed-] {{+added+}}):");
+                println!("    {}", word_diff(a, b));
+            }
+            (a, b) => println!(
+                "  {}: {} -> {}",
+                w.field,
+                a.as_deref().unwrap_or("(none)"),
+                b.as_deref().unwrap_or("(none)")
+            ),
+        }
     }
     for id in &d.added_declarations {
         println!("  + declaration {id}");
@@ -377,14 +393,31 @@ pub fn diff(d: &NoticeDiff, as_json: bool) {
     }
 }
 
+/// Two texts' words, with what was removed in `[-...-]` and what was added
+/// in `{+...+}` (the marks of `git diff --word-diff`).
+fn word_diff(old: &str, new: &str) -> String {
+    use similar::{ChangeTag, TextDiff};
+    let diff = TextDiff::from_words(old, new);
+    let mut out = String::new();
+    for change in diff.iter_all_changes() {
+        let v = change.value();
+        match change.tag() {
+            ChangeTag::Equal => out.push_str(v),
+            ChangeTag::Delete => out.push_str(&format!("[-{v}-]")),
+            ChangeTag::Insert => out.push_str(&format!("{{+{v}+}}")),
+        }
+    }
+    out.replace("-][-", "").replace("+}{+", "")
+}
+
 pub fn collected(c: &Collected, rejects: Option<&Path>, as_json: bool) {
     if as_json {
         return print_json(c);
     }
     println!(
-        "{}: {} rows from {} under notice {}: {} new, {} already held{}",
+        "{}: {} from {} under notice version {}: {} new, {} already held{}",
         c.org,
-        num(c.rows),
+        count(c.rows, "row"),
         c.file,
         c.notice,
         num(c.inserted),
@@ -397,7 +430,7 @@ pub fn collected(c: &Collected, rejects: Option<&Path>, as_json: bool) {
     );
     for u in &c.undeclared {
         eprintln!(
-            "warning: column `{}` is collected as {}, which no declaration of notice {} covers: \
+            "warning: column `{}` is collected as {}, which no declaration of notice version {} covers: \
              people were not told it is collected (UK GDPR Art 13(1)(c))",
             u.column, u.category, c.notice
         );
@@ -476,12 +509,12 @@ pub fn screen(r: &ScreenReport, as_json: bool) {
         r.at
     );
     println!(
-        "  against {}'s {} records and {} consent events (snapshot caught up {} records, {} events)",
+        "  against {}'s {} and {} (snapshot caught up {}, {})",
         r.holder,
-        num(r.snapshot.records as u64),
-        num(r.snapshot.events as u64),
-        num(r.snapshot.caught_up.records),
-        num(r.snapshot.caught_up.events)
+        count(r.snapshot.records as u64, "record"),
+        count(r.snapshot.events as u64, "consent event"),
+        count(r.snapshot.caught_up.records, "record"),
+        count(r.snapshot.caught_up.events, "event")
     );
     println!(
         "  rows {}   allowed {}   refused {}{}   ({} classes decided)",
@@ -514,7 +547,7 @@ pub fn trace(t: &Trace, as_json: bool) {
         return print_json(t);
     }
     println!(
-        "{} collected by {} on {} under notice {} (effective {})",
+        "{} collected by {} on {} under notice version {} (effective {})",
         t.subject, t.collected_by, t.collected_at, t.notice.version, t.notice.effective
     );
     if let Some(text) = &t.notice.text {
@@ -605,11 +638,11 @@ pub fn imported(v: &[Imported], as_json: bool) {
     }
     for i in v {
         println!(
-            "recorded disclosure {} to {} on {}: {} records{}",
+            "recorded disclosure {} to {} on {}: {}{}",
             i.disclosure,
             i.to,
             i.at,
-            num(i.records),
+            count(i.records, "record"),
             if i.not_held > 0 {
                 format!(" ({} listed but not held)", num(i.not_held))
             } else {

@@ -33,7 +33,7 @@ fn collect_with_mapping() {
         "--mapping",
         "signups.mapping.toml",
     ]);
-    assert!(out.contains(&format!("emmas-diary: {MOTHERS} rows from signups.csv under notice 2017: {MOTHERS} new, 0 already held")), "{out}");
+    assert!(out.contains(&format!("emmas-diary: {MOTHERS} rows from signups.csv under notice version 2017: {MOTHERS} new, 0 already held")), "{out}");
     let t = s.json(&["trace", "emmas-diary", "M06", "--json"]);
     assert_eq!(t["collected_at"], "2017-02-06");
     assert_eq!(t["notice"]["version"], "2017");
@@ -160,7 +160,7 @@ fn skip_bad_writes_rejects() {
         "signups.mapping.toml",
         "--skip-bad",
     ]);
-    assert!(out.contains("4 rows from bad.csv under notice 2017: 3 new, 0 already held, 1 rejected (see bad.rejects.csv)"), "{out}");
+    assert!(out.contains("4 rows from bad.csv under notice version 2017: 3 new, 0 already held, 1 rejected (see bad.rejects.csv)"), "{out}");
     let rejects = s.csv_rows("bad.rejects.csv");
     assert_eq!(rejects.len(), 2, "{rejects:?}");
     assert!(
@@ -498,7 +498,7 @@ fn a_column_no_declaration_covers_is_warned_of() {
     let stderr = collect(&s, "located.mapping.toml");
     assert!(
         stderr.contains(
-            "warning: column `postcode` is collected as pd:Location, which no declaration of notice 2017 covers"
+            "warning: column `postcode` is collected as pd:Location, which no declaration of notice version 2017 covers"
         ),
         "{stderr}"
     );

@@ -16,7 +16,7 @@ fn publish_and_republish_same_content() {
     let out = s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
     assert!(
         out.contains(
-            "published emmas-diary notice 2017 (effective 2015-01-01, 3 declarations, sha256 "
+            "published emmas-diary notice version 2017 (effective 2015-01-01, 3 declarations, sha256 "
         ),
         "{out}"
     );
@@ -88,7 +88,7 @@ fn show_json_and_text() {
     let text = s.ok(&["notice", "show", "emmas-diary"]);
     assert!(
         text.starts_with(&format!(
-            "emmas-diary notice 2017  effective 2015-01-01  sha256 {hash}"
+            "emmas-diary notice version 2017  effective 2015-01-01  sha256 {hash}"
         )),
         "{text}"
     );
@@ -107,7 +107,7 @@ fn show_unknown_version_and_no_notice() {
     let err = s.fails(&["notice", "show", "emmas-diary"]);
     assert!(err.contains("emmas-diary has published no notice"), "{err}");
     s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
-    let err = s.fails(&["notice", "show", "emmas-diary", "--version", "2019"]);
+    let err = s.fails(&["notice", "show", "emmas-diary", "2019"]);
     assert!(
         err.contains("no notice version `2019` (published: 2017)"),
         "{err}"
@@ -157,7 +157,17 @@ fn diff_adds_political() {
     s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
     s.ok(&["notice", "publish", "emmas-diary", "notice-2018-05.toml"]);
     let out = s.ok(&["notice", "diff", "emmas-diary", "2017", "2018-05"]);
-    assert!(out.starts_with("2017 -> 2018-05"), "{out}");
+    assert!(
+        out.starts_with("notice version 2017 -> version 2018-05"),
+        "{out}"
+    );
+    // What people read changed too, word by word.
+    assert!(out.contains("effective: 2015-01-01 -> 2018-05-25"), "{out}");
+    assert!(
+        out.contains("{+political campaigns, we will share"),
+        "{out}"
+    );
+    assert!(out.contains("[-also -]"), "{out}");
     assert!(
         out.lines().any(|l| l.trim() == "+ declaration political"),
         "{out}"
@@ -252,10 +262,17 @@ fn yaml_notice() {
     s.write("n.yaml", YAML);
     let out = s.ok(&["notice", "publish", "emmas-diary", "n.yaml"]);
     assert!(
-        out.contains("published emmas-diary notice y1 (effective 2016-01-01, 1 declarations"),
+        out.contains(
+            "published emmas-diary notice version y1 (effective 2016-01-01, 1 declaration,"
+        ),
         "{out}"
     );
-    let v = s.json(&["notice", "show", "emmas-diary", "--version", "y1", "--json"]);
+    let v = s.json(&["notice", "show", "emmas-diary", "y1", "--json"]);
+    // The old spelling still works for scripts.
+    assert_eq!(
+        s.json(&["notice", "show", "emmas-diary", "--version", "y1", "--json"]),
+        v
+    );
     assert_eq!(v["notice"]["title"], "A YAML notice");
     assert_eq!(
         v["notice"]["declarations"][0]["data_categories"],
@@ -286,7 +303,7 @@ fn check_names_each_finding_with_its_field_and_provision() {
     let s = with_org();
     let out = s.ok(&["notice", "check", "notice-2017.toml"]);
     assert!(
-        out.contains("notice 2017: 0 errors, 0 warnings"),
+        out.contains("notice version 2017: 0 errors, 0 warnings"),
         "the example notice is sound: {out}"
     );
     s.write(
@@ -309,7 +326,7 @@ recipients.organisations = ["nobody-ltd"]
         "warning: declarations[0] (sale).recipients.organisations: no organisation `nobody-ltd`",
         "warning: declarations[0] (sale).retention:",
         "(UK GDPR Art 13(2)(a))",
-        "notice bad: 1 error, 2 warnings",
+        "notice version bad: 1 error, 2 warnings",
     ] {
         assert!(stdout.contains(want), "{want}\n{stdout}");
     }

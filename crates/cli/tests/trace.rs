@@ -28,7 +28,7 @@ fn text_shows_collection_notice_consents_and_disclosures() {
     let out = s.ok(&["trace", "emmas-diary", "M03"]);
     assert!(
         out.starts_with(
-            "M03 collected by emmas-diary on 2017-02-03 under notice 2017 (effective 2015-01-01)"
+            "M03 collected by emmas-diary on 2017-02-03 under notice version 2017 (effective 2015-01-01)"
         ),
         "{out}"
     );

@@ -250,9 +250,19 @@ fn search_finds_terms_and_recipient_categories_by_their_words() {
     let s = Sandbox::new();
     // (query, kind, a key the answer must hold first, one it must not hold)
     let table: [(&str, Option<&str>, &str, &str); 3] = [
-        ("due date", None, "custody:PregnancyDueDate", "dpv:Marketing"),
+        (
+            "due date",
+            None,
+            "custody:PregnancyDueDate",
+            "dpv:Marketing",
+        ),
         ("insurer", None, "insurer", "pd:Name"),
-        ("Direct Marketing", Some("purpose"), "dpv:DirectMarketing", "insurer"),
+        (
+            "Direct Marketing",
+            Some("purpose"),
+            "dpv:DirectMarketing",
+            "insurer",
+        ),
     ];
     for (query, kind, first, absent) in table {
         let mut args = vec!["vocab", "search", query, "--json"];
@@ -293,5 +303,8 @@ fn a_term_of_the_wrong_kind_says_what_it_is() {
     );
     // vocab show says what a link joins.
     let out = s.ok(&["vocab", "show", "fides:marketing"]);
-    assert!(out.contains("same as dpv:Marketing (vocab/links.toml)"), "{out}");
+    assert!(
+        out.contains("same as dpv:Marketing (vocab/links.toml)"),
+        "{out}"
+    );
 }

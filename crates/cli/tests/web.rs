@@ -406,10 +406,24 @@ async fn the_emmas_diary_case_in_a_browser(driver_path: PathBuf) {
     );
     assert!(page.contains("Refused: your data was not passed on"));
     assert!(
-        page.contains("this purpose must be named explicitly"),
-        "the reason in plain words:\n{page}"
+        page.contains("this use has to be named to you in so many words"),
+        "the reason, told to her:\n{page}"
     );
-    assert!(page.contains("UK GDPR Art 13(1)(c)"), "the provision");
+    assert!(
+        c.source().await.unwrap().contains("UK GDPR Art 13(1)(c)"),
+        "the provision, behind a click"
+    );
+    assert!(
+        page.contains(" organisations hold your data:"),
+        "who holds it comes first:\n{page}"
+    );
+    assert!(page.contains("Your data used for this: Name"), "{page}");
+    assert!(page.contains("What you can do next"), "{page}");
+    assert!(page.contains("ico.org.uk/make-a-complaint"), "{page}");
+    assert!(
+        page.contains("A receipt is proof that one event above was written down"),
+        "{page}"
+    );
     assert!(
         page.contains("Passed on without any check"),
         "the sale that happened without the gate"
@@ -476,7 +490,7 @@ async fn the_emmas_diary_case_in_a_browser(driver_path: PathBuf) {
     sign_in_with_code(&c, &base, &code).await;
     let page = text(&c).await;
     assert!(
-        page.contains("The purpose rests on consent and this person never gave it."),
+        page.contains("This needs your agreement, and you never gave it."),
         "{page}"
     );
     assert!(page.contains("Passed on: the rules allowed it"));
@@ -528,7 +542,7 @@ async fn the_emmas_diary_case_in_a_browser(driver_path: PathBuf) {
         .unwrap();
     assert!(last.contains("Refused"), "{last}");
     assert!(
-        last.contains("This person withdrew consent before the disclosure."),
+        last.contains("You withdrew your agreement before this was asked."),
         "{last}"
     );
 

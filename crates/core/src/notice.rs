@@ -328,6 +328,16 @@ pub struct NoticeDiff {
     pub added_declarations: Vec<String>,
     pub dropped_declarations: Vec<String>,
     pub changed: Vec<DeclarationDiff>,
+    /// What people read that changed: effective date, title, url, text.
+    pub wording: Vec<WordingChange>,
+}
+
+/// One field of a notice's words, before and after.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct WordingChange {
+    pub field: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -366,6 +376,21 @@ impl NoticeDiff {
                 diff.dropped_declarations.push(o.id.clone());
             }
         }
+        let fields = [
+            ("effective", Some(&old.effective), Some(&new.effective)),
+            ("title", old.title.as_ref(), new.title.as_ref()),
+            ("url", old.url.as_ref(), new.url.as_ref()),
+            ("text", old.text.as_ref(), new.text.as_ref()),
+        ];
+        for (field, from, to) in fields {
+            if from != to {
+                diff.wording.push(WordingChange {
+                    field: field.into(),
+                    from: from.cloned(),
+                    to: to.cloned(),
+                });
+            }
+        }
         diff
     }
 
@@ -373,6 +398,7 @@ impl NoticeDiff {
         self.added_declarations.is_empty()
             && self.dropped_declarations.is_empty()
             && self.changed.is_empty()
+            && self.wording.is_empty()
     }
 }
 
@@ -389,6 +415,9 @@ fn facets(d: &DeclarationSource) -> Vec<(String, String)> {
             .iter()
             .map(|c| ("data category".to_string(), c.clone())),
     );
+    if let Some(s) = &d.summary {
+        f.push(("summary".into(), s.clone()));
+    }
     f.push(("legal basis".into(), d.legal_basis.to_string()));
     if let Some(c) = d.special_category_condition {
         f.push(("special-category condition".into(), format!("{c:?}")));

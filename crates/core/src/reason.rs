@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 macro_rules! reasons {
-    ($( $variant:ident = $bit:literal, $id:literal, $message:literal, [$($provision:literal),+ $(,)?]; )+) => {
+    ($( $variant:ident = $bit:literal, $id:literal, $message:literal, $to_you:literal, [$($provision:literal),+ $(,)?]; )+) => {
         /// One reason a record was refused.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[repr(u8)]
@@ -21,6 +21,11 @@ macro_rules! reasons {
                 match self { $( Reason::$variant => $message, )+ }
             }
 
+            /// The reason told to the person it is about, as "you".
+            pub fn to_you(self) -> &'static str {
+                match self { $( Reason::$variant => $to_you, )+ }
+            }
+
             pub fn provisions(self) -> &'static [&'static str] {
                 match self { $( Reason::$variant => &[$($provision),+], )+ }
             }
@@ -31,48 +36,63 @@ macro_rules! reasons {
 reasons! {
     PurposeNotDeclared = 0, "purpose-not-declared",
         "The notice the data was collected under does not declare this purpose.",
+        "When you signed up, you were not told your data would be used for this.",
         ["UK GDPR Art 5(1)(b)", "UK GDPR Art 13(1)(c)", "UK GDPR Art 13(3)"];
     PurposeNotNamed = 1, "purpose-not-named-explicitly",
         "The notice declares only a broader purpose; this purpose must be named explicitly (a notice that says \"marketing\" does not tell people about political campaigning or data sales).",
+        "You were told only of something broader; this use has to be named to you in so many words, and it was not.",
         ["UK GDPR Art 5(1)(a)", "UK GDPR Art 5(1)(b)", "UK GDPR Art 13(1)(c)"];
     RecipientNotNamed = 2, "recipient-not-named",
         "The notice names neither this recipient nor a category it belongs to.",
+        "You were never told your data could go to this organisation, or to organisations like it.",
         ["UK GDPR Art 13(1)(e)", "UK GDPR Art 14(1)(e)", "UK GDPR Art 5(1)(a)"];
     CategoryNotDeclared = 3, "category-not-declared",
         "This kind of personal data is not declared for this purpose.",
+        "You were not told this part of your data would be used for this.",
         ["UK GDPR Art 5(1)(b)", "UK GDPR Art 5(1)(c)", "UK GDPR Art 14(1)(d)"];
     BasisMismatch = 4, "basis-mismatch",
         "The lawful basis claimed is not the one the notice declared for this purpose.",
+        "The reason they gave in law for using your data is not the one you were told.",
         ["UK GDPR Art 6(1)", "UK GDPR Art 13(1)(c)"];
     NoConsent = 5, "no-consent",
         "The purpose rests on consent and this person never gave it.",
+        "This needs your agreement, and you never gave it.",
         ["UK GDPR Art 6(1)(a)", "UK GDPR Art 7(1)", "PECR reg 22"];
     ConsentWithdrawn = 6, "consent-withdrawn",
         "This person withdrew consent before the disclosure.",
+        "You withdrew your agreement before this was asked.",
         ["UK GDPR Art 7(3)", "UK GDPR Art 6(1)(a)"];
     ObjectedToDirectMarketing = 7, "objected-direct-marketing",
         "This person objected to direct marketing; the objection is absolute.",
+        "You objected to direct marketing, and nobody may market to you once you have.",
         ["UK GDPR Art 21(2)", "UK GDPR Art 21(3)", "DPA 2018 s122", "PECR reg 22"];
     SpecialCategoryNoCondition = 8, "special-category-no-condition",
         "Special-category data (e.g. health, pregnancy) needs explicit consent or another Art 9 condition, and none holds.",
+        "This is sensitive data (such as health or pregnancy), and it may only be used with your explicit agreement or another condition the law sets; none applies.",
         ["UK GDPR Art 9(1)", "UK GDPR Art 9(2)", "DPA 2018 s10", "DPA 2018 Sch 1"];
     ChildrensData = 9, "childrens-data",
         "Children's data may be used for marketing or profiling only where the notice says so for that purpose.",
+        "This is about your children, and you were not told it would be used for this.",
         ["UK GDPR Recital 38", "UK GDPR Art 6(1)(f)", "UK GDPR Art 5(1)(a)", "DPA 2018 s123"];
     RetentionExpired = 10, "retention-expired",
         "The retention period the notice declared for this purpose has run out.",
+        "They told you how long they would keep this data, and that time has passed.",
         ["UK GDPR Art 5(1)(e)", "UK GDPR Art 13(2)(a)"];
     OnwardPurposeNotReceived = 11, "onward-purpose-not-received",
         "The holder received this data for other purposes; it may not pass it on for this one.",
+        "The organisation got your data for other uses; it may not pass it on for this one.",
         ["UK GDPR Art 5(1)(b)", "UK GDPR Art 6(4)", "UK GDPR Art 14(1)(c)"];
     OnwardCategoryNotReceived = 12, "onward-category-not-received",
         "The holder did not receive this kind of data from the collector.",
+        "The organisation never received this part of your data.",
         ["UK GDPR Art 5(1)(b)", "UK GDPR Art 5(1)(c)"];
     ElectronicMarketingWithoutConsent = 13, "electronic-marketing-without-consent",
         "Marketing by email or phone to individuals needs their consent; the declared basis is not consent.",
+        "Marketing to you by email or phone needs your agreement, and it was not asked for.",
         ["PECR reg 22", "PECR reg 21", "UK GDPR Art 6(1)(a)"];
     NotHeld = 14, "not-held",
         "The disclosing organisation holds no record of this person.",
+        "The organisation that asked holds no record of you.",
         ["UK GDPR Art 5(1)(d)", "UK GDPR Art 5(2)"];
 }
 
@@ -177,6 +197,13 @@ mod tests {
         for r in Reason::ALL {
             assert!(!r.provisions().is_empty());
             assert!(r.message().ends_with('.'), "{r}");
+            // Told to the person: about "you", never "this person".
+            let you = r.to_you().to_lowercase();
+            assert!(
+                you.ends_with('.') && (you.contains("you") || you.contains("your")),
+                "{r}"
+            );
+            assert!(!you.contains("this person"), "{r}");
             assert_eq!(Reason::from_id(r.id()), Some(*r));
         }
     }

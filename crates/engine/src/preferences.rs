@@ -111,14 +111,8 @@ impl Recorded {
 
 impl std::fmt::Display for Recorded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let what = match self.action.as_str() {
-            "give" => "consent given to",
-            "withdraw" => "consent withdrawn from",
-            "object-direct-marketing" => return f.write_str("objection to direct marketing made"),
-            "withdraw-objection" => return f.write_str("objection to direct marketing withdrawn"),
-            other => other,
-        };
-        write!(f, "{what} {}", self.purpose.as_deref().unwrap_or("-"))?;
+        let words = crate::receipt::preference_in_words(&self.action, self.purpose.as_deref());
+        f.write_str(&words)?;
         if let Some(label) = &self.label {
             write!(f, " ({label})")?;
         }

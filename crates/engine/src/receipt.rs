@@ -3,6 +3,7 @@
 //! verifier key can check one offline: the entry is in the tree the signed
 //! checkpoint commits to.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use custody_core::entry::{Commitment, Entry};
@@ -70,6 +71,7 @@ impl<S: Store> Engine<S> {
         let commitments = self.commitments(org, subject)?;
         let (cp, note) = self.latest()?;
         let source = tile_source(&self.store);
+        let names = self.names()?;
         let mut out = Vec::new();
         for c in &commitments {
             for (index, bytes) in self.store.log_entries_about(c)? {
@@ -89,7 +91,7 @@ impl<S: Store> Engine<S> {
                 out.push(ReceiptProof {
                     index,
                     kind: entry.kind_name(),
-                    summary: describe(&entry),
+                    summary: describe(&entry, &names),
                     receipt: receipt.to_text(),
                 });
             }
@@ -153,8 +155,75 @@ pub fn verify_receipt(text: &str, verifier: &Verifier) -> Result<VerifiedReceipt
     })
 }
 
+/// What an entry's ids stand for, so it can be told in words: notices by
+/// their version label, disclosures by who sent what to whom. An entry read
+/// without the store (a receipt checked offline) has [`Names::default`], and
+/// is told by ids.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// notice id -> version label.
+    notices: HashMap<u64, String>,
+    /// disclosure id -> (from, to, purposes).
+    disclosures: HashMap<u64, (String, String, Vec<String>)>,
+}
+
+impl<S: Store> Engine<S> {
+    /// The names of every notice and disclosure in the store.
+    pub fn names(&self) -> Result<Names> {
+        let notices = self
+            .store
+            .notices(None)?
+            .into_iter()
+            .map(|n| (n.id as u64, n.version))
+            .collect();
+        let disclosures = self
+            .store
+            .disclosures(None)?
+            .into_iter()
+            .map(|d| (d.id as u64, (d.from_org, d.to_org, d.purposes)))
+            .collect();
+        Ok(Names {
+            notices,
+            disclosures,
+        })
+    }
+}
+
+impl Names {
+    fn notice(&self, id: u64) -> String {
+        match self.notices.get(&id) {
+            Some(version) => format!("notice version {version}"),
+            None => format!("notice {id}"),
+        }
+    }
+
+    fn disclosure(&self, id: u64) -> String {
+        match self.disclosures.get(&id) {
+            Some((from, to, purposes)) => {
+                format!(
+                    "disclosure {id} (from {from} to {to}, for {})",
+                    purposes.join(", ")
+                )
+            }
+            None => format!("disclosure {id}"),
+        }
+    }
+}
+
+/// A preference event's action in words.
+pub fn preference_in_words(action: &str, purpose: Option<&str>) -> String {
+    let p = purpose.unwrap_or("-");
+    match action {
+        "give" => format!("consent given to {p}"),
+        "withdraw" => format!("consent withdrawn from {p}"),
+        "object-direct-marketing" => "objection to direct marketing made".into(),
+        "withdraw-objection" => "objection to direct marketing withdrawn".into(),
+        other => format!("{other} {p}"),
+    }
+}
+
 /// An entry in words.
-pub fn describe(e: &Entry) -> String {
+pub fn describe(e: &Entry, names: &Names) -> String {
     let date = |at: i64| custody_core::time::format_instant(&instant(at));
     match e {
         Entry::OrgAdded {
@@ -189,8 +258,9 @@ pub fn describe(e: &Entry) -> String {
             at, org, notice, ..
         } => {
             format!(
-                "{}: {org} collected this record under notice {notice}",
-                date(*at)
+                "{}: {org} collected this record under {}",
+                date(*at),
+                names.notice(*notice)
             )
         }
         Entry::PreferenceRecorded {
@@ -199,10 +269,11 @@ pub fn describe(e: &Entry) -> String {
             action,
             purpose,
             ..
-        } => match purpose {
-            Some(p) => format!("{}: {action} consent for {p}, recorded by {org}", date(*at)),
-            None => format!("{}: {action}, recorded by {org}", date(*at)),
-        },
+        } => format!(
+            "{}: {}, recorded by {org}",
+            date(*at),
+            preference_in_words(action, purpose.as_deref())
+        ),
         Entry::DisclosureRecorded {
             at,
             disclosure,
@@ -218,9 +289,13 @@ pub fn describe(e: &Entry) -> String {
             date(*at),
             purposes.join(", "),
             if *gated {
-                format!("{allowed} allowed, {refused} refused")
+                format!(
+                    "{} allowed, {} refused",
+                    count(*allowed, "record"),
+                    count(*refused, "record")
+                )
             } else {
-                format!("{allowed} records, imported history")
+                format!("{}, imported history", count(*allowed, "record"))
             }
         ),
         Entry::Decided {
@@ -230,22 +305,33 @@ pub fn describe(e: &Entry) -> String {
             ..
         } => {
             let reasons = ReasonSet(*reasons);
+            let what = names.disclosure(*disclosure);
             if reasons.is_empty() {
-                format!(
-                    "{}: disclosure {disclosure} of this record was allowed",
-                    date(*at)
-                )
+                format!("{}: {what} of this record was allowed", date(*at))
             } else {
                 format!(
-                    "{}: disclosure {disclosure} of this record was refused: {}",
+                    "{}: {what} of this record was refused: {}",
                     date(*at),
                     reasons.to_ids()
                 )
             }
         }
         Entry::Disclosed { at, disclosure, .. } => {
-            format!("{}: this record was disclosed in disclosure {disclosure}, outside custody (imported history)", date(*at))
+            format!(
+                "{}: this record was passed on in {}, outside custody (imported history)",
+                date(*at),
+                names.disclosure(*disclosure)
+            )
         }
+    }
+}
+
+/// "1 record", "2 records".
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

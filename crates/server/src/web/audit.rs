@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
+use base64::prelude::{Engine as _, BASE64_STANDARD};
 use custody_core::vocab::Vocabulary;
 use custody_engine::audit::Audit;
 use maud::{html, Markup};
@@ -152,8 +153,8 @@ fn sections(
                 from: f.from.clone(),
                 to: f.to.clone(),
                 label: format!(
-                    "{} records\n{} in violation",
-                    num(f.records),
+                    "{}\n{} in violation",
+                    layout::count(f.records as usize, "record"),
                     num(f.violations)
                 ),
                 bad: f.violations > 0,
@@ -175,7 +176,8 @@ fn sections(
                 (layout::chart("wronged", "People affected, by reason", &wronged))
                 ul.reasons {
                     @for r in &audit.reasons {
-                        li { strong { (num(r.records)) } " " code { (r.id) } ": " (layout::reason(r.message, r.provisions)) }
+                        // Counted per person (all their copies together), not per record.
+                        li { strong { (layout::count(r.records as usize, "person")) } " " code { (r.id) } ": " (layout::reason(r.message, r.provisions)) }
                     }
                 }
             }
@@ -298,7 +300,7 @@ pub async fn report<S: Backend>(
                         div { dt { "Organisation" } dd { (o.name) " (" code { (o.id) } ", " (o.role.as_str()) ")" } }
                         div { dt { "Made" } dd { (now.format("%-d %B %Y, %H:%M UTC")) " by " (by) } }
                         div { dt { "Log" } dd { code { (checkpoint.origin) } ", " (num(checkpoint.size)) " entries" } }
-                        div { dt { "Root hash" } dd { code.hash { (hex::encode(checkpoint.root)) } } }
+                        div { dt { "Root hash" } dd { code.hash { (BASE64_STANDARD.encode(checkpoint.root)) } } }
                         div { dt { "Log key" } dd { code.hash { (e.verifier_key()) } } }
                     }
                     p.noprint { button type="button" data-print="" { "Print or save as PDF" } }

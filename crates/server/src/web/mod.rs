@@ -11,6 +11,7 @@ mod audit;
 mod layout;
 mod log;
 mod orgs;
+mod people;
 mod person;
 pub mod session;
 mod wording;
@@ -76,6 +77,12 @@ pub fn table<S: Backend>() -> Vec<Page<S>> {
             "/orgs/{org}/notices/{version}",
             Org(Reader),
             get(orgs::notice::<S>),
+        ),
+        page(
+            M::GET,
+            "/orgs/{org}/people",
+            Org(Reader),
+            get(people::page::<S>),
         ),
         page(
             M::GET,

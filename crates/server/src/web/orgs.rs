@@ -66,6 +66,10 @@ pub async fn overview<S: Backend>(
                         " "
                         a.button.secondary href={ "/orgs/" (org) "/audit/report" } { "Printable audit report" }
                     }
+                    section aria-labelledby="person" {
+                        h2 #person { "One person" }
+                        (crate::web::people::form(&org, None))
+                    }
                     section aria-labelledby="notices" {
                         h2 #notices { "Privacy notices" }
                         @if notices.is_empty() { p { "None published." } }
@@ -74,7 +78,7 @@ pub async fn overview<S: Backend>(
                                 li {
                                     a href={ "/orgs/" (org) "/notices/" (n.version) } { "Version " (n.version) }
                                     ", in force from " (wording::date(&n.effective_text()))
-                                    ", " (n.declarations.len()) " declarations"
+                                    ", " (layout::count(n.declarations.len(), "declaration"))
                                 }
                             }
                         }

@@ -47,7 +47,7 @@ fn reasons(set: ReasonSet) -> Markup {
     html! {
         ul.reasons {
             @for r in set.iter() {
-                li { (layout::reason(r.message(), r.provisions())) }
+                li { (layout::reason_to_you(r.to_you(), r.provisions())) }
             }
         }
     }
@@ -70,6 +70,8 @@ fn render<S: custody_store::Store>(
     let standing = engine.consent_standing(&me.org, &me.subject, chrono::Utc::now())?;
     let receipts = engine.receipt_proofs(&me.org, &me.subject)?;
     let notice = engine.notice(&me.org, Some(&trace.notice.version))?;
+    // The notice her choices stand under: a newer one she re-consented to.
+    let shown = engine.notice(&me.org, Some(&standing.notice))?;
     let vocab = &engine.vocab;
     let name = |id: &str| wording::org(&names, id).to_string();
     let collector = name(&trace.collected_by);
@@ -95,14 +97,40 @@ fn render<S: custody_store::Store>(
         .filter(|d| d.outcome == "refused")
         .count();
 
+    // What the collector holds her data for: every purpose of the notice
+    // her record stands under.
+    let mut collector_purposes: Vec<String> = shown
+        .source
+        .declarations
+        .iter()
+        .flat_map(|d| d.purposes.iter().cloned())
+        .collect();
+    collector_purposes.dedup();
+    let holders = 1 + trace.holders.len();
+
     Ok(html! {
         h1 { "Where your data went" }
         p.lead {
-            (collector) " collected your data on " (wording::date(&trace.collected_at)) ". "
-            "Since then, passing it on was asked for or recorded "
+            @if holders == 1 { "One organisation holds your data:" }
+            @else { (holders) " organisations hold your data:" }
+        }
+        ul.holders #holders {
+            li {
+                strong { (collector) } ", who collected it on " (wording::date(&trace.collected_at))
+                ", for " (wording::terms(vocab, &collector_purposes)) "."
+            }
+            @for h in &trace.holders {
+                li {
+                    strong { (name(&h.org)) } ", since " (wording::date(&h.since))
+                    ", who got it from " (name(&h.from)) ", for " (wording::terms(vocab, &h.purposes)) "."
+                }
+            }
+        }
+        p {
+            "Passing your data on was asked for or recorded "
             (trace.disclosures.len()) @if trace.disclosures.len() == 1 { " time; " } @else { " times; " }
-            (refused) " of those " @if refused == 1 { "was" } @else { "were" } " refused. Your reference with them is "
-            strong { (trace.subject) } "."
+            (refused) " of those " @if refused == 1 { "was" } @else { "were" } " refused. Your reference with "
+            (collector) " is " strong { (trace.subject) } "."
         }
         @if let Some(action) = changed.changed.as_deref().filter(|a| Change::parse(a, "x").is_ok()) {
             div.notice.good role="status" {
@@ -114,10 +142,11 @@ fn render<S: custody_store::Store>(
         }
         nav.toc aria-label="On this page" {
             ul {
+                li { a href="#holders" { "Who has your data" } }
                 li { a href="#told" { "What you were told" } }
                 li { a href="#choices" { "Your choices" } }
                 li { a href="#timeline" { "Timeline" } }
-                li { a href="#holders" { "Who has your data now" } }
+                li { a href="#next" { "What you can do next" } }
                 li { a href="#receipts" { "Your receipts" } }
             }
         }
@@ -146,6 +175,8 @@ fn render<S: custody_store::Store>(
                             (wording::terms(vocab, &src.purposes)) ", "
                             (wording::basis(d.basis.as_str()))
                         }
+                        br;
+                        span.data { "Your data used for this: " (wording::terms(vocab, &src.data_categories)) }
                         @if d.basis == LegalBasis::Consent {
                             @if trace.consented.contains(&d.id) {
                                 " " span.badge.allowed { "You ticked this box" }
@@ -171,7 +202,11 @@ fn render<S: custody_store::Store>(
                     li {
                         span {
                             strong { (label) } " "
-                            span.meta { "(" (c.summary.clone().unwrap_or_else(|| c.declaration.clone())) ")" } ": "
+                            span.meta { "(" (c.summary.clone().unwrap_or_else(|| c.declaration.clone())) ")" }
+                            @if let Some(d) = shown.source.declarations.iter().find(|d| d.id == c.declaration) {
+                                " " span.data { "covering your " (wording::terms(vocab, &d.data_categories)) }
+                            }
+                            ": "
                             @match (c.status, &c.since) {
                                 (ConsentStatus::Given, None) => { "you agreed when you signed up." }
                                 (ConsentStatus::Given, Some(at)) => { "you agreed on " (wording::date(at)) "." }
@@ -253,15 +288,27 @@ fn render<S: custody_store::Store>(
             }
         }
 
-        section aria-labelledby="holders" {
-            h2 #holders { "Who has your data now" }
-            ul {
-                li { strong { (collector) } ", who collected it, since " (wording::date(&trace.collected_at)) "." }
-                @for h in &trace.holders {
-                    li {
-                        strong { (name(&h.org)) } " has had a copy since " (wording::date(&h.since))
-                        ", from " (name(&h.from)) ", for " (wording::terms(vocab, &h.purposes)) "."
-                    }
+        section aria-labelledby="next" {
+            h2 #next { "What you can do next" }
+            ul.next-steps {
+                li {
+                    strong { "See everything they hold about you." } " Ask " (collector)
+                    " for a copy of your data (a subject access request). They must answer within one month."
+                }
+                li {
+                    strong { "Have it corrected or erased." } " Ask "
+                    (collector)
+                    @for h in &trace.holders { ", " (name(&h.org)) }
+                    " to correct what is wrong or to erase your data. Each must tell those it passed your data to (UK GDPR Art 16, 17 and 19)."
+                }
+                li {
+                    strong { "Change your mind." } " Withdraw your consent or object to direct marketing "
+                    a href="#choices" { "above" } ": it counts from the moment you do."
+                }
+                li {
+                    strong { "Complain." } " If you are unhappy with how your data was used, or with an answer, you can complain to the Information Commissioner's Office (ICO), the UK's regulator: "
+                    a href="https://ico.org.uk/make-a-complaint/" rel="noopener" { "ico.org.uk/make-a-complaint" }
+                    " or 0303 123 1113."
                 }
             }
         }
@@ -269,16 +316,22 @@ fn render<S: custody_store::Store>(
         section aria-labelledby="receipts" {
             h2 #receipts { "Your receipts" }
             p {
-                "Each receipt proves that one event above is written in custody's public, append-only log. "
-                "It names you only by a keyed code that nobody can turn back into your details. "
-                "Anyone can check a receipt with the log's public key alone, without asking custody: "
-                "if the log were ever rewritten, the receipt would stop checking out."
+                "A receipt is proof that one event above was written down when it happened, and has not been changed since. "
+                "It names you only by a code that nobody can turn back into your details. "
+                "Keep the files: if anyone later denies an event or changes what was recorded, your receipt shows it, "
+                "and anyone can check it without asking " (collector) " or custody."
             }
-            p { "To check one: " code { "custody verify-receipt FILE --key " (engine.verifier_key()) } }
+            details.for-engineers {
+                summary { "For engineers: how to check a receipt" }
+                p {
+                    "Each file is a C2SP tlog-proof: the entry's bytes, its Merkle inclusion proof and the signed checkpoint of custody's append-only log. Check it offline with the log's public key:"
+                }
+                p { code { "custody verify-receipt FILE --key " (engine.verifier_key()) } }
+            }
             ul.receipts {
                 @for r in &receipts {
                     li {
-                        span { "Proves that this was recorded, as entry " (layout::num(r.index)) " of the log: " (r.summary) "." }
+                        span { "Entry " (layout::num(r.index)) " of the log: " (r.summary) "." }
                         " "
                         a href={ "/me/receipts/" (r.index) } download { "Download receipt " span.visually-hidden { "for entry " (r.index) } }
                     }
