@@ -226,11 +226,13 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
         num(summary.with_child_under5),
         num(summary.consent_partners)
     );
-    let events = engine.import_preferences(
-        "emmas-diary",
-        &dir.join("preferences-2017.csv"),
-        chrono::Utc::now(),
-    )?;
+    let events = engine
+        .import_preferences(
+            "emmas-diary",
+            &dir.join("preferences-2017.csv"),
+            chrono::Utc::now(),
+        )?
+        .events;
     println!(
         "{} preference events before May 2017: {} withdrew partner consent, {} objected to direct marketing",
         num(events),
@@ -331,11 +333,13 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
         &engine.diff_notices("emmas-diary", &n.version, &n2.version)?,
         false,
     );
-    let given = engine.import_preferences(
-        "emmas-diary",
-        &dir.join("reconsents-2018.csv"),
-        chrono::Utc::now(),
-    )?;
+    let given = engine
+        .import_preferences(
+            "emmas-diary",
+            &dir.join("reconsents-2018.csv"),
+            chrono::Utc::now(),
+        )?
+        .events;
     println!(
         "{} mothers said yes to political campaigns under notice version {}",
         num(given),

@@ -415,9 +415,22 @@ fn consent(paths: &Paths, a: ConsentArgs) -> Result<()> {
         if a.subject.is_some() {
             bail!("give either a subject or --file, not both");
         }
-        let n = engine.import_preferences(&a.org, file, at)?;
+        let imported = engine.import_preferences(&a.org, file, at)?;
         paths.keep_snapshot_current(&mut engine, &a.org);
-        println!("recorded {n} preference events for {}", a.org);
+        println!(
+            "recorded {} for {}",
+            output::count(imported.events, "preference event"),
+            a.org
+        );
+        for r in &imported.resolved {
+            println!(
+                "  purpose `{}` recorded as {} ({}): {}",
+                r.written,
+                r.key,
+                r.label.as_deref().unwrap_or("-"),
+                output::count(r.events, "event")
+            );
+        }
         return Ok(());
     }
     let Some(subject) = &a.subject else {

@@ -152,6 +152,13 @@ fn bulk_file() {
         out.contains("recorded 4 preference events for emmas-diary"),
         "{out}"
     );
+    // Each purpose as written, and the term it became.
+    for line in [
+        "purpose `DirectMarketing` recorded as dpv:DirectMarketing (Direct Marketing): 1 event",
+        "purpose `Marketing` recorded as dpv:Marketing (Marketing): 1 event",
+    ] {
+        assert!(out.contains(line), "{line}\n{out}");
+    }
     assert_eq!(
         prefs(&s, "M01"),
         vec![(

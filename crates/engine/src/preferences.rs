@@ -120,6 +120,23 @@ impl std::fmt::Display for Recorded {
     }
 }
 
+/// What a bulk load recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportedPreferences {
+    pub events: u64,
+    /// Each purpose as the file wrote it, and the term it was recorded as.
+    pub resolved: Vec<Resolution>,
+}
+
+/// A purpose as written, and as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resolution {
+    pub written: String,
+    pub key: String,
+    pub label: Option<String>,
+    pub events: u64,
+}
+
 /// Per record, the purposes its person was told of or asked about
 /// ([`purposes_told`]), loaded once per record however many events name it.
 #[derive(Default)]
@@ -331,13 +348,14 @@ impl<S: Store> Engine<S> {
     }
 
     /// Bulk events: CSV with columns `subject,action,purpose,at` and optionally
-    /// `notice`. All rows land or none.
+    /// `notice`. All rows land or none. Says which term each purpose, as
+    /// written, was recorded as.
     pub fn import_preferences(
         &mut self,
         org: &str,
         path: &Path,
         default_at: Instant,
-    ) -> Result<u64> {
+    ) -> Result<ImportedPreferences> {
         self.org(org)?;
         let file = path.display().to_string();
         let mut reader = csv::Reader::from_path(path).map_err(|e| Error::csv(path, e))?;
@@ -367,6 +385,7 @@ impl<S: Store> Engine<S> {
         let mut rows = Vec::new();
         let mut subjects = Vec::new();
         let mut told = Told::default();
+        let mut resolved: std::collections::BTreeMap<(String, String), u64> = Default::default();
         for (i, rec) in reader.records().enumerate() {
             let rec = rec.map_err(|e| Error::csv(path, e))?;
             let line = rec.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
@@ -409,10 +428,14 @@ impl<S: Store> Engine<S> {
                 notice: None,
                 source: &file,
             };
-            rows.push(
-                self.preference_row(&event, notice, &mut told)?
-                    .map_err(fail)?,
-            );
+            let row = self
+                .preference_row(&event, notice, &mut told)?
+                .map_err(fail)?;
+            if let Some(key) = &row.purpose {
+                let written = get(purpose_col).trim().to_string();
+                *resolved.entry((written, key.clone())).or_default() += 1;
+            }
+            rows.push(row);
             subjects.push(subject.to_string());
         }
         // Keep each record's events in time order as they are stored and logged.
@@ -432,7 +455,21 @@ impl<S: Store> Engine<S> {
             }
             Ok(())
         })?;
-        Ok(n)
+        Ok(ImportedPreferences {
+            events: n,
+            resolved: resolved
+                .into_iter()
+                .map(|((written, key), events)| Resolution {
+                    label: self
+                        .vocab
+                        .get(&key)
+                        .map(|id| self.vocab.term(id).label.clone()),
+                    written,
+                    key,
+                    events,
+                })
+                .collect(),
+        })
     }
 }
 
