@@ -93,3 +93,26 @@ async fn an_investigator_looks_up_one_person_by_reference() {
         .text();
     assert!(missing.contains("role=\"alert\""), "{missing}");
 }
+
+#[tokio::test]
+async fn the_audit_counts_records_and_people_apart() {
+    let sb = common::sandbox();
+    sb.collect(common::mothers()).await;
+    // Two of the three ticked the partners' box; passed on twice each.
+    for _ in 0..2 {
+        let r = sb
+            .post(
+                "/v1/orgs/emmas-diary/disclosures",
+                &sb.keys.collector,
+                json!({"to": "experian", "purposes": ["Marketing"], "categories": ["Name"], "records": "all", "at": "2017-06-01"}),
+            )
+            .await;
+        assert_eq!(r.json()["allowed"], 2, "{}", r.text());
+    }
+    let cookie = sb.sign_in(&sb.keys.regulator).await;
+    let page = sb
+        .page("GET", "/orgs/emmas-diary/audit", Some(&cookie), None, None)
+        .await
+        .text();
+    assert!(page.contains("4 records, 2 people"), "{page}");
+}

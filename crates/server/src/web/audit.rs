@@ -163,9 +163,15 @@ fn sections(
     };
     let graph = serde_json::to_string(&graph).expect("graphs serialise");
 
+    let records_passed: u64 = audit.disclosures.iter().map(|d| d.disclosed).sum();
     html! {
         dl.figures.big {
-            div { dt { "People whose data was passed on" } dd { (num(audit.people_disclosed)) } }
+            div {
+                dt { "People whose data was passed on" }
+                dd { (num(audit.people_disclosed)) }
+                // A person passed on twice, or by two holders, is one person and two records.
+                dd.meta #records-passed { (layout::count(records_passed as usize, "record")) ", " (layout::count(audit.people_disclosed as usize, "person")) }
+            }
             div { dt { "People affected: passed on when the rules forbade it" } dd.refused #affected { (num(audit.people_wronged)) } }
             div { dt { "Disclosures examined" } dd { (num(audit.disclosures.len() as u64)) } }
         }
