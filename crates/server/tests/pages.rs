@@ -116,3 +116,29 @@ async fn the_audit_counts_records_and_people_apart() {
         .text();
     assert!(page.contains("4 records, 2 people"), "{page}");
 }
+
+#[tokio::test]
+async fn her_page_refuses_a_choice_about_nothing_she_was_told() {
+    let sb = common::sandbox();
+    let r = sb.collect(common::mothers()).await;
+    let code = r.json()["codes"][0]["code"].as_str().unwrap().to_string();
+    let cookie = sb.sign_in(&code).await;
+    let before = sb.log_size();
+    let r = sb
+        .page(
+            "POST",
+            "/me/preferences",
+            Some(&cookie),
+            Some("action=give&purpose=ResearchAndDevelopment"),
+            Some("http://custody.test"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let page = r.text();
+    assert!(
+        page.contains("is not among the purposes emmas-diary told")
+            && page.contains("dpv:Marketing (Marketing)"),
+        "{page}"
+    );
+    assert_eq!(sb.log_size(), before, "nothing recorded");
+}
