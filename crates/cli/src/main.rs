@@ -104,6 +104,7 @@ impl Paths {
 
 fn main() {
     let cli = Cli::parse();
+    files_for_the_owner_only();
     if !matches!(cli.command, Command::Serve(_)) {
         die_quietly_on_closed_pipe();
     }
@@ -122,6 +123,20 @@ fn die_quietly_on_closed_pipe() {
     // SAFETY: set before any thread starts; SIG_DFL is always a valid handler.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Everything custody writes holds personal data or secrets: the database
+/// with its WAL and SHM (people's data, commitment secrets, the session
+/// key), the signing key, the allowed and refused sets, snapshots,
+/// receipts. So every file it creates is readable by its owner only (0600,
+/// folders 0700), whatever the caller's umask; copy a file out to share it.
+fn files_for_the_owner_only() {
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file-creation mask; no thread
+    // has started yet.
+    unsafe {
+        libc::umask(0o077);
     }
 }
 
