@@ -25,19 +25,7 @@ pub fn print_json<T: Serialize + ?Sized>(v: &T) {
     );
 }
 
-/// A number with its noun agreeing: "1 row", "2 rows", "3 parties",
-/// "1,065,220 records".
-pub fn count(n: impl TryInto<u64>, noun: &str) -> String {
-    let n: u64 = n.try_into().unwrap_or(u64::MAX);
-    if n == 1 {
-        return format!("1 {noun}");
-    }
-    let plural = match noun.strip_suffix('y') {
-        Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{stem}ies"),
-        _ => format!("{noun}s"),
-    };
-    format!("{} {plural}", num(n))
-}
+pub use custody_core::figure::counted as count;
 
 /// What `notice check` found, one line each, errors first.
 pub fn findings(file: &Path, notice: &Notice, findings: &[Finding], as_json: bool) {
@@ -707,22 +695,5 @@ pub fn audit(a: &Audit, as_json: bool) {
             ]);
         }
         println!("{t}");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn counts_agree_with_their_nouns() {
-        let table = [
-            (0, "row", "0 rows"),
-            (1, "row", "1 row"),
-            (2, "party", "2 parties"),
-            (2, "key", "2 keys"),
-            (1, "party", "1 party"),
-        ];
-        for (n, noun, want) in table {
-            assert_eq!(super::count(n, noun), want);
-        }
     }
 }

@@ -262,14 +262,7 @@ pub fn reason(message: &str, provisions: &[&str]) -> Markup {
     }
 }
 
-/// A number with its noun agreeing: "1 record", "31 records", "16 people".
-pub fn count(n: usize, noun: &str) -> String {
-    match (n, noun) {
-        (1, _) => format!("1 {noun}"),
-        (_, "person") => format!("{} people", num(n as u64)),
-        _ => format!("{} {noun}s", num(n as u64)),
-    }
-}
+pub use custody_core::figure::counted as count;
 
 /// A reason told to the person, with the law behind it one click away.
 pub fn reason_to_you(message: &str, provisions: &[&str]) -> Markup {
