@@ -75,7 +75,13 @@ pub fn run(paths: &Paths, command: LogCommand) -> Result<()> {
                 }
                 let s = &v.state;
                 println!(
-                    "the store agrees with it: {}, {}, {}, {}, {}, {}, {} in imported history",
+                    "{}: {}, {}, {}, {}, {}, {}, {} in imported history",
+                    if v.rows_bound {
+                        "every stored row matches the entry that made it"
+                    } else {
+                        "the store holds as many rows as the log records (a log begun before \
+                         entry version 2 does not hold whole rows)"
+                    },
                     count(s.orgs, "organisation"),
                     count(s.notices, "notice"),
                     count(s.records_collected, "collected record"),

@@ -463,10 +463,10 @@ fn an_overlapping_file_across_chunks_logs_only_new_records() {
         ),
         (Some(80_000), Some(70_000), Some(10_000))
     );
-    // one entry per stored record, and the tree checks out
+    // one entry per stored record and per file, and the tree checks out
     let out = s.ok(&["log", "verify"]);
     assert!(
-        out.contains("verified: 140,004 entries") && out.contains("140,000 collected records"),
+        out.contains("verified: 140,006 entries") && out.contains("140,000 collected records"),
         "{out}"
     );
     let n = s.count("SELECT count(*) FROM records");

@@ -65,7 +65,10 @@ fn killed_shares_leave_the_store_and_the_log_agreeing() {
         }
         // The store and the log agree, and the log extends every checkpoint ever seen.
         let out = s.ok(&["log", "verify"]);
-        assert!(out.contains("the store agrees with it"), "{out}");
+        assert!(
+            out.contains("every stored row matches the entry that made it"),
+            "{out}"
+        );
         for (i, old) in checkpoints.iter().enumerate() {
             let name = format!("cp-{i}");
             s.write(&name, old);

@@ -71,11 +71,13 @@ fn every_state_change_is_logged_and_the_log_verifies() {
     assert_eq!(state["preferences"], 2);
     assert_eq!(state["disclosures"], 1);
     assert_eq!(state["decisions"], 6);
-    assert_eq!(v["size"], 3 + 1 + 6 + 2 + 1 + 6);
+    // organisations, the notice, the file and its records, events, the
+    // disclosure and its decisions
+    assert_eq!(v["size"], 3 + 1 + 1 + 6 + 2 + 1 + 6);
     // One checkpoint per command that changed something.
     assert_eq!(v["checkpoints"], 3 + 1 + 1 + 2 + 1);
     let cp = s.ok(&["log", "checkpoint"]);
-    assert!(cp.starts_with("localhost/custody\n19\n"), "{cp}");
+    assert!(cp.starts_with("localhost/custody\n20\n"), "{cp}");
 }
 
 #[test]
@@ -226,7 +228,7 @@ fn verify_names_a_removed_entry() {
 
 #[test]
 fn verify_names_a_deleted_bundle_and_an_undecodable_one() {
-    // 3 organisations, 1 notice, 600 records: bundles of 256, 256 and 92 entries.
+    // 3 organisations, 1 notice, 600 records, 1 file: bundles of 256, 256 and 93 entries.
     let s = Sandbox::with_mothers(600);
     if s.sqlite_only("edits SQLite's file by hand") {
         return;
@@ -237,7 +239,7 @@ fn verify_names_a_deleted_bundle_and_an_undecodable_one() {
         .unwrap();
     let err = s.fails(&["log", "verify"]);
     assert!(
-        err.contains("the bundle of entries 512 to 603 was edited"),
+        err.contains("the bundle of entries 512 to 604 was edited"),
         "{err}"
     );
     let db = s.sql();
@@ -301,7 +303,10 @@ fn verify_catches_state_without_its_entries() {
         )
         .unwrap();
     let err = s.fails(&["log", "verify"]);
-    assert!(err.contains("the store and the log disagree"), "{err}");
+    assert!(
+        err.contains("the log records decisions row (disclosure 1, record 1), which the store no longer holds"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -381,7 +386,7 @@ fn export_is_a_tiles_log_a_client_can_check_alone() {
         &v,
     )
     .unwrap();
-    assert_eq!(cp.size, 20);
+    assert_eq!(cp.size, 21);
     let read_tile = |level: u8, index: u64| -> Result<Vec<Hash>, std::io::Error> {
         // The client knows the size, so which tiles are partial.
         let id = custody_log::tiles::tiles_for_size(cp.size)
@@ -394,10 +399,10 @@ fn export_is_a_tiles_log_a_client_can_check_alone() {
             .map(|c| c.try_into().unwrap())
             .collect())
     };
-    let bundle = std::fs::read(root.join(TileId::entries_path(0, 20)))
-        .expect("a partial entry bundle of 20");
+    let bundle = std::fs::read(root.join(TileId::entries_path(0, 21)))
+        .expect("a partial entry bundle of 21");
     let entries = decode_bundle(&bundle).unwrap();
-    assert_eq!(entries.len(), 20);
+    assert_eq!(entries.len(), 21);
     let leaves = read_tile(0, 0).unwrap();
     let source = TileHashes::new(read_tile);
     assert_eq!(merkle::root(&source, cp.size).unwrap(), cp.root);

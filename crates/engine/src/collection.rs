@@ -9,6 +9,7 @@ use custody_core::mapping::{self, parse_flag, Mapping, MappingSource};
 use custody_core::time::{parse_instant, Instant};
 use custody_store::{CollectionRow, NewRecord, Store};
 use serde::Serialize;
+use sha2::Digest;
 
 use crate::sequencer::Prepared;
 use crate::table::{file_hash, Format, RowReader};
@@ -139,13 +140,14 @@ impl<S: Store> Engine<S> {
             rows: 0,
         };
         progress.start("collecting", total);
-        let parse = Parse {
+        let mut parse = Parse {
             file: &file,
             header: &header,
             mapping: &m,
             default_at,
             notice: &notice,
             org: spec.org,
+            recorded: 0,
         };
         // One core reads, parses, commits to subjects and hashes entries, a
         // chunk at a time; this one stores them. Memory holds a few chunks,
@@ -154,6 +156,8 @@ impl<S: Store> Engine<S> {
             logged(&mut self.store, &self.signer, |s, log| {
                 let id = s.insert_collection(&row)?;
                 let key = subject_key(s, spec.org)?;
+                parse.recorded = log.recorded();
+                let parse = &parse;
                 std::thread::scope(|scope| {
                     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Chunk>>(2);
                     let reading = scope.spawn(|| parse.chunks(reader, &mut rejects, &key, id, tx));
@@ -185,6 +189,7 @@ impl<S: Store> Engine<S> {
                     }
                     let (rows, rejected) = reading.join().expect("reading does not panic")?;
                     s.set_collection_rows(id, inserted as i64)?;
+                    log.append(s, &collection_entry(id, &row, inserted))?;
                     Ok((id, inserted, already, rows, rejected))
                 })
             })?;
@@ -203,6 +208,22 @@ impl<S: Store> Engine<S> {
             collection,
             undeclared,
         })
+    }
+}
+
+/// The log entry of a collection row, once it knows how many records it added.
+fn collection_entry(id: i64, row: &CollectionRow, rows: u64) -> Entry {
+    Entry::CollectionRecorded {
+        at: row.at,
+        collection: id as u64,
+        org: row.org.clone(),
+        file: row.file.clone(),
+        file_hash: row.file_hash.clone(),
+        notice: row.notice as u64,
+        mapping: sha2::Sha256::digest(row.mapping.as_bytes()).into(),
+        columns: row.columns.clone(),
+        categories: row.categories.clone(),
+        rows,
     }
 }
 
@@ -225,6 +246,8 @@ struct Parse<'a> {
     default_at: Instant,
     notice: &'a custody_core::Notice,
     org: &'a str,
+    /// The sequencer's [`Sequencer::recorded`](crate::sequencer::Sequencer::recorded).
+    recorded: i64,
 }
 
 type Rejects<'p> = Option<(&'p Path, csv::Writer<std::fs::File>)>;
@@ -286,16 +309,20 @@ impl Parse<'_> {
             if records.is_empty() {
                 break;
             }
-            let entries = Prepared::new(records.iter().map(|r| {
-                Ok(Entry::RecordCollected {
-                    at: r.collected_at,
-                    subject: key.commit(&r.subject),
-                    org: self.org.into(),
-                    collection: collection as u64,
-                    notice: self.notice.id as u64,
-                    consented: r.consented,
-                })
-            }))?;
+            let entries = Prepared::new(
+                self.recorded,
+                records.iter().map(|r| {
+                    Ok(Entry::RecordCollected {
+                        at: r.collected_at,
+                        subject: key.commit(&r.subject),
+                        org: self.org.into(),
+                        collection: collection as u64,
+                        notice: self.notice.id as u64,
+                        consented: r.consented,
+                        fields: Some(key.digest_fields(&r.fields)),
+                    })
+                }),
+            )?;
             let chunk = Chunk {
                 records: std::mem::replace(&mut records, Vec::with_capacity(CHUNK)),
                 entries,

@@ -533,6 +533,7 @@ impl<S: Store> Engine<S> {
                 .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
             let mut outcome = Outcome {
                 record: h.id,
+                origin: h.origin,
                 reasons: Some(reasons.0),
                 subject,
                 copy: None,
@@ -549,7 +550,7 @@ impl<S: Store> Engine<S> {
                         custody_store::StoreError::Corrupt(format!("{}: {e}", path.display()))
                     })?;
                 }
-                outcome.copy = Some((h.origin, h.subject.to_string()));
+                outcome.copy = Some(h.subject.to_string());
             } else {
                 refused += 1;
                 for r in reasons.iter() {
@@ -604,6 +605,7 @@ impl<S: Store> Engine<S> {
                 subject: o.subject,
                 disclosure: id as u64,
                 reasons: o.reasons.unwrap_or(0),
+                record: Some(o.record_ref()),
             })?;
             Ok(id)
         })?;
@@ -654,12 +656,13 @@ pub(crate) fn record_disclosure<S: Store>(
     entry: impl Fn(&Outcome) -> Entry + Send,
 ) -> Result<()> {
     log.append(s, &disclosure_entry(id, row))?;
+    let recorded = log.recorded();
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(Vec<Outcome>, Prepared)>>(1);
         scope.spawn(move || {
             for chunk in outcomes {
                 let item = chunk.and_then(|c| {
-                    let prepared = Prepared::new(c.iter().map(|o| Ok(entry(o))))?;
+                    let prepared = Prepared::new(recorded, c.iter().map(|o| Ok(entry(o))))?;
                     Ok((c, prepared))
                 });
                 let failed = item.is_err();
@@ -676,7 +679,10 @@ pub(crate) fn record_disclosure<S: Store>(
                 record: o.record,
                 reasons: o.reasons,
             }))?;
-            let copies: Vec<(i64, String)> = chunk.into_iter().filter_map(|o| o.copy).collect();
+            let copies: Vec<(i64, String)> = chunk
+                .into_iter()
+                .filter_map(|o| Some((o.origin, o.copy?)))
+                .collect();
             s.insert_copies(&row.to_org, id, row.at, &copies)?;
             log.append_prepared(s, prepared)?;
         }
@@ -700,5 +706,7 @@ pub(crate) fn disclosure_entry(id: i64, row: &DisclosureRow) -> Entry {
         allowed: row.allowed as u64,
         refused: row.refused as u64,
         not_held: row.not_held as u64,
+        note: Some(row.note.clone()),
+        created_at: Some(row.created_at),
     }
 }

@@ -133,9 +133,10 @@ impl<S: Store> Engine<S> {
                     .map(|(record, origin, subject, notice)| {
                         Ok(Outcome {
                             record,
+                            origin,
                             reasons: None,
                             subject: committer.commit(notice, &subject)?,
-                            copy: Some((origin, subject)),
+                            copy: Some(subject),
                         })
                     })
                     .collect::<Result<Vec<Outcome>>>()?;
@@ -145,6 +146,7 @@ impl<S: Store> Engine<S> {
                     at: row.at,
                     subject: o.subject,
                     disclosure: id as u64,
+                    record: Some(o.record_ref()),
                 })?;
                 out.push(Imported {
                     disclosure: id,

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+mod binding;
 pub mod collection;
 mod commitment;
 pub mod disclosure;
@@ -142,6 +143,12 @@ impl<S: Store> Engine<S> {
                     org: org.id.clone(),
                     name: org.name.clone(),
                     role: org.role.as_str().into(),
+                    categories: Some(
+                        org.categories
+                            .iter()
+                            .map(|c| c.as_str().to_string())
+                            .collect(),
+                    ),
                 },
             )
         })
@@ -184,6 +191,8 @@ impl<S: Store> Engine<S> {
                 key: stored.key.clone(),
                 kind: stored.kind.clone(),
                 parents: stored.parents.clone(),
+                label: Some(stored.label.clone()),
+                definition: Some(stored.definition.clone()),
             };
             log.append(s, &entry)
         })
@@ -206,12 +215,12 @@ impl<S: Store> Engine<S> {
             .collect();
         logged(&mut self.store, &self.signer, |s, log| {
             s.set_explicit_purposes(&keys)?;
-            let purposes = keys.iter().map(|(k, _)| k.clone()).collect();
             log.append(
                 s,
                 &Entry::ExplicitPurposesSet {
                     at: seconds(chrono::Utc::now()),
-                    purposes,
+                    purposes: keys.iter().map(|(k, _)| k.clone()).collect(),
+                    reasons: Some(keys.iter().map(|(_, r)| r.clone()).collect()),
                 },
             )
         })?;

@@ -14,6 +14,7 @@ use custody_log::Hash;
 use custody_store::{StateCounts, Store};
 use serde::Serialize;
 
+use crate::binding::Binder;
 use crate::sequencer::tile_source;
 use custody_core::time::Instant;
 
@@ -57,6 +58,10 @@ pub struct Verified {
     /// The size of the checkpoint given with `--from`, shown consistent.
     pub from: Option<u64>,
     pub state: StateCounts,
+    /// Every stored row was compared with its entry. False for a log begun
+    /// before entry version 2, whose entries do not hold their whole rows:
+    /// its state is checked by counts only.
+    pub rows_bound: bool,
 }
 
 /// A proof that the current tree extends an older checkpoint.
@@ -280,6 +285,11 @@ impl<S: Store> Engine<S> {
             Ok(())
         };
         check_targets(&writer, &mut next_target, &mut last_good)?;
+        // Rows are bound to entries only in a log of version-2 entries: a
+        // version-1 entry does not hold its whole row.
+        let mut binder = Some(Binder::new(&self.store)?);
+        let mut unbound = false;
+        let mut failed: Option<Error> = None;
         self.store.for_each_log_entry(0, &mut |index, bytes| {
             let fail = |m: String| custody_store::StoreError::Corrupt(m);
             if index != expected {
@@ -304,11 +314,22 @@ impl<S: Store> Engine<S> {
                 progress.advance(65536);
             }
             check_targets(&writer, &mut next_target, &mut last_good).map_err(|e| fail(e.to_string()))?;
+            if bytes[0] != custody_core::entry::VERSION {
+                binder = None;
+                unbound = true;
+            }
+            if let Some(b) = &mut binder {
+                if let Err(e) = b.entry(index, entry) {
+                    failed = Some(e);
+                    return Err(fail(String::new()));
+                }
+            }
             Ok(())
         })
-        .map_err(|e| match e {
-            custody_store::StoreError::Corrupt(m) => Error::Log(m),
-            other => other.into(),
+        .map_err(|e| match (failed.take(), e) {
+            (Some(first), _) => first,
+            (None, custody_store::StoreError::Corrupt(m)) => Error::Log(m),
+            (None, other) => other.into(),
         })?;
         progress.finish();
         compare_tiles(&self.store, writer.take_dirty())?;
@@ -325,6 +346,9 @@ impl<S: Store> Engine<S> {
                 size - 1
             )));
         }
+        if let Some(b) = binder {
+            b.finish()?;
+        }
         let state = self.store.state_counts()?;
         if state != kinds {
             return Err(Error::Log(format!(
@@ -340,6 +364,7 @@ impl<S: Store> Engine<S> {
             checkpoints: checkpoints.len(),
             from: from.map(|f| f.size),
             state,
+            rows_bound: !unbound,
         })
     }
 
@@ -477,7 +502,7 @@ fn count(c: &mut StateCounts, e: &Entry) {
     match e {
         Entry::OrgAdded { .. } => c.orgs += 1,
         Entry::TermAdded { .. } => c.terms += 1,
-        Entry::ExplicitPurposesSet { .. } => {}
+        Entry::ExplicitPurposesSet { .. } | Entry::CollectionRecorded { .. } => {}
         Entry::NoticePublished { .. } => c.notices += 1,
         Entry::RecordCollected { .. } => c.records_collected += 1,
         Entry::PreferenceRecorded { .. } => c.preferences += 1,

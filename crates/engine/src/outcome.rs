@@ -18,12 +18,24 @@ pub(crate) const CHUNK: usize = 1 << 16;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Outcome {
     pub record: i64,
+    /// The collection record `record` descends from (itself, if collected).
+    pub origin: i64,
     /// The reasons refused (empty: allowed); None for imported history,
     /// which was disclosed, never decided.
     pub reasons: Option<u32>,
     pub subject: Commitment,
-    /// (origin record, subject id) of the recipient's copy.
-    pub copy: Option<(i64, String)>,
+    /// The subject id of the recipient's copy of `origin`, if it gets one.
+    pub copy: Option<String>,
+}
+
+impl Outcome {
+    /// The record and its origin, as the log names them.
+    pub(crate) fn record_ref(&self) -> custody_core::entry::RecordRef {
+        custody_core::entry::RecordRef {
+            record: self.record as u64,
+            origin: self.origin as u64,
+        }
+    }
 }
 
 /// Outcomes on disk, in the order they were decided.
@@ -57,10 +69,10 @@ impl Spill {
         let mut write = || -> std::io::Result<()> {
             w.write_all(&[flags])?;
             w.write_all(&o.record.to_le_bytes())?;
+            w.write_all(&o.origin.to_le_bytes())?;
             w.write_all(&o.reasons.unwrap_or(0).to_le_bytes())?;
             w.write_all(&o.subject)?;
-            if let Some((origin, subject)) = &o.copy {
-                w.write_all(&origin.to_le_bytes())?;
+            if let Some(subject) = &o.copy {
                 w.write_all(&(subject.len() as u32).to_le_bytes())?;
                 w.write_all(subject.as_bytes())?;
             }
@@ -93,27 +105,27 @@ pub(crate) struct Chunks {
 impl Chunks {
     fn read_one(&mut self) -> std::io::Result<Outcome> {
         let r = &mut self.input;
-        let mut head = [0u8; 1 + 8 + 4 + 32];
+        let mut head = [0u8; 1 + 8 + 8 + 4 + 32];
         r.read_exact(&mut head)?;
         let flags = head[0];
         let record = i64::from_le_bytes(head[1..9].try_into().expect("8 bytes"));
-        let reasons = u32::from_le_bytes(head[9..13].try_into().expect("4 bytes"));
-        let subject: Commitment = head[13..45].try_into().expect("32 bytes");
+        let origin = i64::from_le_bytes(head[9..17].try_into().expect("8 bytes"));
+        let reasons = u32::from_le_bytes(head[17..21].try_into().expect("4 bytes"));
+        let subject: Commitment = head[21..53].try_into().expect("32 bytes");
         let copy = if flags & HAS_COPY != 0 {
-            let mut origin = [0u8; 8];
-            r.read_exact(&mut origin)?;
             let mut len = [0u8; 4];
             r.read_exact(&mut len)?;
             let mut text = vec![0u8; u32::from_le_bytes(len) as usize];
             r.read_exact(&mut text)?;
             let text = String::from_utf8(text)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-            Some((i64::from_le_bytes(origin), text))
+            Some(text)
         } else {
             None
         };
         Ok(Outcome {
             record,
+            origin,
             reasons: (flags & HAS_REASONS != 0).then_some(reasons),
             subject,
             copy,
@@ -144,13 +156,14 @@ mod tests {
     fn outcome(i: u64) -> Outcome {
         Outcome {
             record: i as i64 * 7 - 3,
+            origin: i as i64 * 5,
             reasons: match i % 3 {
                 0 => None,
                 1 => Some(0),
                 _ => Some(i as u32 | 1 << 31),
             },
             subject: [(i % 251) as u8; 32],
-            copy: (i % 2 == 0).then(|| (i as i64, format!("subject-{i}-é"))),
+            copy: (i % 2 == 0).then(|| format!("subject-{i}-é")),
         }
     }
 

@@ -481,5 +481,7 @@ fn preference_entry(key: &SubjectKey, org: &str, subject: &str, row: &Preference
         action: row.action.clone(),
         purpose: row.purpose.clone(),
         notice: row.notice.map(|n| n as u64),
+        record: Some(row.record as u64),
+        source: Some(row.source.clone()),
     }
 }

@@ -231,11 +231,12 @@ pub fn describe(e: &Entry, names: &Names) -> String {
             org,
             name,
             role,
+            ..
         } => format!("{}: organisation {org} ({name}, {role}) joined", date(*at)),
         Entry::TermAdded {
             at, org, key, kind, ..
         } => format!("{}: {org} added the {kind} {key}", date(*at)),
-        Entry::ExplicitPurposesSet { at, purposes } => {
+        Entry::ExplicitPurposesSet { at, purposes, .. } => {
             format!(
                 "{}: purposes that must be named explicitly set to {}",
                 date(*at),
@@ -254,6 +255,19 @@ pub fn describe(e: &Entry, names: &Names) -> String {
                 date(*at)
             )
         }
+        Entry::CollectionRecorded {
+            at,
+            org,
+            file,
+            rows,
+            notice,
+            ..
+        } => format!(
+            "{}: {org} collected {} from {file} under {}",
+            date(*at),
+            count(*rows, "record"),
+            names.notice(*notice)
+        ),
         Entry::RecordCollected {
             at, org, notice, ..
         } => {

@@ -25,6 +25,8 @@ pub(crate) struct Sequencer {
     batch: EntryBatch,
     /// Size and root of the latest signed checkpoint when the transaction began.
     signed: Option<Checkpoint>,
+    /// When this transaction's entries are recorded: see [`recorded_clock`].
+    recorded: i64,
 }
 
 impl Sequencer {
@@ -42,13 +44,19 @@ impl Sequencer {
             next: size,
             batch: EntryBatch::default(),
             signed,
+            recorded: recorded_clock(store, size, crate::seconds(chrono::Utc::now()))?,
         })
+    }
+
+    /// When the entries of this transaction are recorded, in Unix seconds.
+    pub(crate) fn recorded(&self) -> i64 {
+        self.recorded
     }
 
     pub(crate) fn append<S: Store>(&mut self, store: &mut S, entry: &Entry) -> Result<()> {
         let bytes = self
             .batch
-            .push_with(|out| entry.encode(out))
+            .push_with(|out| entry.encode(self.recorded, out))
             .map_err(|e| Error::Invalid(format!("log entry: {e}")))?;
         self.writer.push(merkle::leaf_hash(bytes));
         if self.batch.len() >= FLUSH_EVERY {
@@ -149,7 +157,12 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
-    pub(crate) fn new(entries: impl Iterator<Item = Result<Entry>>) -> Result<Prepared> {
+    /// Encodes `entries` as recorded at `recorded` (the sequencer's
+    /// [`Sequencer::recorded`]).
+    pub(crate) fn new(
+        recorded: i64,
+        entries: impl Iterator<Item = Result<Entry>>,
+    ) -> Result<Prepared> {
         let mut p = Prepared {
             batch: EntryBatch::default(),
             leaves: Vec::with_capacity(entries.size_hint().0),
@@ -158,7 +171,7 @@ impl Prepared {
             let entry = entry?;
             let bytes = p
                 .batch
-                .push_with(|out| entry.encode(out))
+                .push_with(|out| entry.encode(recorded, out))
                 .map_err(|e| Error::Invalid(format!("log entry: {e}")))?;
             p.leaves.push(merkle::leaf_hash(bytes));
         }
@@ -193,6 +206,18 @@ impl Prepared {
         self.batch = batch;
         self.leaves = leaves;
     }
+}
+
+/// The sequencer's clock: now, unless the last entry was recorded later (a
+/// clock set back), so that `recorded` never goes backwards in the log.
+fn recorded_clock<S: Store>(store: &S, size: u64, now: i64) -> Result<i64> {
+    if size == 0 {
+        return Ok(now);
+    }
+    let last = store
+        .log_entry(size - 1)?
+        .ok_or_else(|| corrupt(format!("log entry {} is missing", size - 1)))?;
+    Ok(custody_core::entry::recorded(&last).map_or(now, |then| then.max(now)))
 }
 
 /// The last tile at each level for a tree of `size` leaves, level 0 first.

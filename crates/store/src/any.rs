@@ -248,6 +248,14 @@ impl Store for AnyStore {
         delegate!(self, s => s.decisions_for(record))
     }
 
+    fn records_page(&self, after: i64, limit: u64) -> Result<Vec<RecordWithOrigin>> {
+        delegate!(self, s => s.records_page(after, limit))
+    }
+
+    fn preferences_page(&self, after: i64, limit: u64) -> Result<Vec<(i64, PreferenceRow)>> {
+        delegate!(self, s => s.preferences_page(after, limit))
+    }
+
     fn insert_copies(
         &mut self,
         org: &str,

@@ -241,6 +241,29 @@ impl EntryBatch {
     }
 }
 
+/// A stored record, with the notice of the collection record it descends
+/// from (None for a record collected by its holder, or an origin missing):
+/// what `log verify` reads to bind each record to its entry.
+#[derive(Debug, Clone)]
+pub struct RecordWithOrigin {
+    pub row: RecordRow,
+    pub origin_notice: Option<i64>,
+}
+
+/// The reads both dialects share as one text: `$n` parameters mean the same
+/// in SQLite and PostgreSQL.
+mod shared_sql {
+    pub(crate) const RECORDS_PAGE: &str =
+        "SELECT r.id, r.org, r.subject, r.origin, r.notice, r.collection, r.at, r.consented, \
+                r.fields, r.received_via, o.notice \
+         FROM records r LEFT JOIN records o ON o.id = r.origin \
+         WHERE r.id > $1 ORDER BY r.id LIMIT $2";
+    pub(crate) const PREFERENCES_PAGE: &str =
+        "SELECT record, at, action, purpose, notice, source, id FROM preferences \
+         WHERE id > $1 ORDER BY id LIMIT $2";
+}
+pub(crate) use shared_sql::{PREFERENCES_PAGE, RECORDS_PAGE};
+
 /// An API key as stored: never the key itself, only its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKeyRow {
@@ -367,6 +390,10 @@ pub trait Store {
         limit: u64,
     ) -> Result<Vec<DecisionRow>>;
     fn decisions_for(&self, record: i64) -> Result<Vec<DecisionRow>>;
+    /// Up to `limit` records (any holder's) with ids above `after`, by id.
+    fn records_page(&self, after: i64, limit: u64) -> Result<Vec<RecordWithOrigin>>;
+    /// Up to `limit` preference events with ids above `after`, by id, with their ids.
+    fn preferences_page(&self, after: i64, limit: u64) -> Result<Vec<(i64, PreferenceRow)>>;
     /// Copies delivered to `org` by `disclosure`: (origin, subject). Existing copies are kept.
     fn insert_copies(
         &mut self,

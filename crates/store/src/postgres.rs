@@ -1107,6 +1107,31 @@ impl Store for PostgresStore {
         )
     }
 
+    fn records_page(&self, after: i64, limit: u64) -> Result<Vec<RecordWithOrigin>> {
+        self.query(
+            crate::RECORDS_PAGE,
+            &[&after, &(limit.min(i64::MAX as u64) as i64)],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(RecordWithOrigin {
+                row: to_record(r)?,
+                origin_notice: r.try_get(10)?,
+            })
+        })
+        .collect()
+    }
+
+    fn preferences_page(&self, after: i64, limit: u64) -> Result<Vec<(i64, PreferenceRow)>> {
+        self.query(
+            crate::PREFERENCES_PAGE,
+            &[&after, &(limit.min(i64::MAX as u64) as i64)],
+        )?
+        .iter()
+        .map(|r| Ok((r.try_get(6)?, to_preference(r)?)))
+        .collect()
+    }
+
     fn decisions_page(
         &self,
         disclosure: i64,

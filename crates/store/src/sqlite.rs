@@ -826,6 +826,25 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn records_page(&self, after: i64, limit: u64) -> Result<Vec<RecordWithOrigin>> {
+        let mut stmt = self.conn.prepare_cached(crate::RECORDS_PAGE)?;
+        let rows = stmt.query_map(params![after, limit.min(i64::MAX as u64) as i64], |r| {
+            Ok(RecordWithOrigin {
+                row: record_from(r)?,
+                origin_notice: r.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn preferences_page(&self, after: i64, limit: u64) -> Result<Vec<(i64, PreferenceRow)>> {
+        let mut stmt = self.conn.prepare_cached(crate::PREFERENCES_PAGE)?;
+        let rows = stmt.query_map(params![after, limit.min(i64::MAX as u64) as i64], |r| {
+            Ok((r.get(6)?, preference_from(r)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn decisions_page(
         &self,
         disclosure: i64,

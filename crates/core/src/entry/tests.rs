@@ -19,22 +19,65 @@ fn commitment_is_hmac_sha256_of_the_identifier() {
 }
 
 #[test]
+fn a_fields_digest_is_never_a_commitment() {
+    let key = SubjectKey::new(&[1; 32]);
+    assert_ne!(key.digest_fields("x"), key.commit("x"));
+    assert_ne!(key.digest_fields("[\"a\"]"), key.digest_fields("[\"b\"]"));
+}
+
+#[test]
 fn a_decision_has_a_fixed_known_encoding() {
     let e = Entry::Decided {
         at: 1_494_374_400,
         subject: [0xAB; 32],
         disclosure: 3,
         reasons: 0b101,
+        record: Some(RecordRef {
+            record: 9,
+            origin: 4,
+        }),
     };
-    let bytes = e.to_bytes().unwrap();
-    let mut want = vec![1u8, 8];
+    let bytes = e.to_bytes(1_800_000_000).unwrap();
+    let mut want = vec![2u8, 8];
     want.extend_from_slice(&1_494_374_400i64.to_be_bytes());
+    want.extend_from_slice(&1_800_000_000i64.to_be_bytes());
     want.extend_from_slice(&[0xAB; 32]);
     want.extend_from_slice(&3u64.to_be_bytes());
     want.extend_from_slice(&5u32.to_be_bytes());
+    want.extend_from_slice(&9u64.to_be_bytes());
+    want.extend_from_slice(&4u64.to_be_bytes());
     assert_eq!(bytes, want);
     assert_eq!(subject_of(&bytes), Some(&[0xAB; 32][..]));
+    assert_eq!(recorded(&bytes), Some(1_800_000_000));
     assert_eq!(Entry::decode(&bytes).unwrap(), e);
+}
+
+#[test]
+fn a_version_1_decision_still_decodes() {
+    // As custody wrote them before version 2: no recorded time, no record.
+    let mut v1 = vec![1u8, 8];
+    v1.extend_from_slice(&1_494_374_400i64.to_be_bytes());
+    v1.extend_from_slice(&[0xAB; 32]);
+    v1.extend_from_slice(&3u64.to_be_bytes());
+    v1.extend_from_slice(&5u32.to_be_bytes());
+    assert_eq!(
+        Entry::decode(&v1).unwrap(),
+        Entry::Decided {
+            at: 1_494_374_400,
+            subject: [0xAB; 32],
+            disclosure: 3,
+            reasons: 5,
+            record: None,
+        }
+    );
+    assert_eq!(subject_of(&v1), Some(&[0xAB; 32][..]));
+    assert_eq!(recorded(&v1), None);
+    let e = Entry::decode(&v1).unwrap();
+    assert_eq!(
+        e.to_bytes(0),
+        Err(EntryError::Missing("decided", "record")),
+        "a version-1 entry cannot pass for a version-2 one"
+    );
 }
 
 #[test]
@@ -44,8 +87,9 @@ fn entries_without_a_person_have_no_subject() {
         org: "emmas-diary".into(),
         name: "Emma's Diary".into(),
         role: "controller".into(),
+        categories: Some(vec![]),
     };
-    let bytes = e.to_bytes().unwrap();
+    let bytes = e.to_bytes(0).unwrap();
     assert_eq!(subject_of(&bytes), None);
     assert_eq!(e.subject(), None);
 }
@@ -59,8 +103,10 @@ fn decoding_rejects_damage() {
         action: "withdraw".into(),
         purpose: Some("dpv:Marketing".into()),
         notice: Some(2),
+        record: Some(7),
+        source: Some("api".into()),
     };
-    let bytes = e.to_bytes().unwrap();
+    let bytes = e.to_bytes(6).unwrap();
     for n in 0..bytes.len() {
         assert!(
             Entry::decode(&bytes[..n]).is_err(),
@@ -70,9 +116,9 @@ fn decoding_rejects_damage() {
     let mut long = bytes.clone();
     long.push(0);
     assert_eq!(Entry::decode(&long), Err(EntryError::Trailing(1)));
-    let mut v2 = bytes.clone();
-    v2[0] = 2;
-    assert_eq!(Entry::decode(&v2), Err(EntryError::Version(2)));
+    let mut v3 = bytes.clone();
+    v3[0] = 3;
+    assert_eq!(Entry::decode(&v3), Err(EntryError::Version(3)));
     let mut k = bytes;
     k[1] = 200;
     assert_eq!(Entry::decode(&k), Err(EntryError::Kind(200)));
@@ -84,20 +130,25 @@ fn entries_encode_after_others_in_one_buffer() {
         at: 1,
         subject: [2; 32],
         disclosure: 3,
+        record: Some(RecordRef {
+            record: 1,
+            origin: 1,
+        }),
     };
     let mut buf = vec![0u8; 70_000];
-    e.encode(&mut buf).unwrap();
-    assert_eq!(&buf[70_000..], &e.to_bytes().unwrap()[..]);
+    e.encode(4, &mut buf).unwrap();
+    assert_eq!(&buf[70_000..], &e.to_bytes(4).unwrap()[..]);
     let big = Entry::OrgAdded {
         at: 0,
         org: "x".repeat(65_000),
         name: "y".repeat(600),
         role: String::new(),
+        categories: Some(vec![]),
     };
-    assert!(big.encode(&mut buf).is_err());
+    assert!(big.encode(0, &mut buf).is_err());
     assert_eq!(
         buf.len(),
-        70_000 + 50,
+        70_000 + 74,
         "a refused entry leaves nothing behind"
     );
 }
@@ -109,40 +160,52 @@ fn oversized_fields_are_refused_not_truncated() {
         org: "x".repeat(70_000),
         name: String::new(),
         role: String::new(),
+        categories: Some(vec![]),
     };
-    assert!(matches!(e.to_bytes(), Err(EntryError::TooLong(_))));
+    assert!(matches!(e.to_bytes(0), Err(EntryError::TooLong(_))));
 }
 
 fn text() -> impl Strategy<Value = String> {
     "[a-zA-Z:é -]{0,12}"
 }
 
+fn texts() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(text(), 0..4)
+}
+
+fn record_ref() -> impl Strategy<Value = RecordRef> {
+    (any::<u64>(), any::<u64>()).prop_map(|(record, origin)| RecordRef { record, origin })
+}
+
 fn entry() -> impl Strategy<Value = Entry> {
     let at = any::<i64>();
     let subject = any::<[u8; 32]>();
     prop_oneof![
-        (at, text(), text(), text()).prop_map(|(at, org, name, role)| Entry::OrgAdded {
-            at,
-            org,
-            name,
-            role
+        (at, text(), text(), text(), texts()).prop_map(|(at, org, name, role, categories)| {
+            Entry::OrgAdded {
+                at,
+                org,
+                name,
+                role,
+                categories: Some(categories),
+            }
         }),
-        (
-            at,
-            text(),
-            text(),
-            text(),
-            prop::collection::vec(text(), 0..4)
-        )
-            .prop_map(|(at, org, key, kind, parents)| Entry::TermAdded {
+        (at, (text(), text(), text()), texts(), (text(), text())).prop_map(
+            |(at, (org, key, kind), parents, (label, definition))| Entry::TermAdded {
                 at,
                 org,
                 key,
                 kind,
-                parents
-            }),
-        (at, prop::collection::vec(text(), 0..4))
-            .prop_map(|(at, purposes)| Entry::ExplicitPurposesSet { at, purposes }),
+                parents,
+                label: Some(label),
+                definition: Some(definition),
+            }
+        ),
+        (at, texts(), texts()).prop_map(|(at, purposes, reasons)| Entry::ExplicitPurposesSet {
+            at,
+            purposes,
+            reasons: Some(reasons)
+        }),
         (
             at,
             any::<u64>(),
@@ -162,56 +225,78 @@ fn entry() -> impl Strategy<Value = Entry> {
                 }
             }),
         (
-            at,
-            subject,
-            text(),
-            any::<u64>(),
-            any::<u64>(),
-            any::<u64>()
+            (at, any::<u64>(), text(), text(), text()),
+            (
+                any::<u64>(),
+                any::<[u8; 32]>(),
+                texts(),
+                texts(),
+                any::<u64>()
+            )
         )
-            .prop_map(|(at, subject, org, collection, notice, consented)| {
-                Entry::RecordCollected {
+            .prop_map(
+                |(
+                    (at, collection, org, file, file_hash),
+                    (notice, mapping, columns, categories, rows),
+                )| Entry::CollectionRecorded {
                     at,
-                    subject,
-                    org,
                     collection,
-                    notice,
-                    consented,
-                }
-            }),
-        (
-            at,
-            subject,
-            text(),
-            text(),
-            prop::option::of(text()),
-            prop::option::of(any::<u64>())
-        )
-            .prop_map(|(at, subject, org, action, purpose, notice)| {
-                Entry::PreferenceRecorded {
-                    at,
-                    subject,
                     org,
-                    action,
-                    purpose,
+                    file,
+                    file_hash,
                     notice,
+                    mapping,
+                    columns,
+                    categories,
+                    rows,
                 }
-            }),
+            ),
+        (at, subject, text(), any::<[u64; 3]>(), any::<[u8; 32]>()).prop_map(
+            |(at, subject, org, n, fields)| Entry::RecordCollected {
+                at,
+                subject,
+                org,
+                collection: n[0],
+                notice: n[1],
+                consented: n[2],
+                fields: Some(fields),
+            }
+        ),
+        (
+            (at, subject, text(), text()),
+            (
+                prop::option::of(text()),
+                prop::option::of(any::<u64>()),
+                any::<u64>(),
+                text()
+            )
+        )
+            .prop_map(
+                |((at, subject, org, action), (purpose, notice, record, source))| {
+                    Entry::PreferenceRecorded {
+                        at,
+                        subject,
+                        org,
+                        action,
+                        purpose,
+                        notice,
+                        record: Some(record),
+                        source: Some(source),
+                    }
+                }
+            ),
         (
             (at, any::<u64>(), text(), text(), prop::option::of(text())),
-            (
-                prop::collection::vec(text(), 0..3),
-                prop::collection::vec(text(), 0..3),
-                prop::option::of(text()),
-                any::<bool>()
-            ),
-            any::<[u64; 4]>()
+            (texts(), texts(), prop::option::of(text()), any::<bool>()),
+            any::<[u64; 4]>(),
+            (prop::option::of(text()), any::<i64>())
         )
             .prop_map(
                 |(
                     (at, disclosure, from, to, on_behalf_of),
                     (purposes, categories, basis, gated),
                     n,
+                    (note, created_at),
                 )| {
                     Entry::DisclosureRecorded {
                         at,
@@ -227,37 +312,44 @@ fn entry() -> impl Strategy<Value = Entry> {
                         allowed: n[1],
                         refused: n[2],
                         not_held: n[3],
+                        note: Some(note),
+                        created_at: Some(created_at),
                     }
                 }
             ),
-        (at, subject, any::<u64>(), any::<u32>()).prop_map(|(at, subject, disclosure, reasons)| {
-            Entry::Decided {
+        (at, subject, any::<u64>(), any::<u32>(), record_ref()).prop_map(
+            |(at, subject, disclosure, reasons, record)| Entry::Decided {
                 at,
                 subject,
                 disclosure,
                 reasons,
+                record: Some(record),
             }
-        }),
-        (at, subject, any::<u64>()).prop_map(|(at, subject, disclosure)| Entry::Disclosed {
-            at,
-            subject,
-            disclosure
+        ),
+        (at, subject, any::<u64>(), record_ref()).prop_map(|(at, subject, disclosure, record)| {
+            Entry::Disclosed {
+                at,
+                subject,
+                disclosure,
+                record: Some(record),
+            }
         }),
     ]
 }
 
 proptest! {
     #[test]
-    fn every_entry_round_trips(e in entry()) {
-        let bytes = e.to_bytes().unwrap();
+    fn every_entry_round_trips(e in entry(), recorded_at in any::<i64>()) {
+        let bytes = e.to_bytes(recorded_at).unwrap();
         prop_assert_eq!(Entry::decode(&bytes).unwrap(), e.clone());
         prop_assert_eq!(subject_of(&bytes), e.subject().map(|s| &s[..]));
+        prop_assert_eq!(recorded(&bytes), Some(recorded_at));
     }
 
     #[test]
     fn distinct_entries_encode_distinctly(a in entry(), b in entry()) {
         // Canonical: equal bytes only for equal entries.
         prop_assume!(a != b);
-        prop_assert_ne!(a.to_bytes().unwrap(), b.to_bytes().unwrap());
+        prop_assert_ne!(a.to_bytes(0).unwrap(), b.to_bytes(0).unwrap());
     }
 }

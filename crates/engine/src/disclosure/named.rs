@@ -329,13 +329,14 @@ fn record_one<S: Store>(
         let Decision { reasons } = decide(&ctx, &r.request, &holdings.facts(&h.as_held())?);
         let mut outcome = Outcome {
             record: h.id,
+            origin: h.origin,
             reasons: Some(reasons.0),
             subject: committer.commit(h.notice, &h.subject)?,
             copy: None,
         };
         if reasons.is_empty() {
             allowed += 1;
-            outcome.copy = Some((h.origin, h.subject.clone()));
+            outcome.copy = Some(h.subject.clone());
         } else {
             refused += 1;
             for reason in reasons.iter() {
@@ -360,7 +361,10 @@ fn record_one<S: Store>(
         record: o.record,
         reasons: o.reasons,
     }))?;
-    let copies: Vec<(i64, String)> = outcomes.iter().filter_map(|o| o.copy.clone()).collect();
+    let copies: Vec<(i64, String)> = outcomes
+        .iter()
+        .filter_map(|o| Some((o.origin, o.copy.clone()?)))
+        .collect();
     s.insert_copies(&row.to_org, id, row.at, &copies)?;
     for o in &outcomes {
         log.append(
@@ -370,6 +374,7 @@ fn record_one<S: Store>(
                 subject: o.subject,
                 disclosure: id as u64,
                 reasons: o.reasons.unwrap_or(0),
+                record: Some(o.record_ref()),
             },
         )?;
     }
