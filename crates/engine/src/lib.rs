@@ -79,16 +79,23 @@ impl<S: Store> Engine<S> {
         log::check_signer(&store, &signer)?;
         let mut vocab = Vocabulary::embedded();
         for t in store.terms()? {
-            let kind: TermKind = t
-                .kind
-                .parse()
-                .map_err(|e| Error::Invalid(format!("stored term {}: {e}", t.key)))?;
+            // A stored term that does not load was edited by hand: say where.
+            let unloadable = |e: String| {
+                Error::Log(format!(
+                    "the store's terms row `{}` does not load ({e}): it was edited behind custody's back",
+                    t.key
+                ))
+            };
+            let kind: TermKind = t.kind.parse().map_err(|e| unloadable(format!("{e}")))?;
             let parents = t
                 .parents
                 .iter()
                 .map(|p| vocab.resolve(kind, p))
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            vocab.add_term(&t.org, &t.key, kind, &t.label, &t.definition, &parents)?;
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| unloadable(e.to_string()))?;
+            vocab
+                .add_term(&t.org, &t.key, kind, &t.label, &t.definition, &parents)
+                .map_err(|e| unloadable(e.to_string()))?;
         }
         if let Some(list) = store.explicit_purposes()? {
             let list = list

@@ -171,6 +171,65 @@ impl Sandbox {
         self.dir.path().join(name)
     }
 
+    /// A new sandbox holding a copy of this one's database and key, to
+    /// tamper with: on SQLite the file (its write-ahead log folded in), on
+    /// PostgreSQL every table into a schema of its own (without triggers or
+    /// constraints, as an insider who dropped them would leave it).
+    pub fn copy_state(&self) -> Sandbox {
+        let copy = Sandbox {
+            dir: tempfile::tempdir().expect("temp dir"),
+            postgres: self.postgres.as_ref().map(|_| Schema::create()),
+        };
+        std::fs::copy(self.key(), copy.key()).expect("copy the key");
+        match (&self.postgres, &copy.postgres) {
+            (Some(from), Some(to)) => {
+                let mut c =
+                    postgres::Client::connect(&from.server, postgres::NoTls).expect("connect");
+                let tables = c
+                    .query(
+                        "SELECT table_name::text FROM information_schema.tables
+                         WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
+                        &[&from.name],
+                    )
+                    .expect("list tables");
+                for t in tables {
+                    let t: String = t.get(0);
+                    c.batch_execute(&format!(
+                        "CREATE TABLE {}.{t} AS TABLE {}.{t}",
+                        to.name, from.name
+                    ))
+                    .expect("copy a table");
+                }
+            }
+            _ => {
+                self.sql()
+                    .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .expect("fold the write-ahead log in");
+                std::fs::copy(self.db(), copy.db()).expect("copy the database");
+            }
+        }
+        copy
+    }
+
+    /// Runs one statement on either store, as an attacker with the
+    /// database's password would (on SQLite with foreign keys off); returns
+    /// the rows it changed.
+    pub fn execute(&self, sql: &str) -> u64 {
+        match &self.postgres {
+            Some(schema) => {
+                let mut c =
+                    postgres::Client::connect(&schema.url(), postgres::NoTls).expect("connect");
+                c.execute(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+            None => {
+                let db = self.sql();
+                db.execute_batch("PRAGMA foreign_keys = OFF")
+                    .expect("foreign keys off");
+                db.execute(sql, []).unwrap_or_else(|e| panic!("{sql}: {e}")) as u64
+            }
+        }
+    }
+
     pub fn db(&self) -> PathBuf {
         self.path("c.db")
     }
