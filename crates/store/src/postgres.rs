@@ -166,6 +166,9 @@ impl PostgresStore {
         }
         let location = location_of(&config);
         let mut client = config.connect(NoTls)?;
+        // Whatever the server's default: a commit custody acknowledges (and
+        // whose checkpoint it hands out) is on disk, as with SQLite's FULL.
+        client.batch_execute("SET synchronous_commit = on")?;
         let schema: Option<String> = client
             .query_one("SELECT current_schema()", &[])?
             .try_get(0)?;

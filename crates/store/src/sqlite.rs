@@ -72,12 +72,17 @@ impl SqliteStore {
         conn.execute_batch(
             "PRAGMA page_size = 16384;
              PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
+             PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
              PRAGMA cache_size = -262144;
              PRAGMA temp_store = MEMORY;
              PRAGMA wal_autocheckpoint = 16384;",
         )?;
+        // FULL: every commit is synced to the write-ahead log before it
+        // returns. A commit signs a checkpoint, which custody then hands out
+        // (an answer, a receipt); under NORMAL a power cut could lose the
+        // last commits, and the next would sign another tree at a size
+        // already signed: a fork.
         // The WAL is copied back into the database by whichever commit
         // crosses the autocheckpoint size. At SQLite's default (1,000 pages)
         // that was one group commit in thirty under load, and the server's

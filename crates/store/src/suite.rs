@@ -56,6 +56,7 @@ macro_rules! store_suite {
             for_each_held_walks_100k_records_in_id_order,
             held_of_named_subjects_and_their_preferences,
             holdings_catch_up_from_their_marks,
+            records_and_events_page_by_id_with_each_copy_s_origin,
         }
     };
 }
@@ -876,4 +877,69 @@ pub(crate) fn holdings_catch_up_from_their_marks(s: &mut impl Raw) {
     assert!(later[0].0 > mark && later[1].0 > later[0].0);
     assert_eq!((later[0].1, later[1].1), (o1, tail[0].0));
     assert_eq!(s.holdings_marks("b").unwrap().events, later[1].0);
+}
+
+pub(crate) fn records_and_events_page_by_id_with_each_copy_s_origin(s: &mut impl Raw) {
+    let (nid, c) = collecting(s);
+    s.insert_org(&org("b")).unwrap();
+    s.insert_records(
+        "a",
+        c,
+        nid,
+        &mut (0..5).map(|i| record(&format!("s{i}"))),
+        &mut |_, _| Ok(()),
+    )
+    .unwrap();
+    let d = s
+        .insert_disclosure(&DisclosureRow {
+            from_org: "a".into(),
+            to_org: "b".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let first = s.collected("a", "s0").unwrap().unwrap().id;
+    s.insert_copies("b", d, 20, &[(first, "s0".into())])
+        .unwrap();
+    let events: Vec<PreferenceRow> = (0..3)
+        .map(|i| PreferenceRow {
+            record: first,
+            at: i,
+            action: "withdraw".into(),
+            purpose: None,
+            notice: None,
+            source: format!("e{i}"),
+        })
+        .collect();
+    s.insert_preferences(&events).unwrap();
+
+    let mut all = Vec::new();
+    let mut after = i64::MIN;
+    loop {
+        let page = s.records_page(after, 2).unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.row.id;
+        all.extend(page);
+    }
+    let ids: Vec<i64> = all.iter().map(|r| r.row.id).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in id order: {ids:?}");
+    assert_eq!(all.len(), 6, "five collected and one copy");
+    let copy = all.last().unwrap();
+    assert_eq!(
+        (copy.row.org.as_str(), copy.row.origin, copy.origin_notice),
+        ("b", Some(first), Some(nid))
+    );
+    assert_eq!(
+        all[0].origin_notice, None,
+        "a collected record has no origin"
+    );
+
+    let page = s.preferences_page(i64::MIN, 2).unwrap();
+    assert_eq!(page.len(), 2);
+    let rest = s.preferences_page(page[1].0, 10).unwrap();
+    assert_eq!(
+        rest.iter()
+            .map(|(_, p)| p.source.as_str())
+            .collect::<Vec<_>>(),
+        ["e2"]
+    );
 }
