@@ -696,4 +696,42 @@ pub fn audit(a: &Audit, as_json: bool) {
         }
         println!("{t}");
     }
+    recorded_late(a);
+}
+
+/// Events recorded long after the time they claim, and what the audit did
+/// with them.
+fn recorded_late(a: &Audit) {
+    if a.recorded_late.is_empty() {
+        return;
+    }
+    println!(
+        "
+recorded late (more than a day after the time they claim): kept, but no disclosure \
+         recorded before them is judged by them"
+    );
+    let mut t = table(&["event", "claims", "recorded", "events"]);
+    for l in &a.recorded_late {
+        t.add_row(vec![
+            Cell::new(custody_engine::receipt::preference_in_words(
+                &l.action,
+                l.purpose.as_deref(),
+            )),
+            Cell::new(&l.claims),
+            Cell::new(&l.recorded),
+            right(num(l.events)),
+        ]);
+    }
+    println!("{t}");
+    let set_aside: u64 = a
+        .disclosures
+        .iter()
+        .map(|d| d.judged_without_later_records)
+        .sum();
+    if set_aside > 0 {
+        println!(
+            "{} judged without an event recorded after the disclosure",
+            count(set_aside, "record")
+        );
+    }
 }

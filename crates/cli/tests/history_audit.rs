@@ -1,6 +1,6 @@
 mod common;
 
-use common::{example_text, Sandbox, MOTHERS};
+use common::{example_text, share_dm, Sandbox, MOTHERS};
 use serde_json::Value;
 
 fn history_case() -> Sandbox {
@@ -319,4 +319,79 @@ fn audit_unknown_org_fails() {
         err.contains("no organisation `nobody` (known: none)"),
         "{err}"
     );
+}
+
+#[test]
+fn a_back_dated_event_does_not_rewrite_the_audit_and_is_listed_late() {
+    let s = Sandbox::emmas_case();
+    s.ok(&share_dm(&["--out", "out.csv", "--refused", "refused.csv"]));
+    assert!(s.read("out.csv").contains("M01"), "M01 went to the broker");
+    let before = s.json(&["audit", "emmas-diary", "--json"]);
+    // The case's own 2017 events were entered today too: late, but before
+    // the disclosure was recorded, so they count.
+    assert_eq!(before["recorded_late"].as_array().unwrap().len(), 2);
+    assert_eq!(before["disclosures"][0]["judged_without_later_records"], 0);
+    // Recorded today, claiming a withdrawal before the 2017-04-01 disclosure.
+    s.ok(&[
+        "consent",
+        "emmas-diary",
+        "M01",
+        "--withdraw",
+        "DirectMarketing",
+        "--at",
+        "2017-03-15",
+    ]);
+    let after = s.json(&["audit", "emmas-diary", "--json"]);
+    assert_eq!(
+        after["disclosures"][0]["violations"], before["disclosures"][0]["violations"],
+        "the disclosure is judged by what was recorded before it"
+    );
+    assert_eq!(after["people_wronged"], before["people_wronged"]);
+    assert_eq!(after["disclosures"][0]["judged_without_later_records"], 1);
+    let late = after["recorded_late"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["claims"] == "2017-03-15")
+        .expect("the back-dated withdrawal is listed");
+    assert_eq!(late["claims"], "2017-03-15");
+    assert_eq!(late["action"], "withdraw");
+    assert_eq!(late["events"], 1);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(late["recorded"], today.as_str());
+    let text = s.ok(&["audit", "emmas-diary"]);
+    assert!(text.contains("recorded late"), "{text}");
+    assert!(text.contains(&today), "{text}");
+}
+
+#[test]
+fn claimed_times_in_the_future_are_refused() {
+    let s = Sandbox::emmas_case();
+    let err = s.fails(&[
+        "consent",
+        "emmas-diary",
+        "M01",
+        "--withdraw",
+        "DirectMarketing",
+        "--at",
+        "2099-01-01",
+    ]);
+    assert!(err.contains("is in the future"), "{err}");
+    let err = s.fails(&[
+        "share",
+        "emmas-diary",
+        "--to",
+        "experian",
+        "--purpose",
+        "DirectMarketing",
+        "--categories",
+        "Name",
+        "--at",
+        "2099-01-01",
+        "--out",
+        "o.csv",
+        "--refused",
+        "r.csv",
+    ]);
+    assert!(err.contains("is in the future"), "{err}");
 }

@@ -181,6 +181,7 @@ fn edits() -> Vec<(&'static str, &'static str, String)> {
         ("purpose", "purpose = 'dpv:PoliticalCampaign'"),
         ("notice", "notice = 1"),
         ("source", "source = 'api'"),
+        ("recorded", "recorded = recorded - 86400"),
     ] {
         e.push((
             "preferences",
@@ -218,6 +219,7 @@ fn edits() -> Vec<(&'static str, &'static str, String)> {
         ("refused", "refused = refused - 1"),
         ("not_held", "not_held = not_held + 1"),
         ("created_at", "created_at = created_at - 1"),
+        ("recorded", "recorded = recorded - 1"),
     ] {
         e.push((
             "disclosures",

@@ -19,9 +19,11 @@
 //! ```
 //!
 //! `at` is the time the change claims (a consent's date, a disclosure's
-//! date), `recorded` the sequencer's clock when the entry was appended, never
-//! less than the entry before it: the log vouches for `recorded`, and only
-//! relays `at`. Kinds that concern one person carry their commitment straight
+//! date) in Unix seconds; `recorded` the sequencer's clock when the entry was
+//! appended, in microseconds since the Unix epoch, the same for every entry
+//! of one transaction and later than every entry of the transactions before:
+//! the log vouches for `recorded` (it orders changes as the log does), and
+//! only relays `at`. Kinds that concern one person carry their commitment straight
 //! after the header (bytes 18..50), so a search for a person's entries never
 //! has to decode the rest. The fields of each kind follow in the order they
 //! are declared in [`Entry`]; nothing is optional except what `opt` marks,
@@ -609,8 +611,9 @@ impl Reader<'_> {
     }
 }
 
-/// When an encoded entry was recorded, by the sequencer's clock; None for a
-/// version-1 entry, which does not say.
+/// When an encoded entry was recorded, by the sequencer's clock
+/// (microseconds since the Unix epoch); None for a version-1 entry, which
+/// does not say.
 pub fn recorded(bytes: &[u8]) -> Option<i64> {
     if bytes.first() != Some(&VERSION) {
         return None;

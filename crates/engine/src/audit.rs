@@ -29,7 +29,25 @@ pub struct Audit {
     pub reasons: Vec<ReasonCount>,
     /// Who passed this organisation's data to whom.
     pub flows: Vec<Flow>,
+    /// Events recorded more than a day after the time they claim: kept,
+    /// but a disclosure is judged without those recorded after it was.
+    pub recorded_late: Vec<RecordedLate>,
 }
+
+/// Events of one kind recorded late, counted by the day they claim and the
+/// day custody recorded them.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RecordedLate {
+    pub action: String,
+    pub purpose: Option<String>,
+    pub claims: String,
+    pub recorded: String,
+    pub events: u64,
+}
+
+/// An event claiming a time more than this before it was recorded is
+/// listed as recorded late (Unix seconds: a day).
+pub const LATE_AFTER_SECONDS: i64 = 86_400;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditedDisclosure {
@@ -48,6 +66,9 @@ pub struct AuditedDisclosure {
     pub violations: u64,
     /// Records disclosed in violation, per reason.
     pub reasons: Vec<ReasonCount>,
+    /// Records judged without an event that claims a time before the
+    /// disclosure but was recorded after it.
+    pub judged_without_later_records: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -106,6 +127,7 @@ impl<S: Store> Engine<S> {
                 refused_reasons: vec![],
                 violations: 0,
                 reasons: vec![],
+                judged_without_later_records: 0,
             };
             let mut counts: BTreeMap<Reason, u64> = BTreeMap::new();
             let mut refusals: BTreeMap<Reason, u64> = BTreeMap::new();
@@ -121,6 +143,10 @@ impl<S: Store> Engine<S> {
             );
             let mut next = 0usize;
             let mut classes = Classes::new(&ctx, &request);
+            let mut kept = Vec::new();
+            // A disclosure recorded before the store kept the log's clock:
+            // by the second it was made.
+            let recorded = d.recorded.unwrap_or(d.created_at * 1_000_000 + 999_999);
             self.store.for_each_held(&d.from_org, &mut |h| {
                 while next < rows.len() && rows[next].record < h.id {
                     next += 1;
@@ -141,9 +167,11 @@ impl<S: Store> Engine<S> {
                 }
                 entry.disclosed += 1;
                 disclosed_people.insert(h.origin);
-                let facts = holdings
-                    .facts(h)
+                // As the store held it when the disclosure was recorded.
+                let (facts, set_aside) = holdings
+                    .facts_recorded_by(h, (recorded, d.at), &mut kept)
                     .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+                entry.judged_without_later_records += u64::from(set_aside);
                 let decision = classes.decide(&facts);
                 if !decision.allowed() {
                     entry.violations += 1;
@@ -176,7 +204,9 @@ impl<S: Store> Engine<S> {
                 *by_reason.entry(r).or_default() += 1;
             }
         }
+        let recorded_late = self.recorded_late(org, &is_own)?;
         Ok(Audit {
+            recorded_late,
             org: org.into(),
             disclosures: audited,
             people_disclosed: disclosed_people.len() as u64,
@@ -192,5 +222,39 @@ impl<S: Store> Engine<S> {
                 })
                 .collect(),
         })
+    }
+
+    /// The events on `org`'s own records recorded more than
+    /// [`LATE_AFTER_SECONDS`] after the time they claim, grouped.
+    fn recorded_late(&self, org: &str, is_own: &dyn Fn(i64) -> bool) -> Result<Vec<RecordedLate>> {
+        let day = |t: i64| instant(t).format("%Y-%m-%d").to_string();
+        let mut groups: BTreeMap<(String, Option<String>, String, String), u64> = BTreeMap::new();
+        for (record, rows) in self.store.preferences_held_by(org)? {
+            if !is_own(record) {
+                continue;
+            }
+            for r in rows {
+                let Some(t) = r.recorded.map(|t| t.div_euclid(1_000_000)) else {
+                    continue;
+                };
+                if t - r.at > LATE_AFTER_SECONDS {
+                    *groups
+                        .entry((r.action, r.purpose, day(r.at), day(t)))
+                        .or_default() += 1;
+                }
+            }
+        }
+        Ok(groups
+            .into_iter()
+            .map(
+                |((action, purpose, claims, recorded), events)| RecordedLate {
+                    action,
+                    purpose,
+                    claims,
+                    recorded,
+                    events,
+                },
+            )
+            .collect())
     }
 }

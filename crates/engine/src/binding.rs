@@ -129,6 +129,7 @@ fn compare(table: &str, key: impl Display) -> Compare<'_> {
 struct LoggedDisclosure {
     entry: Entry,
     index: u64,
+    recorded: Option<i64>,
 }
 
 /// The decisions of one disclosure gathered from the log.
@@ -224,8 +225,8 @@ impl<'s, S: Store> Binder<'s, S> {
         })
     }
 
-    /// Takes entry `index` in log order.
-    pub(crate) fn entry(&mut self, index: u64, entry: Entry) -> Result<()> {
+    /// Takes entry `index` in log order, recorded at `recorded`.
+    pub(crate) fn entry(&mut self, index: u64, entry: Entry, recorded: Option<i64>) -> Result<()> {
         match &entry {
             Entry::OrgAdded { org, .. } => {
                 self.orgs.insert(org.clone(), (entry, index));
@@ -241,12 +242,18 @@ impl<'s, S: Store> Binder<'s, S> {
                 self.collections.insert(*collection as i64, (entry, index));
             }
             Entry::RecordCollected { .. } => self.collected(index, &entry)?,
-            Entry::PreferenceRecorded { .. } => self.preference(index, &entry)?,
+            Entry::PreferenceRecorded { .. } => self.preference(index, &entry, recorded)?,
             Entry::DisclosureRecorded { disclosure, .. } => {
                 self.flush_decisions()?;
                 let id = *disclosure as i64;
-                self.disclosures
-                    .insert(id, LoggedDisclosure { entry, index });
+                self.disclosures.insert(
+                    id,
+                    LoggedDisclosure {
+                        entry,
+                        index,
+                        recorded,
+                    },
+                );
             }
             Entry::Decided {
                 disclosure,
@@ -312,7 +319,7 @@ impl<'s, S: Store> Binder<'s, S> {
         c.field("received_via", &None, &r.received_via)
     }
 
-    fn preference(&mut self, index: u64, entry: &Entry) -> Result<()> {
+    fn preference(&mut self, index: u64, entry: &Entry, recorded: Option<i64>) -> Result<()> {
         let Entry::PreferenceRecorded {
             at,
             action,
@@ -338,7 +345,8 @@ impl<'s, S: Store> Binder<'s, S> {
         c.field("action", action, &p.action)?;
         c.field("purpose", purpose, &p.purpose)?;
         c.field("notice", &notice.map(|n| n as i64), &p.notice)?;
-        c.field("source", source, &Some(p.source.clone()))
+        c.field("source", source, &Some(p.source.clone()))?;
+        c.field("recorded", &recorded, &p.recorded)
     }
 
     fn decision(
@@ -693,6 +701,7 @@ impl<'s, S: Store> Binder<'s, S> {
                         created_at,
                         ..
                     },
+                recorded,
                 ..
             }) = self.disclosures.get(&d.id)
             else {
@@ -713,6 +722,7 @@ impl<'s, S: Store> Binder<'s, S> {
             c.field("not_held", &(*not_held as i64), &d.not_held)?;
             c.field("note", &note.clone().flatten(), &d.note)?;
             c.field("created_at", created_at, &Some(d.created_at))?;
+            c.field("recorded", recorded, &d.recorded)?;
         }
         let logged: BTreeMap<i64, (Entry, u64)> = self
             .disclosures

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use custody_core::entry::{Entry, SubjectKey};
 use custody_core::mapping::{self, parse_flag, Mapping, MappingSource};
-use custody_core::time::{parse_instant, Instant};
+use custody_core::time::{check_claimed, parse_instant, Instant};
 use custody_store::{CollectionRow, NewRecord, Store};
 use serde::Serialize;
 use sha2::Digest;
@@ -118,6 +118,10 @@ impl<S: Store> Engine<S> {
         };
         let now = chrono::Utc::now();
         let default_at = spec.collected_at.unwrap_or(now);
+        custody_core::time::check_claimed(&default_at, &now).map_err(|message| Error::Field {
+            field: "collected_at".into(),
+            message,
+        })?;
         let columns: Vec<String> = m.fields.iter().map(|(_, name, _)| name.clone()).collect();
         let categories: Vec<String> = m
             .fields
@@ -352,7 +356,11 @@ fn parse_row(
         ));
     }
     let collected_at = match m.collected_at {
-        Some(i) => parse_instant(get(i)).map_err(|e| (header[i].clone(), e.to_string()))?,
+        Some(i) => {
+            let at = parse_instant(get(i)).map_err(|e| (header[i].clone(), e.to_string()))?;
+            check_claimed(&at, &chrono::Utc::now()).map_err(|e| (header[i].clone(), e))?;
+            at
+        }
         None => default_at,
     };
     if collected_at < notice.effective {

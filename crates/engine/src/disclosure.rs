@@ -459,7 +459,12 @@ impl<S: Store> Engine<S> {
         let basis = basis
             .map(|b| b.parse::<LegalBasis>().map_err(Error::Invalid))
             .transpose()?;
-        let at = at.unwrap_or_else(chrono::Utc::now);
+        let now = chrono::Utc::now();
+        let at = at.unwrap_or(now);
+        custody_core::time::check_claimed(&at, &now).map_err(|e| Error::Field {
+            field: "at".into(),
+            message: e,
+        })?;
         let row = DisclosureRow {
             from_org: from.id.clone(),
             to_org: to.id.clone(),
@@ -599,6 +604,10 @@ impl<S: Store> Engine<S> {
         let report_out = spec.report.map(Output::create).transpose()?;
         progress.start("recording", None);
         let id = logged(&mut self.store, &self.signer, |s, log| {
+            let row = DisclosureRow {
+                recorded: Some(log.recorded()),
+                ..row.clone()
+            };
             let id = s.insert_disclosure(&row)?;
             record_disclosure(s, log, id, &row, outcomes.chunks()?, |o| Entry::Decided {
                 at: row.at,

@@ -67,6 +67,8 @@ impl<S: Store> Engine<S> {
                     .map_err(|err| field("on_behalf_of", err.to_string()))?;
             }
             let at = parse_instant(&e.at).map_err(|err| field("at", err.to_string()))?;
+            custody_core::time::check_claimed(&at, &chrono::Utc::now())
+                .map_err(|err| field("at", err))?;
             let keys = |names: &[String], kind, name: &str| -> Result<Vec<String>> {
                 names
                     .iter()
@@ -126,6 +128,7 @@ impl<S: Store> Engine<S> {
                 row.requested = records.len() as i64 + not_held;
                 row.allowed = records.len() as i64;
                 row.not_held = not_held;
+                row.recorded = Some(log.recorded());
                 let id = s.insert_disclosure(&row)?;
                 let n = records.len() as u64;
                 let outcomes = records

@@ -94,6 +94,11 @@ pub struct Holdings {
     /// Shared: notices are immutable, so a server keeps them between requests.
     pub notices: Arc<HashMap<NoticeId, Notice>>,
     pub(crate) events: FxHashMap<i64, Vec<PreferenceEvent>>,
+    /// When each event of a record was recorded, aligned with `events`, for
+    /// the records with an event recorded after the time it claims: what
+    /// the audit needs to set aside what was not yet recorded when a
+    /// disclosure was.
+    pub(crate) recorded: FxHashMap<i64, Vec<i64>>,
     pub(crate) received: FxHashMap<i64, Received>,
 }
 
@@ -101,19 +106,58 @@ impl Holdings {
     pub fn load<S: Store + ?Sized>(store: &S, vocab: &Vocabulary, org: &str) -> Result<Holdings> {
         let notices = Arc::new(all_notices(store, vocab)?);
         let mut events = FxHashMap::default();
+        let mut recorded = FxHashMap::default();
         for (record, rows) in store.preferences_held_by(org)? {
             let evs = rows
                 .iter()
                 .map(|r| preference_event(vocab, r))
                 .collect::<Result<Vec<_>>>()?;
             events.insert(record, evs);
+            // Microseconds; an event recorded before the store kept it is
+            // taken as recorded when it claims.
+            let micros = |r: &PreferenceRow| r.recorded.unwrap_or(r.at * 1_000_000);
+            if rows.iter().any(|r| micros(r) > r.at * 1_000_000) {
+                recorded.insert(record, rows.iter().map(micros).collect());
+            }
         }
         let received = received_by(vocab, &store.disclosures(None)?, org)?;
         Ok(Holdings {
             notices,
             events,
+            recorded,
             received,
         })
+    }
+
+    /// The facts of `h` as the store held them at `cutoff` (the log's clock,
+    /// microseconds): without the events recorded after it, whatever time
+    /// they claim. `buf` holds the events kept when some are set aside; the
+    /// flag says whether an event that claims a time up to `at` (seconds)
+    /// was.
+    pub(crate) fn facts_recorded_by<'a>(
+        &'a self,
+        h: &HeldRecord,
+        (cutoff, at): (i64, i64),
+        buf: &'a mut Vec<PreferenceEvent>,
+    ) -> Result<(RecordFacts<'a>, bool)> {
+        let mut facts = self.facts(h)?;
+        let Some(times) = self.recorded.get(&h.origin) else {
+            return Ok((facts, false));
+        };
+        if times.iter().all(|t| *t <= cutoff) {
+            return Ok((facts, false));
+        }
+        buf.clear();
+        let mut set_aside = false;
+        for (e, t) in facts.events.iter().zip(times) {
+            if *t <= cutoff {
+                buf.push(e.clone());
+            } else if e.at.timestamp() <= at {
+                set_aside = true;
+            }
+        }
+        facts.events = buf;
+        Ok((facts, set_aside))
     }
 
     pub fn facts<'a>(&'a self, h: &HeldRecord) -> Result<RecordFacts<'a>> {

@@ -319,7 +319,7 @@ impl<S: Store> Engine<S> {
                 unbound = true;
             }
             if let Some(b) = &mut binder {
-                if let Err(e) = b.entry(index, entry) {
+                if let Err(e) = b.entry(index, entry, custody_core::entry::recorded(bytes)) {
                     failed = Some(e);
                     return Err(fail(String::new()));
                 }

@@ -280,6 +280,9 @@ impl<S: Store> Engine<S> {
                 Some(self.vocab.term(id).key.clone())
             }
         };
+        if let Err(e) = custody_core::time::check_claimed(&event.at, &chrono::Utc::now()) {
+            return Ok(Err(("at".into(), e)));
+        }
         if seconds(event.at) < record.at {
             return Ok(Err((
                 "at".into(),
@@ -296,6 +299,7 @@ impl<S: Store> Engine<S> {
             purpose,
             notice,
             source: event.source.into(),
+            recorded: None,
         }))
     }
 
@@ -340,6 +344,10 @@ impl<S: Store> Engine<S> {
         let recorded = Recorded::of(&self.vocab, &row);
         let (org, subject) = (event.org, event.subject);
         logged(&mut self.store, &self.signer, |s, log| {
+            let row = PreferenceRow {
+                recorded: Some(log.recorded()),
+                ..row
+            };
             s.insert_preferences(std::slice::from_ref(&row))?;
             let key = subject_key(s, org)?;
             log.append(s, &preference_entry(&key, org, subject, &row))
@@ -447,7 +455,14 @@ impl<S: Store> Engine<S> {
             .collect();
         let n = rows.len() as u64;
         logged(&mut self.store, &self.signer, |s, log| {
-            let plain: Vec<PreferenceRow> = rows.iter().map(|(r, _)| r.clone()).collect();
+            let recorded = Some(log.recorded());
+            let plain: Vec<PreferenceRow> = rows
+                .iter()
+                .map(|(r, _)| PreferenceRow {
+                    recorded,
+                    ..r.clone()
+                })
+                .collect();
             s.insert_preferences(&plain)?;
             let key = subject_key(s, org)?;
             for (row, subject) in &rows {

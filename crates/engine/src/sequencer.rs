@@ -44,11 +44,13 @@ impl Sequencer {
             next: size,
             batch: EntryBatch::default(),
             signed,
-            recorded: recorded_clock(store, size, crate::seconds(chrono::Utc::now()))?,
+            recorded: recorded_clock(store, size, chrono::Utc::now().timestamp_micros())?,
         })
     }
 
-    /// When the entries of this transaction are recorded, in Unix seconds.
+    /// When the entries of this transaction are recorded, in microseconds
+    /// since the Unix epoch: one time for the whole transaction, later than
+    /// every transaction before it.
     pub(crate) fn recorded(&self) -> i64 {
         self.recorded
     }
@@ -208,8 +210,9 @@ impl Prepared {
     }
 }
 
-/// The sequencer's clock: now, unless the last entry was recorded later (a
-/// clock set back), so that `recorded` never goes backwards in the log.
+/// The sequencer's clock: now, or just after the last entry if that was
+/// recorded as late or later (a clock set back, or two transactions in one
+/// microsecond), so that `recorded` orders transactions as the log does.
 fn recorded_clock<S: Store>(store: &S, size: u64, now: i64) -> Result<i64> {
     if size == 0 {
         return Ok(now);
@@ -217,7 +220,7 @@ fn recorded_clock<S: Store>(store: &S, size: u64, now: i64) -> Result<i64> {
     let last = store
         .log_entry(size - 1)?
         .ok_or_else(|| corrupt(format!("log entry {} is missing", size - 1)))?;
-    Ok(custody_core::entry::recorded(&last).map_or(now, |then| then.max(now)))
+    Ok(custody_core::entry::recorded(&last).map_or(now, |then| now.max(then + 1)))
 }
 
 /// The last tile at each level for a tree of `size` leaves, level 0 first.

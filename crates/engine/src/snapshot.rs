@@ -547,6 +547,7 @@ impl SnapshotDir {
                                 purpose: key.1.clone(),
                                 notice: None,
                                 source: String::new(),
+                                recorded: None,
                             };
                             let p = preference_event(vocab, &row)?.preference;
                             preferences.insert(key, p);
@@ -884,6 +885,7 @@ mod tests {
                 purpose: None,
                 notice: None,
                 source: "t".into(),
+                recorded: None,
             }])
             .unwrap();
             let done = snap.catch_up(&mut s, "a").unwrap();

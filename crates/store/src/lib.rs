@@ -124,11 +124,15 @@ pub struct NewRecord {
 #[derive(Debug, Clone)]
 pub struct PreferenceRow {
     pub record: i64,
+    /// The time the event claims.
     pub at: Seconds,
     pub action: String,
     pub purpose: Option<String>,
     pub notice: Option<i64>,
     pub source: String,
+    /// When it was recorded, by the log's clock (microseconds); None for
+    /// events recorded before the store kept it.
+    pub recorded: Option<i64>,
 }
 
 /// The newest record an organisation holds and the newest preference event
@@ -187,6 +191,9 @@ pub struct DisclosureRow {
     pub refused: i64,
     pub not_held: i64,
     pub created_at: Seconds,
+    /// When it was recorded, by the log's clock (microseconds); None for
+    /// disclosures recorded before the store kept it.
+    pub recorded: Option<i64>,
 }
 
 /// A stored decision; `reasons` is None for imported history (disclosed, never decided).
@@ -259,7 +266,7 @@ mod shared_sql {
          FROM records r LEFT JOIN records o ON o.id = r.origin \
          WHERE r.id > $1 ORDER BY r.id LIMIT $2";
     pub(crate) const PREFERENCES_PAGE: &str =
-        "SELECT record, at, action, purpose, notice, source, id FROM preferences \
+        "SELECT record, at, action, purpose, notice, source, recorded, id FROM preferences \
          WHERE id > $1 ORDER BY id LIMIT $2";
 }
 pub(crate) use shared_sql::{PREFERENCES_PAGE, RECORDS_PAGE};

@@ -418,7 +418,7 @@ fn to_record(r: &Row) -> Result<RecordRow> {
     })
 }
 
-const PREFERENCE_COLUMNS: &str = "record, at, action, purpose, notice, source";
+const PREFERENCE_COLUMNS: &str = "record, at, action, purpose, notice, source, recorded";
 
 fn to_preference(r: &Row) -> Result<PreferenceRow> {
     Ok(PreferenceRow {
@@ -428,12 +428,13 @@ fn to_preference(r: &Row) -> Result<PreferenceRow> {
         purpose: r.try_get(3)?,
         notice: r.try_get(4)?,
         source: r.try_get(5)?,
+        recorded: r.try_get(6)?,
     })
 }
 
 const DISCLOSURE_COLUMNS: &str =
     "id, from_org, to_org, on_behalf_of, at, purposes, categories, basis, gated, note, \
-     requested, allowed, refused, not_held, created_at";
+     requested, allowed, refused, not_held, created_at, recorded";
 
 fn to_disclosure(r: &Row) -> Result<DisclosureRow> {
     Ok(DisclosureRow {
@@ -452,6 +453,7 @@ fn to_disclosure(r: &Row) -> Result<DisclosureRow> {
         refused: r.try_get(12)?,
         not_held: r.try_get(13)?,
         created_at: r.try_get(14)?,
+        recorded: r.try_get(15)?,
     })
 }
 
@@ -885,11 +887,18 @@ impl Store for PostgresStore {
                 Type::TEXT,
                 Type::INT8,
                 Type::TEXT,
+                Type::INT8,
             ],
             &mut |w| {
                 for p in rows {
                     w.write(&[
-                        &p.record, &p.at, &p.action, &p.purpose, &p.notice, &p.source,
+                        &p.record,
+                        &p.at,
+                        &p.action,
+                        &p.purpose,
+                        &p.notice,
+                        &p.source,
+                        &p.recorded,
                     ])?;
                 }
                 Ok(())
@@ -980,7 +989,7 @@ impl Store for PostgresStore {
             &format!("SELECT {PREFERENCE_COLUMNS}, id FROM preferences WHERE id > $1 ORDER BY id"),
             &[&after],
             50_000,
-            &mut |r| f(r.try_get(6)?, &to_preference(r)?),
+            &mut |r| f(r.try_get(7)?, &to_preference(r)?),
         )
     }
 
@@ -1036,8 +1045,8 @@ impl Store for PostgresStore {
     fn insert_disclosure(&mut self, d: &DisclosureRow) -> Result<i64> {
         let row = self.query_opt(
             "INSERT INTO disclosures (from_org, to_org, on_behalf_of, at, purposes, categories, basis, gated, note,
-                                      requested, allowed, refused, not_held, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+                                      requested, allowed, refused, not_held, created_at, recorded)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
             &[
                 &d.from_org,
                 &d.to_org,
@@ -1053,6 +1062,7 @@ impl Store for PostgresStore {
                 &d.refused,
                 &d.not_held,
                 &d.created_at,
+                &d.recorded,
             ],
         )?;
         Ok(row.expect("INSERT RETURNING returns the row").try_get(0)?)
@@ -1131,7 +1141,7 @@ impl Store for PostgresStore {
             &[&after, &(limit.min(i64::MAX as u64) as i64)],
         )?
         .iter()
-        .map(|r| Ok((r.try_get(6)?, to_preference(r)?)))
+        .map(|r| Ok((r.try_get(7)?, to_preference(r)?)))
         .collect()
     }
 

@@ -169,6 +169,14 @@ CREATE INDEX api_keys_org ON api_keys(org);
 DROP INDEX records_subject;
 CREATE INDEX records_copies_subject ON records(org, subject) WHERE origin IS NOT NULL;
 "#,
+    // 5: when each preference event and each disclosure was recorded, by
+    // the log's clock (microseconds, strictly increasing per transaction),
+    // apart from the time it claims; NULL for rows recorded before these
+    // columns.
+    r#"
+ALTER TABLE preferences ADD COLUMN recorded INTEGER;
+ALTER TABLE disclosures ADD COLUMN recorded INTEGER;
+"#,
 ];
 
 /// The same schema in PostgreSQL's dialect, one migration for each of
@@ -479,5 +487,10 @@ CREATE INDEX api_keys_org ON api_keys(org);
     // (records_copies_subject) since migration 1.
     r#"
 SELECT 1;
+"#,
+    // 5: when each preference event and disclosure was recorded (see MIGRATIONS).
+    r#"
+ALTER TABLE preferences ADD COLUMN recorded bigint;
+ALTER TABLE disclosures ADD COLUMN recorded bigint;
 "#,
 ];

@@ -169,12 +169,13 @@ fn preference_from(r: &Row) -> rusqlite::Result<PreferenceRow> {
         purpose: r.get(3)?,
         notice: r.get(4)?,
         source: r.get(5)?,
+        recorded: r.get(6)?,
     })
 }
 
 const DISCLOSURE_COLUMNS: &str =
     "id, from_org, to_org, on_behalf_of, at, purposes, categories, basis, gated, note, \
-     requested, allowed, refused, not_held, created_at";
+     requested, allowed, refused, not_held, created_at, recorded";
 
 fn disclosure_from(r: &Row) -> rusqlite::Result<(DisclosureRow, String, String)> {
     Ok((
@@ -194,6 +195,7 @@ fn disclosure_from(r: &Row) -> rusqlite::Result<(DisclosureRow, String, String)>
             refused: r.get(12)?,
             not_held: r.get(13)?,
             created_at: r.get(14)?,
+            recorded: r.get(15)?,
         },
         r.get(5)?,
         r.get(6)?,
@@ -585,11 +587,12 @@ impl Store for SqliteStore {
 
     fn insert_preferences(&mut self, rows: &[PreferenceRow]) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO preferences (record, at, action, purpose, notice, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO preferences (record, at, action, purpose, notice, source, recorded) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         for p in rows {
             stmt.execute(params![
-                p.record, p.at, p.action, p.purpose, p.notice, p.source
+                p.record, p.at, p.action, p.purpose, p.notice, p.source, p.recorded
             ])?;
         }
         Ok(())
@@ -597,7 +600,7 @@ impl Store for SqliteStore {
 
     fn preferences_of(&self, record: i64) -> Result<Vec<PreferenceRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT record, at, action, purpose, notice, source FROM preferences WHERE record = ?1 ORDER BY at, id",
+            "SELECT record, at, action, purpose, notice, source, recorded FROM preferences WHERE record = ?1 ORDER BY at, id",
         )?;
         let rows = stmt
             .query_map([record], preference_from)?
@@ -607,7 +610,7 @@ impl Store for SqliteStore {
 
     fn preferences_of_records(&self, records: &[i64]) -> Result<HashMap<i64, Vec<PreferenceRow>>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT record, at, action, purpose, notice, source FROM preferences WHERE record = ?1 ORDER BY at, id",
+            "SELECT record, at, action, purpose, notice, source, recorded FROM preferences WHERE record = ?1 ORDER BY at, id",
         )?;
         let mut map: HashMap<i64, Vec<PreferenceRow>> = HashMap::new();
         for record in records {
@@ -626,7 +629,7 @@ impl Store for SqliteStore {
 
     fn preferences_held_by(&self, _org: &str) -> Result<HashMap<i64, Vec<PreferenceRow>>> {
         let mut stmt = self.conn.prepare(
-            "SELECT record, at, action, purpose, notice, source FROM preferences ORDER BY record, at, id",
+            "SELECT record, at, action, purpose, notice, source, recorded FROM preferences ORDER BY record, at, id",
         )?;
         // Events are few beside records: reading them all in index order is
         // cheaper than selecting the holder's (which needs a sort).
@@ -672,12 +675,12 @@ impl Store for SqliteStore {
         f: &mut dyn FnMut(i64, &PreferenceRow) -> Result<()>,
     ) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT record, at, action, purpose, notice, source, id FROM preferences
+            "SELECT record, at, action, purpose, notice, source, recorded, id FROM preferences
              WHERE id > ?1 ORDER BY id",
         )?;
         let mut rows = stmt.query([after])?;
         while let Some(r) = rows.next()? {
-            f(r.get(6)?, &preference_from(r)?)?;
+            f(r.get(7)?, &preference_from(r)?)?;
         }
         Ok(())
     }
@@ -756,8 +759,8 @@ impl Store for SqliteStore {
         // Cached: the server inserts thousands a second.
         self.conn.prepare_cached(
             "INSERT INTO disclosures (from_org, to_org, on_behalf_of, at, purposes, categories, basis, gated, note,
-                                      requested, allowed, refused, not_held, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                                      requested, allowed, refused, not_held, created_at, recorded)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?.execute(
             params![
                 d.from_org,
@@ -773,7 +776,8 @@ impl Store for SqliteStore {
                 d.allowed,
                 d.refused,
                 d.not_held,
-                d.created_at
+                d.created_at,
+                d.recorded
             ],
         )?;
         Ok(self.conn.last_insert_rowid())
@@ -845,7 +849,7 @@ impl Store for SqliteStore {
     fn preferences_page(&self, after: i64, limit: u64) -> Result<Vec<(i64, PreferenceRow)>> {
         let mut stmt = self.conn.prepare_cached(crate::PREFERENCES_PAGE)?;
         let rows = stmt.query_map(params![after, limit.min(i64::MAX as u64) as i64], |r| {
-            Ok((r.get(6)?, preference_from(r)?))
+            Ok((r.get(7)?, preference_from(r)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -172,6 +172,7 @@ pub(crate) fn notices_are_immutable_and_preferences_append_only(s: &mut impl Raw
         purpose: Some("p".into()),
         notice: Some(nid),
         source: "test".into(),
+        recorded: None,
     }])
     .unwrap();
     s.raw("UPDATE preferences SET action = 'object'")
@@ -612,6 +613,7 @@ pub(crate) fn preferences_in_time_order(s: &mut impl Raw) {
         purpose: None,
         notice: None,
         source: "s".into(),
+        recorded: None,
     };
     s.insert_preferences(&[p(x, 5, "object"), p(y, 1, "consent"), p(x, 2, "consent")])
         .unwrap();
@@ -776,6 +778,7 @@ pub(crate) fn held_of_named_subjects_and_their_preferences(s: &mut impl Raw) {
         purpose: None,
         notice: None,
         source: "s".into(),
+        recorded: None,
     };
     s.insert_preferences(&[p(s1, 5, "object"), p(s3, 1, "consent"), p(s1, 2, "consent")])
         .unwrap();
@@ -857,6 +860,7 @@ pub(crate) fn holdings_catch_up_from_their_marks(s: &mut impl Raw) {
         purpose: None,
         notice: None,
         source: "s".into(),
+        recorded: None,
     };
     s.insert_preferences(&[p(o1, 5, "object-direct-marketing")])
         .unwrap();
@@ -908,6 +912,7 @@ pub(crate) fn records_and_events_page_by_id_with_each_copy_s_origin(s: &mut impl
             purpose: None,
             notice: None,
             source: format!("e{i}"),
+            recorded: (i > 0).then_some(100 + i),
         })
         .collect();
     s.insert_preferences(&events).unwrap();

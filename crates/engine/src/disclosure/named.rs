@@ -289,6 +289,8 @@ impl Facts {
             holdings: Holdings {
                 notices,
                 events,
+                // Only the audit reads when events were recorded.
+                recorded: Default::default(),
                 received,
             },
         })
@@ -354,6 +356,7 @@ fn record_one<S: Store>(
     row.allowed = allowed as i64;
     row.refused = (refused + not_held.len() as u64) as i64;
     row.not_held = not_held.len() as i64;
+    row.recorded = Some(log.recorded());
     let id = s.insert_disclosure(&row)?;
     log.append(s, &disclosure_entry(id, &row))?;
     s.insert_decisions(&mut outcomes.iter().map(|o| DecisionRow {
