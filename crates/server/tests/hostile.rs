@@ -75,7 +75,7 @@ async fn silent_slow_and_idle_connections_are_closed_after_the_header_timeout() 
             "{what}: closed after {took:?}"
         );
         assert!(
-            took < Duration::from_secs(2),
+            took < Duration::from_secs(3),
             "{what}: closed after {took:?}"
         );
     }
@@ -117,7 +117,7 @@ async fn a_body_sent_too_slowly_is_cut_off_after_the_body_timeout_in_all() {
         assert!(read.is_ok(), "{what}: still open");
         assert!(got.starts_with("HTTP/1.1 408"), "{what}: {got}");
         assert!(got.contains("/problems/request-timeout"), "{what}: {got}");
-        assert!(took < Duration::from_secs(2), "{what}: after {took:?}");
+        assert!(took < Duration::from_secs(3), "{what}: after {took:?}");
     }
 }
 
@@ -141,7 +141,7 @@ async fn past_the_connection_cap_a_client_is_told_503_at_once() {
     assert!(got.starts_with("HTTP/1.1 503"), "{got}");
     assert!(got.contains("retry-after: 1\r\n"), "{got}");
     assert!(got.contains("/problems/unavailable"), "{got}");
-    assert!(took < Duration::from_secs(1), "after {took:?}");
+    assert!(took < Duration::from_secs(2), "after {took:?}");
     // A place freed is a place taken.
     drop(idle_a);
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -183,7 +183,7 @@ async fn a_declared_oversize_body_is_refused_before_it_is_read() {
         let got = String::from_utf8_lossy(&got[..n]);
         assert!(got.starts_with("HTTP/1.1 413"), "{path}: {got}");
         assert!(got.contains("/problems/payload-too-large"), "{path}: {got}");
-        assert!(took < Duration::from_secs(1), "{path}: after {took:?}");
+        assert!(took < Duration::from_secs(2), "{path}: after {took:?}");
         // ...and closed, after reading a moment for what the client sent.
         let (_, closed) = until_closed(&mut s, start, Duration::from_secs(5)).await;
         assert!(
