@@ -9,8 +9,11 @@
 //!
 //! ```sh
 //! cargo bench -p custody-server --bench audit_starvation -- --url http://127.0.0.1:8080 \
-//!     --reader ck_... --collector ck_... --subjects subjects.csv [--auditors 2] [--readers 4] [--seconds 15]
+//!     --reader ck_... --collector ck_... --subjects subjects.csv [--auditors 2] [--readers 4] \
+//!     [--seconds 15] [--target-p99-ms 50]
 //! ```
+//!
+//! It exits 1 on any error, or if the reads' p99 is over the target.
 //!
 //! Every growth of the log makes the cached audit stale, so under writes
 //! each audit request may mean a new computation: the question is whether
@@ -34,6 +37,8 @@ struct Args {
     readers: usize,
     seconds: u64,
     warmup: u64,
+    /// The reads' p99 must stay under this, in ms, or the run fails.
+    target_p99_ms: f64,
 }
 
 fn args() -> Args {
@@ -46,6 +51,7 @@ fn args() -> Args {
         readers: 4,
         seconds: 15,
         warmup: 2,
+        target_p99_ms: 50.0,
     };
     for (k, v) in common::flags() {
         match k.as_str() {
@@ -57,6 +63,7 @@ fn args() -> Args {
             "--readers" => a.readers = common::number(&k, &v),
             "--seconds" => a.seconds = common::number(&k, &v),
             "--warmup" => a.warmup = common::number(&k, &v),
+            "--target-p99-ms" => a.target_p99_ms = common::number(&k, &v),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -269,11 +276,23 @@ fn main() {
             "{} auditors, 1 writer, {} readers, {secs:.1} s measured",
             a.auditors, a.readers
         );
+        let mut met = true;
         for (kind, mut t) in totals {
             println!("{}", t.line(kind, secs));
-            if let Some(e) = t.first_error {
+            if let Some(e) = &t.first_error {
                 println!("  first error: {e}");
             }
+            met &= t.errors == 0;
+            if kind == "reads" && t.ms(0.99) > a.target_p99_ms {
+                println!(
+                    "  the reads' p99 is over the target of {} ms",
+                    a.target_p99_ms
+                );
+                met = false;
+            }
+        }
+        if !met {
+            std::process::exit(1);
         }
     });
 }
