@@ -97,6 +97,7 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let Ok(place) = open.clone().try_acquire_owned() else {
+            metrics::counter!(crate::metrics::REFUSED).increment(1);
             if let Ok(turn) = refusing.clone().try_acquire_owned() {
                 tokio::spawn(async move {
                     refuse(stream).await;
@@ -115,10 +116,12 @@ pub async fn serve(
             },
         ));
         let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        metrics::gauge!(crate::metrics::CONNECTIONS).increment(1);
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, %peer, "connection ended");
             }
+            metrics::gauge!(crate::metrics::CONNECTIONS).decrement(1);
             drop(place);
         });
     }

@@ -141,6 +141,11 @@ async fn past_the_connection_cap_a_client_is_told_503_at_once() {
     assert!(got.starts_with("HTTP/1.1 503"), "{got}");
     assert!(got.contains("retry-after: 1\r\n"), "{got}");
     assert!(got.contains("/problems/unavailable"), "{got}");
+    let metrics = sb.call("GET", "/metrics", None, None).await.text();
+    assert!(
+        metrics.contains("custody_http_connections_refused_total 1"),
+        "{metrics}"
+    );
     assert!(took < Duration::from_secs(2), "after {took:?}");
     // A place freed is a place taken.
     drop(idle_a);
