@@ -858,6 +858,28 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     }
 }
 
+#[cfg(test)]
+mod serve_tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn a_duration_is_a_number_and_a_unit() {
+        let cases = [
+            ("250ms", Some(Duration::from_millis(250))),
+            ("10s", Some(Duration::from_secs(10))),
+            ("10", Some(Duration::from_secs(10))),
+            ("2m", Some(Duration::from_secs(120))),
+            ("2h", None),
+            ("ms", None),
+            ("", None),
+        ];
+        for (given, want) in cases {
+            assert_eq!(parse_duration(given).ok(), want, "{given}");
+        }
+    }
+}
+
 #[derive(Subcommand)]
 pub enum KeyCommand {
     /// Create a key; it is printed once and stored only as a hash
