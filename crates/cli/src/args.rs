@@ -186,7 +186,9 @@ problem details, the transparency log as C2SP tlog-tiles under /v1/log, /healthz
 (Prometheus) and /openapi.json. Requests authenticate with `Authorization: Bearer KEY` (keys from \
 `custody key create`) or a person's access code. SIGTERM or ctrl-c stops taking connections and \
 finishes the requests in flight. Log verbosity: RUST_LOG (default info).\n\n\
-Example: custody serve --listen 127.0.0.1:8080   # then open http://127.0.0.1:8080/"
+Example: custody serve --listen 127.0.0.1:8080   # then open http://127.0.0.1:8080/\n\
+Example: custody serve --listen 127.0.0.1:8080 --trusted-proxy 127.0.0.1 --secure-cookies   # behind a TLS proxy on this machine\n\
+Example: custody serve --header-timeout 5s --body-timeout 2m --max-connections 2048"
     )]
     Serve(ServeArgs),
     /// API keys for `custody serve`: create (shown once), list, revoke
@@ -818,6 +820,64 @@ pub struct ServeArgs {
     /// proxy; leave it off for http://127.0.0.1 on your own machine.
     #[arg(long)]
     pub secure_cookies: bool,
+    /// How long a connection may take to send a request's headers, from
+    /// opening or from its previous response (so idle keep-alive
+    /// connections close after it too): 500ms, 10s, 2m, e.g. 5s
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: std::time::Duration,
+    /// How long the server waits, in all, for a request's body; time it
+    /// spends on what arrived does not count. Raise it for large uploads
+    /// over slow links, e.g. 5m
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub body_timeout: std::time::Duration,
+    /// Open connections at most; past it a new connection is answered 503
+    /// (with Retry-After) and closed, e.g. 2048 (mind `ulimit -n`)
+    #[arg(long, default_value_t = 512)]
+    pub max_connections: usize,
+    /// A proxy in front of custody (an address or a CIDR block), whose
+    /// Forwarded or X-Forwarded-For header names the client, for the
+    /// failed-authentication limit; repeat for several, e.g. 127.0.0.1 or
+    /// 10.0.0.0/8. Without it those headers are ignored.
+    #[arg(long = "trusted-proxy", value_name = "ADDR")]
+    pub trusted_proxies: Vec<custody_server::client::TrustedProxy>,
+}
+
+/// A duration: a number and a unit (ms, s, m), or seconds alone.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration: a number and ms, s or m, e.g. 10s"))?;
+    match unit {
+        "ms" => Ok(std::time::Duration::from_millis(n)),
+        "" | "s" => Ok(std::time::Duration::from_secs(n)),
+        "m" => Ok(std::time::Duration::from_secs(n * 60)),
+        _ => Err(format!("`{s}`: the unit is ms, s or m, e.g. 10s")),
+    }
+}
+
+#[cfg(test)]
+mod serve_tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn a_duration_is_a_number_and_a_unit() {
+        let cases = [
+            ("250ms", Some(Duration::from_millis(250))),
+            ("10s", Some(Duration::from_secs(10))),
+            ("10", Some(Duration::from_secs(10))),
+            ("2m", Some(Duration::from_secs(120))),
+            ("2h", None),
+            ("ms", None),
+            ("", None),
+        ];
+        for (given, want) in cases {
+            assert_eq!(parse_duration(given).ok(), want, "{given}");
+        }
+    }
 }
 
 #[derive(Subcommand)]

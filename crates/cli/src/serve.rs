@@ -30,6 +30,7 @@ pub fn run(paths: &Paths, a: &ServeArgs) -> Result<()> {
         max_upload: a.max_upload,
         readers: a.readers,
         secure_cookies: a.secure_cookies,
+        trusted_proxies: a.trusted_proxies.clone(),
         ..Config::default()
     };
     let state = AppState::new(opener, config)?;
@@ -47,7 +48,12 @@ pub fn run(paths: &Paths, a: &ServeArgs) -> Result<()> {
             .with_context(|| format!("listening on {}", a.listen))?;
         tracing::info!(address = %listener.local_addr()?, db = %custody_store::AnyStore::location(&paths.db), "custody serving");
         eprintln!("custody serving on http://{}", listener.local_addr()?);
-        custody_server::serve(listener, app, custody_server::shutdown_signal()).await?;
+        let limits = custody_server::Limits {
+            header_timeout: a.header_timeout,
+            body_timeout: a.body_timeout,
+            max_connections: a.max_connections,
+        };
+        custody_server::serve(listener, app, limits, custody_server::shutdown_signal()).await?;
         Ok::<(), anyhow::Error>(())
     })?;
     drop(rt);

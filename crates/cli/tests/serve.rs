@@ -22,6 +22,13 @@ fn main() {
             keys_codes_and_a_server_that_stops_on_sigterm();
             Ok(())
         }),
+        Trial::test(
+            "silent_clients_are_cut_off_and_past_the_cap_a_client_is_told_503",
+            || {
+                silent_clients_are_cut_off_and_past_the_cap_a_client_is_told_503();
+                Ok(())
+            },
+        ),
         Trial::test("two_servers_on_one_postgres_database_keep_one_log", || {
             two_servers_on_one_postgres_database_keep_one_log();
             Ok(())
@@ -161,20 +168,25 @@ impl Drop for Server {
     }
 }
 
-/// `custody serve` on an ephemeral port; returns the server and its address.
-fn serve(s: &Sandbox) -> (Server, String) {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("custody"))
-        .env_remove("CUSTODY_DB")
-        .env("CUSTODY_SIGNING_KEY", s.key())
-        .env("RUST_LOG", "warn")
-        .arg("--db")
-        .arg(s.db_arg())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+/// `custody serve` on an ephemeral port with `extra` arguments; returns
+/// the server and its address.
+fn serve(s: &Sandbox, extra: &[&str]) -> (Server, String) {
+    // Owned by a Server at once: killed and waited for if this panics.
+    let mut server = Server(
+        Command::new(assert_cmd::cargo::cargo_bin("custody"))
+            .env_remove("CUSTODY_DB")
+            .env("CUSTODY_SIGNING_KEY", s.key())
+            .env("RUST_LOG", "warn")
+            .arg("--db")
+            .arg(s.db_arg())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stderr = BufReader::new(server.0.stderr.take().unwrap());
     let mut line = String::new();
     loop {
         line.clear();
@@ -185,9 +197,49 @@ fn serve(s: &Sandbox) -> (Server, String) {
         if let Some(rest) = line.trim().strip_prefix("custody serving on http://") {
             // Keep draining its stderr so it never blocks on a full pipe.
             std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-            return (Server(child), rest.to_string());
+            return (server, rest.to_string());
         }
     }
+}
+
+fn silent_clients_are_cut_off_and_past_the_cap_a_client_is_told_503() {
+    let s = Sandbox::collected();
+    let (_server, addr) = serve(
+        &s,
+        &[
+            "--header-timeout",
+            "400ms",
+            "--max-connections",
+            "2",
+            "--trusted-proxy",
+            "127.0.0.1",
+        ],
+    );
+    let idle: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let start = std::time::Instant::now();
+    let (status, body) = get(&addr, "/healthz", None);
+    assert!(status.contains("503"), "{status} {body}");
+    assert!(body.contains("/problems/unavailable"), "{body}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(2));
+    // The silent ones are closed after the header timeout...
+    for mut c in idle {
+        c.set_read_timeout(Some(std::time::Duration::from_secs(3)))
+            .unwrap();
+        match c.read(&mut [0u8; 64]) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                panic!("a silent connection still open after 3 s")
+            }
+            _ => {}
+        }
+    }
+    // ...and their places are free again.
+    assert!(get(&addr, "/healthz", None).0.contains("200"));
 }
 
 fn two_servers_on_one_postgres_database_keep_one_log() {
@@ -201,7 +253,7 @@ fn two_servers_on_one_postgres_database_keep_one_log() {
         .trim()
         .to_string();
     let before = s.ok(&["log", "checkpoint"]);
-    let servers = [serve(&s), serve(&s)];
+    let servers = [serve(&s, &[]), serve(&s, &[])];
     let addrs: Vec<String> = servers.iter().map(|(_, a)| a.clone()).collect();
     let (threads, each) = (6, 20);
     std::thread::scope(|t| {

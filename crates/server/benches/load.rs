@@ -16,6 +16,8 @@
 //! answer but 201 with a disclosure id is an error. With `--pid`, the
 //! server's resident memory is sampled every 5 s.
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,20 +44,16 @@ fn args() -> Args {
         pid: None,
         threads: 1,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        let mut v = || it.next().unwrap_or_else(|| panic!("{k} needs a value"));
+    for (k, v) in common::flags() {
         match k.as_str() {
-            "--url" => a.url = v(),
-            "--token" => a.token = v(),
-            "--subjects" => a.subjects = v(),
-            "--connections" => a.connections = v().parse().expect("--connections N"),
-            "--seconds" => a.seconds = v().parse().expect("--seconds N"),
-            "--warmup" => a.warmup = v().parse().expect("--warmup N"),
-            "--pid" => a.pid = Some(v().parse().expect("--pid N")),
-            "--threads" => a.threads = v().parse().expect("--threads N"),
-            // cargo bench passes --bench
-            "--bench" => {}
+            "--url" => a.url = v,
+            "--token" => a.token = v,
+            "--subjects" => a.subjects = v,
+            "--connections" => a.connections = common::number(&k, &v),
+            "--seconds" => a.seconds = common::number(&k, &v),
+            "--warmup" => a.warmup = common::number(&k, &v),
+            "--pid" => a.pid = Some(common::number(&k, &v)),
+            "--threads" => a.threads = common::number(&k, &v),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -174,14 +172,7 @@ fn memchr(hay: &[u8], needle: &[u8]) -> bool {
 
 fn main() {
     let a = Arc::new(args());
-    let text = std::fs::read_to_string(&a.subjects).expect("reading --subjects");
-    let subjects: Arc<Vec<String>> = Arc::new(
-        text.lines()
-            .map(|l| l.split(',').next().unwrap_or("").trim().to_string())
-            .filter(|s| !s.is_empty() && s != "subject")
-            .collect(),
-    );
-    assert!(!subjects.is_empty(), "no subjects in {}", a.subjects);
+    let subjects = Arc::new(common::subjects(&a.subjects));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(a.threads)
         .enable_all()
@@ -248,13 +239,7 @@ fn main() {
         }
     }
     lat.sort_unstable();
-    let pct = |p: f64| -> f64 {
-        if lat.is_empty() {
-            return 0.0;
-        }
-        let i = ((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1;
-        lat[i] as f64 / 1000.0
-    };
+    let pct = |p: f64| common::quantile_ms(&lat, p);
     let ok = lat.len() as u64;
     let secs = elapsed.as_secs_f64();
     println!(

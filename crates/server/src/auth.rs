@@ -6,11 +6,12 @@
 //! Two kinds of credential share the header: API keys (`ck_...`, made with
 //! `custody key create`) and per-record access codes. A credential that does
 //! not authenticate, whatever is wrong with it, gets the same 401 body, and
-//! counts against its client address's failure bucket.
+//! counts against its client address's and its own failure buckets
+//! (`ratelimit.rs`); past them, 429.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, RawPathParams, Request, State};
+use axum::extract::{RawPathParams, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -84,12 +85,13 @@ pub fn path_org(
     })
 }
 
-/// The client's address, for the failure limiter.
-pub fn client_ip(req: &Request) -> IpAddr {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+/// Counts a credential that did not authenticate (`token`, if one was
+/// given) against the failure limiter; the seconds to wait if that was a
+/// failure too many.
+pub fn failed<S: Backend>(state: &AppState<S>, ip: IpAddr, token: Option<&str>) -> Option<u64> {
+    state
+        .limiter()
+        .failed(ip, token.and_then(crate::ratelimit::credential_id))
 }
 
 /// The route layer: authenticate, authorise, pass the principal on.
@@ -103,15 +105,7 @@ pub async fn authorize<S: Backend>(
         req.extensions_mut().insert(Principal::Anonymous);
         return next.run(req).await;
     }
-    let ip = client_ip(&req);
-    if let Some(wait) = state.limiter().blocked(ip) {
-        return Problem::new(
-            Kind::TooManyFailures,
-            "too many failed authentications from this address; wait and try again",
-        )
-        .retry_after(wait)
-        .into_response();
-    }
+    let ip = crate::client::client_ip(&req, &state.config().trusted_proxies);
     let token = req
         .headers()
         .get(AUTHORIZATION)
@@ -125,11 +119,19 @@ pub async fn authorize<S: Backend>(
     let Some(token) = token else {
         return Problem::bare(Kind::Unauthenticated).into_response();
     };
-    let who = match state.authenticate(token).await {
+    let who = match state.authenticate(token.clone()).await {
         Ok(Some(p)) => p,
         Ok(None) => {
-            state.limiter().failed(ip);
-            return Problem::bare(Kind::Unauthenticated).into_response();
+            return match failed(&state, ip, Some(&token)) {
+                Some(wait) => Problem::new(
+                    Kind::TooManyFailures,
+                    "too many failed authentications from this address or with this credential; \
+                     wait and try again",
+                )
+                .retry_after(wait)
+                .into_response(),
+                None => Problem::bare(Kind::Unauthenticated).into_response(),
+            };
         }
         Err(p) => return p.into_response(),
     };

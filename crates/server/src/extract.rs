@@ -14,15 +14,24 @@ use crate::problem::{FieldError, Kind, Problem};
 /// the field by its JSON path; an over-limit body is 413.
 pub struct ApiJson<T>(pub T);
 
-/// The body as bytes, over-limit as a problem.
+/// The body as bytes; over the limit or too slow, a problem.
 pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Problem> {
     Bytes::from_request(req, state).await.map_err(|e| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             Problem::new(Kind::PayloadTooLarge, "the request body is over the limit")
+        } else if crate::connections::timed_out(&e) {
+            body_timed_out()
         } else {
             Problem::new(Kind::InvalidRequest, e.body_text())
         }
     })
+}
+
+pub fn body_timed_out() -> Problem {
+    Problem::new(
+        Kind::RequestTimeout,
+        "the request body did not arrive in time (see `custody serve --body-timeout`)",
+    )
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
@@ -112,5 +121,39 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
             .await
             .map(|p| ApiPath(p.0))
             .map_err(|e| Problem::new(Kind::NotFound, e.body_text()))
+    }
+}
+
+/// The route layer before a body is read: a body whose `Content-Length`
+/// is over the route's limit (`limit`, in bytes) is refused with 413 at
+/// once, instead of being read up to the limit first (what the client
+/// sends meanwhile is read for a moment and dropped, so that it can read
+/// the answer), and the connection closed.
+pub async fn refuse_declared_oversize(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit as u64 => {
+            crate::connections::linger(req.into_body());
+            let mut res = Problem::new(
+                Kind::PayloadTooLarge,
+                format!("the request body is {n} bytes; this route takes at most {limit}"),
+            )
+            .into_response();
+            res.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            res
+        }
+        _ => next.run(req).await,
     }
 }

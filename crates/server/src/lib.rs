@@ -4,6 +4,9 @@
 //! document generated from the code.
 
 pub mod auth;
+pub mod client;
+pub mod connections;
+mod expensive;
 pub mod extract;
 mod group_commit;
 pub mod metrics;
@@ -15,15 +18,13 @@ pub mod routes;
 pub mod state;
 pub mod web;
 
-use std::future::Future;
-use std::net::SocketAddr;
-
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::Router;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+pub use connections::{serve, Limits};
 use problem::{Kind, Problem};
 pub use state::{AppState, Backend, Config, Opener};
 
@@ -47,6 +48,7 @@ pub fn router<S: Backend>(state: AppState<S>) -> Router {
                 (state.clone(), route.access),
                 auth::authorize::<S>,
             ))
+            .route_layer(from_fn_with_state(limit, extract::refuse_declared_oversize))
             .route_layer(from_fn_with_state(route.path, metrics::track));
         r = r.route(route.path, handler);
     }
@@ -80,21 +82,6 @@ async fn not_found(headers: axum::http::HeaderMap) -> axum::response::Response {
     } else {
         Problem::new(Kind::NotFound, "no such route").into_response()
     }
-}
-
-/// Serves `app` on `listener` until `shutdown` resolves, then stops taking
-/// connections and finishes the requests in flight.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
 }
 
 /// Resolves on SIGTERM or ctrl-c.

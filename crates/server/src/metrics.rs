@@ -1,5 +1,5 @@
 //! Prometheus metrics: requests by route template, method and status, and
-//! their latency. One recorder per process (the `metrics` facade is global);
+//! their latency; connections open and refused (`connections.rs`). One recorder per process (the `metrics` facade is global);
 //! every router built in the process reports to it.
 
 use std::sync::OnceLock;
@@ -12,6 +12,9 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 const REQUESTS: &str = "custody_http_requests_total";
 const LATENCY: &str = "custody_http_request_duration_seconds";
+/// Connections open now, and those refused past the cap.
+pub const CONNECTIONS: &str = "custody_http_connections";
+pub const REFUSED: &str = "custody_http_connections_refused_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 

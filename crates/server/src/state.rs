@@ -7,6 +7,8 @@
 //! writer means no two requests race between a disclosure's reads and its
 //! write transaction) and a few reader engines, each on its own connection.
 //! A lock is held for one engine call, never across awaits or requests.
+//! Expensive results (the audit) are made on one more engine, one at a
+//! time (`expensive.rs`), so they never hold a reader.
 //! Disclosures of a few named records go through the writer too, in groups
 //! (`group_commit`): many requests to one transaction.
 
@@ -23,9 +25,12 @@ use custody_store::Store;
 use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
+use crate::client::TrustedProxy;
+use crate::expensive::Expensive;
 use crate::group_commit::GroupCommit;
 use crate::problem::{Kind, Problem};
 use crate::ratelimit::FailureLimiter;
+use crate::web::sessions::Sessions;
 
 /// A store the server can run over.
 pub trait Backend: Store + Send + 'static {}
@@ -43,7 +48,7 @@ pub struct Config {
     pub max_upload: usize,
     /// Reader engines (store connections) beside the one writer.
     pub readers: usize,
-    /// Failed authentications a client address may make at once...
+    /// Failed authentications a client address or a credential may make at once...
     pub auth_burst: u32,
     /// ...and then one per this interval.
     pub auth_refill: Duration,
@@ -51,6 +56,8 @@ pub struct Config {
     pub max_batch: usize,
     /// The web pages' sign-in cookie is `Secure` (sent over HTTPS only).
     pub secure_cookies: bool,
+    /// Proxies whose `Forwarded`/`X-Forwarded-For` name the client.
+    pub trusted_proxies: Vec<TrustedProxy>,
 }
 
 impl Default for Config {
@@ -63,6 +70,7 @@ impl Default for Config {
             auth_refill: Duration::from_secs(1),
             max_batch: 1024,
             secure_cookies: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -112,21 +120,18 @@ struct Shared<S: Backend> {
     readers: Vec<Mutex<Engine<S>>>,
     next: AtomicUsize,
     limiter: FailureLimiter,
-    audits: AuditCache,
-    /// The MAC key of the web pages' session cookies.
-    session_key: [u8; 32],
+    /// The engine that makes expensive results, on a connection of its
+    /// own: never the writer's, never the readers'.
+    auditor: Mutex<Engine<S>>,
+    /// The last audit of each organisation (`expensive.rs`): the web pages
+    /// (the audit, its printable report) and the API share it instead of
+    /// re-reading millions of decisions.
+    audits: Expensive<Audit>,
+    /// Who is signed in to the web pages.
+    sessions: Sessions,
     /// Refusals per reason, by disclosure.
     refusals: Mutex<HashMap<i64, Arc<Vec<ReasonCount>>>>,
     config: Config,
-}
-
-/// The last audit of each organisation, with the log size it was made at.
-/// Every change to custody's state adds to the log, so an audit made at the
-/// current size is still the audit: the web pages (the audit, its printable
-/// report) and the API share it instead of re-reading millions of decisions.
-#[derive(Default)]
-struct AuditCache {
-    audits: Mutex<HashMap<String, (u64, Arc<Audit>)>>,
 }
 
 /// What handlers share: cheap to clone.
@@ -142,34 +147,13 @@ impl<S: Backend> Clone for AppState<S> {
     }
 }
 
-/// The web session key in the store's settings, made on first use: every
-/// server on one database signs and accepts the same cookies, and a restart
-/// signs nobody out. (Two servers starting at once on a new database may
-/// each make one; the one that lands is read back.)
-fn session_key<S: Store>(store: &mut S) -> custody_engine::Result<[u8; 32]> {
-    const SETTING: &str = "web.session_key";
-    if store.setting(SETTING)?.is_none() {
-        let key: [u8; 32] = rand::random();
-        store.set_setting(SETTING, &hex::encode(key))?;
-    }
-    let stored = store.setting(SETTING)?.unwrap_or_default();
-    hex::decode(&stored)
-        .ok()
-        .and_then(|k| <[u8; 32]>::try_from(k).ok())
-        .ok_or_else(|| {
-            custody_engine::Error::Invalid(format!("the setting {SETTING} is not 32 bytes of hex"))
-        })
-}
-
 fn poisoned() -> Problem {
     Problem::new(Kind::Internal, "the server could not complete the request")
 }
 
 impl<S: Backend> AppState<S> {
     pub fn new(open: Opener<S>, config: Config) -> custody_engine::Result<AppState<S>> {
-        let mut first = open()?;
-        let session_key = session_key(&mut first.store)?;
-        let writer = Arc::new(Mutex::new(first));
+        let writer = Arc::new(Mutex::new(open()?));
         let grouped = GroupCommit::start(writer.clone(), config.max_batch);
         let readers = (0..config.readers.max(1))
             .map(|_| open().map(Mutex::new))
@@ -182,8 +166,9 @@ impl<S: Backend> AppState<S> {
                 readers,
                 next: AtomicUsize::new(0),
                 limiter: FailureLimiter::new(config.auth_burst, config.auth_refill),
-                audits: AuditCache::default(),
-                session_key,
+                auditor: Mutex::new(open()?),
+                audits: Expensive::default(),
+                sessions: Sessions::default(),
                 refusals: Mutex::default(),
                 config,
             }),
@@ -194,8 +179,8 @@ impl<S: Backend> AppState<S> {
         &self.shared.config
     }
 
-    pub fn session_key(&self) -> &[u8; 32] {
-        &self.shared.session_key
+    pub fn sessions(&self) -> &Sessions {
+        &self.shared.sessions
     }
 
     pub fn limiter(&self) -> &FailureLimiter {
@@ -241,34 +226,40 @@ impl<S: Backend> AppState<S> {
     }
 
     /// The audit of `org` (see `Engine::audit`), made again only when the
-    /// log has grown since the last one; and the log size it was made at,
-    /// whose signed checkpoint a report cites.
+    /// log has grown since the last one was made, one at a time on the
+    /// auditor engine; and the log size it was made at, whose signed
+    /// checkpoint a report cites.
     pub async fn audit(&self, org: String) -> Result<(u64, Arc<Audit>), Problem> {
+        // Whatever the client saw done before asking is in the log by now.
+        let at_least = self
+            .read(|e| Ok(e.store.log_size().map_err(custody_engine::Error::from)?))
+            .await?;
         let shared = self.shared.clone();
-        self.read(move |e| {
-            let size = e.store.log_size().map_err(custody_engine::Error::from)?;
-            let cached = shared
-                .audits
-                .audits
-                .lock()
-                .map_err(|_| poisoned())?
-                .get(&org)
-                .cloned();
-            if let Some((at, audit)) = cached {
-                if at == size {
-                    return Ok((size, audit));
+        // On a task of its own: a client that goes away does not waste the
+        // audit, which the next request finds made.
+        tokio::spawn(async move {
+            let make = || {
+                let shared = shared.clone();
+                let org = org.clone();
+                async move {
+                    tokio::task::spawn_blocking(move || {
+                        let e = shared.auditor.lock().map_err(|_| poisoned())?;
+                        let size = e.store.log_size().map_err(custody_engine::Error::from)?;
+                        Ok::<_, Problem>((size, e.audit(&org, &custody_engine::Silent)?))
+                    })
+                    .await
+                    .map_err(|_| poisoned())?
                 }
-            }
-            let audit = Arc::new(e.audit(&org, &custody_engine::Silent)?);
-            shared
-                .audits
-                .audits
-                .lock()
-                .map_err(|_| poisoned())?
-                .insert(org, (size, audit.clone()));
-            Ok((size, audit))
+            };
+            shared.audits.get(&org, at_least, make).await
         })
         .await
+        .map_err(|_| poisoned())?
+    }
+
+    /// How many audits have been made (not served from the last one).
+    pub fn audits_made(&self) -> u64 {
+        self.shared.audits.computed()
     }
 
     /// How many of disclosure `id`'s records each reason refused. Kept once
@@ -296,6 +287,28 @@ impl<S: Backend> AppState<S> {
     /// commit; answers once it is committed.
     pub async fn share_named(&self, share: NamedShare) -> Result<ShareReport, Problem> {
         self.shared.grouped.share(share).await
+    }
+
+    /// Who the session a sign-in cookie names stands for, if it is live
+    /// and, for a key, the key still is (a revoked key's session ends).
+    pub async fn signed_in(&self, cookie: &str) -> Result<Option<Principal>, Problem> {
+        let Some(who) = self.sessions().get(cookie) else {
+            return Ok(None);
+        };
+        let Principal::Key(key) = &who else {
+            return Ok(Some(who));
+        };
+        let id = key.id.clone();
+        let live = self
+            .read(move |e| {
+                let row = e.store.api_key(&id).map_err(custody_engine::Error::from)?;
+                Ok(row.is_some_and(|r| r.revoked_at.is_none()))
+            })
+            .await?;
+        if !live {
+            self.sessions().end(cookie);
+        }
+        Ok(live.then_some(who))
     }
 
     /// The principal a bearer token stands for, or None.

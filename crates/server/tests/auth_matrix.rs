@@ -303,15 +303,24 @@ async fn signing_in_keeps_the_credential_where_scripts_cannot_read_it() {
         .unwrap();
     let r = sb.page("GET", "/me", Some(session), None, None).await;
     assert_eq!(r.status, StatusCode::OK);
-    // A session a browser prolonged opens nothing: the MAC covers the expiry.
-    let (expiry, rest) = session
-        .strip_prefix("v1.")
-        .unwrap()
-        .split_once('.')
-        .unwrap();
-    let prolonged = format!("v1.{}.{rest}", expiry.parse::<i64>().unwrap() + 3600);
-    let r = sb.page("GET", "/me", Some(&prolonged), None, None).await;
-    assert_eq!(r.headers["location"], "/?expired=1");
+    // The cookie is a session id, not the code; an id one letter off, or
+    // a cookie of the former `v1.<expiry>.<credential>.<mac>` shape, opens
+    // nothing.
+    assert!(!session.contains(&code), "{session}");
+    let last = session.chars().last().unwrap();
+    let other = format!(
+        "{}{}",
+        &session[..session.len() - 1],
+        if last == 'A' { 'B' } else { 'A' }
+    );
+    let old_shape = format!(
+        "v1.99999999999.{}.AAAA",
+        base64::Engine::encode(&base64::prelude::BASE64_URL_SAFE_NO_PAD, &code)
+    );
+    for forged in [other, old_shape] {
+        let r = sb.page("GET", "/me", Some(&forged), None, None).await;
+        assert_eq!(r.headers["location"], "/?expired=1", "{forged}");
+    }
 
     let form = format!(
         "key={}&next=%2Forgs%2Femmas-diary%2Faudit",

@@ -18,16 +18,11 @@ struct Live {
 }
 
 async fn live(sb: &common::Sandbox) -> Live {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let done = tokio::spawn(custody_server::serve(listener, sb.app.clone(), async {
-        let _ = rx.await;
-    }));
+    let (addr, stop, done) = common::listen(sb, Default::default()).await;
     Live {
-        base,
+        base: format!("http://{addr}"),
         http: reqwest::Client::new(),
-        stop: Some(tx),
+        stop: Some(stop),
         done,
     }
 }

@@ -218,6 +218,8 @@ pub async fn upload<S: Backend>(
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Problem::new(Kind::PayloadTooLarge, "the upload is over the limit")
+        } else if crate::connections::timed_out(&e) {
+            crate::extract::body_timed_out()
         } else {
             Problem::new(Kind::InvalidRequest, e.body_text())
         }

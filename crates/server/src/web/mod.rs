@@ -1,10 +1,10 @@
 //! The web pages, served by the same binary as the API: HTML rendered on
 //! the server (maud) over the same engine calls, behind the same role
-//! matrix (`auth::allowed`). A browser keeps its credential (an access code
-//! or an API key) in an HttpOnly, SameSite=Strict cookie set by the sign-in
-//! form; there are no server-side sessions. Charts and the flow graph are
-//! drawn in the browser by Chart.js and Cytoscape.js, embedded in the binary;
-//! every chart has its figures in a table beside it.
+//! matrix (`auth::allowed`). A browser signs in with a credential (an access
+//! code or an API key) and keeps only a session id (`sessions.rs`), in an
+//! HttpOnly, SameSite=Strict cookie. Charts and the flow graph are drawn in
+//! the browser by Chart.js and Cytoscape.js, embedded in the binary; every
+//! chart has its figures in a table beside it.
 
 mod assets;
 mod audit;
@@ -14,6 +14,7 @@ mod orgs;
 mod people;
 mod person;
 pub mod session;
+pub mod sessions;
 mod wording;
 
 use axum::http::header::CONTENT_TYPE;
@@ -55,7 +56,12 @@ pub fn table<S: Backend>() -> Vec<Page<S>> {
     vec![
         page(M::GET, "/", Public, get(session::start::<S>)),
         page(M::POST, "/session", Public, post(session::sign_in::<S>)),
-        page(M::POST, "/session/end", Public, post(session::sign_out)),
+        page(
+            M::POST,
+            "/session/end",
+            Public,
+            post(session::sign_out::<S>),
+        ),
         page(M::GET, "/log", Public, get(log::page::<S>)),
         page(M::GET, "/me", Subject, get(person::page::<S>)),
         page(
@@ -137,10 +143,16 @@ async fn html_errors(res: Response) -> Response {
 pub fn router<S: Backend>(state: &AppState<S>) -> Router<AppState<S>> {
     let mut r = Router::new().route("/assets/{name}", get(assets::serve));
     for p in table::<S>() {
-        let handler = p.handler.route_layer(from_fn_with_state(
-            (state.clone(), p.access),
-            session::authorize::<S>,
-        ));
+        let handler = p
+            .handler
+            .route_layer(from_fn_with_state(
+                (state.clone(), p.access),
+                session::authorize::<S>,
+            ))
+            .route_layer(from_fn_with_state(
+                state.config().max_body,
+                crate::extract::refuse_declared_oversize,
+            ));
         r = r.route(p.path, handler);
     }
     r.layer(axum::middleware::map_response(html_errors))

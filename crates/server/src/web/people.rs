@@ -38,10 +38,7 @@ pub async fn page<S: Backend>(
     let body = st
         .read(move |e| {
             let names = wording::org_names(e)?;
-            let found = match &subject {
-                None => None,
-                Some(s) => Some(e.trace(&org, s)),
-            };
+            let found = subject.as_ref().map(|s| e.trace(&org, s));
             Ok(html! {
                 p { a href={ "/orgs/" (org) } { "← " (wording::org(&names, &org)) } }
                 h1 { "Look up a person" }

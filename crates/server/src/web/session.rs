@@ -1,12 +1,10 @@
 //! Signing in and out of the web pages, and the layer that authorises every
 //! page. The credential is the same as the API's (an access code or an API
-//! key); the sign-in form checks it and puts it in a session cookie that
-//! scripts cannot read (HttpOnly), other sites cannot send (SameSite=Strict)
-//! and nobody can forge or prolong: it carries its expiry and a MAC under
-//! the server's session key (kept in the store's settings, so every server
-//! on one database accepts it). Every page checks the credential again, so a
-//! revoked key stops working as it does on the API. Forms that change
-//! something also refuse requests another site started.
+//! key); the sign-in form checks it and starts a session (`sessions.rs`)
+//! whose id goes in a cookie that scripts cannot read (HttpOnly) and other
+//! sites cannot send (SameSite=Strict). Every page checks again that a
+//! key is live, so a revoked key stops working as it does on the API.
+//! Forms that change something also refuse requests another site started.
 
 use axum::extract::{ConnectInfo, Query, RawPathParams, Request, State};
 use axum::http::header::{COOKIE, HOST, LOCATION, ORIGIN, SET_COOKIE};
@@ -14,61 +12,18 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
-use base64::prelude::{Engine as _, BASE64_URL_SAFE_NO_PAD};
-use hmac::{Hmac, Mac};
 use maud::html;
 use serde::Deserialize;
-use sha2::Sha256;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use crate::auth::{allowed, client_ip, path_org, Access, Principal};
+use crate::auth::{allowed, failed, path_org, Access, Principal};
 use crate::state::{AppState, Backend};
 use crate::web::layout::{self, PageError};
+use crate::web::sessions;
 
 const COOKIE_NAME: &str = "custody";
-/// A signed-in browser is asked again after eight hours.
-const MAX_AGE: i64 = 8 * 3600;
-/// What the MAC covers, after this label: the expiry and the credential.
-const LABEL: &[u8] = b"custody web session v1";
-
-fn mac(key: &[u8; 32], expires: i64, token: &str) -> Hmac<Sha256> {
-    let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
-    m.update(LABEL);
-    m.update(&expires.to_be_bytes());
-    m.update(token.as_bytes());
-    m
-}
-
-/// The cookie's value: `v1.<expiry>.<credential>.<mac>`, base64url.
-fn seal(key: &[u8; 32], token: &str, now: i64) -> String {
-    let expires = now + MAX_AGE;
-    let tag = mac(key, expires, token).finalize().into_bytes();
-    format!(
-        "v1.{expires}.{}.{}",
-        BASE64_URL_SAFE_NO_PAD.encode(token),
-        BASE64_URL_SAFE_NO_PAD.encode(tag)
-    )
-}
-
-/// The credential a cookie value carries, if its MAC holds and it has not
-/// expired.
-fn open(key: &[u8; 32], value: &str, now: i64) -> Option<String> {
-    let mut parts = value.split('.');
-    let (Some("v1"), Some(expires), Some(token), Some(tag), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    let expires: i64 = expires.parse().ok()?;
-    let token = String::from_utf8(BASE64_URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
-    let tag = BASE64_URL_SAFE_NO_PAD.decode(tag).ok()?;
-    mac(key, expires, &token).verify_slice(&tag).ok()?;
-    (now < expires).then_some(token)
-}
+/// The cookie's Max-Age: the session's lifetime.
+const MAX_AGE: u64 = sessions::LIFETIME.as_secs();
 
 /// The raw value of the session cookie, if the request has one.
 fn cookie(headers: &HeaderMap) -> Option<&str> {
@@ -164,23 +119,20 @@ pub async fn authorize<S: Backend>(
         )
         .into_response();
     }
-    let now = chrono::Utc::now().timestamp();
-    let raw = cookie(req.headers());
+    let raw = cookie(req.headers()).map(str::to_string);
     let present = raw.is_some();
-    let token = raw.and_then(|v| open(state.session_key(), v, now));
-    let ip = client_ip(&req);
+    let ip = crate::client::client_ip(&req, &state.config().trusted_proxies);
+    let who = match &raw {
+        Some(v) => state.signed_in(v).await,
+        None => Ok(None),
+    };
     if access == Access::Public {
         // Open to anyone: a signed-in browser sees its navigation; a cookie
         // that no longer signs in is dropped, not refused (but counts as a
         // failure, like any credential that does not authenticate).
-        let who = match token {
-            Some(t) if state.limiter().blocked(ip).is_none() => {
-                state.authenticate(t).await.ok().flatten()
-            }
-            _ => None,
-        };
+        let who = who.ok().flatten();
         if present && who.is_none() {
-            state.limiter().failed(ip);
+            failed(&state, ip, None);
         }
         req.extensions_mut()
             .insert(who.clone().unwrap_or(Principal::Anonymous));
@@ -197,18 +149,13 @@ pub async fn authorize<S: Backend>(
             form_urlencoded::byte_serialize(req.uri().path().as_bytes()).collect::<String>()
         ));
     }
-    if let Some(wait) = state.limiter().blocked(ip) {
-        return PageError::too_many(wait).into_response();
-    }
-    let who = match token {
-        Some(t) => state.authenticate(t).await,
-        None => Ok(None),
-    };
     let who = match who {
         Ok(Some(p)) => p,
         Ok(None) => {
-            state.limiter().failed(ip);
-            // Forged, expired or revoked: sign out and start again.
+            if let Some(wait) = failed(&state, ip, None) {
+                return PageError::too_many(wait).into_response();
+            }
+            // Ended, expired, revoked or never made: sign in again.
             let mut res = see_other("/?expired=1");
             res.headers_mut().insert(SET_COOKIE, clear_cookie());
             return res;
@@ -297,18 +244,17 @@ pub struct SignIn {
     next: Option<String>,
 }
 
-/// Checks the code or key, as the API would, and keeps it in the cookie.
+/// Checks the code or key, as the API would, and starts a session.
 pub async fn sign_in<S: Backend>(
     State(st): State<AppState<S>>,
     connected: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     Form(f): Form<SignIn>,
 ) -> Response {
-    let ip = connected
+    let peer = connected
         .map(|Extension(ConnectInfo(a))| a.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    if let Some(wait) = st.limiter().blocked(ip) {
-        return PageError::too_many(wait).into_response();
-    }
+    let ip = crate::client::forwarded_for(peer, &headers, &st.config().trusted_proxies);
     let token = f
         .code
         .or(f.key)
@@ -320,8 +266,10 @@ pub async fn sign_in<S: Backend>(
     let who = match st.authenticate(token.clone()).await {
         Ok(Some(who)) => who,
         Ok(None) => {
-            st.limiter().failed(ip);
-            return see_other("/?failed=1");
+            return match failed(&st, ip, Some(&token)) {
+                Some(wait) => PageError::too_many(wait).into_response(),
+                None => see_other("/?failed=1"),
+            };
         }
         Err(p) => return PageError::from(p).into_response(),
     };
@@ -329,13 +277,17 @@ pub async fn sign_in<S: Backend>(
         .map(String::from)
         .unwrap_or_else(|| home(&who));
     let mut res = see_other(&to);
-    let value = seal(st.session_key(), &token, chrono::Utc::now().timestamp());
+    let value = st.sessions().start(who, sessions::LIFETIME);
     res.headers_mut()
         .insert(SET_COOKIE, set_cookie(&value, st.config().secure_cookies));
     res
 }
 
-pub async fn sign_out() -> Response {
+/// Ends the session at once: its cookie, replayed, signs nobody in.
+pub async fn sign_out<S: Backend>(State(st): State<AppState<S>>, headers: HeaderMap) -> Response {
+    if let Some(v) = cookie(&headers) {
+        st.sessions().end(v);
+    }
     let mut res = see_other("/");
     res.headers_mut().insert(SET_COOKIE, clear_cookie());
     res
@@ -356,33 +308,6 @@ mod tests {
         assert_eq!(local(Some("/\n/evil.example")), None);
         assert_eq!(local(Some("/ /evil.example")), None);
         assert_eq!(local(None), None);
-    }
-
-    #[test]
-    fn a_session_cookie_opens_with_its_key_until_it_expires() {
-        let key = [7u8; 32];
-        let value = seal(&key, "ck_abc_def", 1_000);
-        assert_eq!(open(&key, &value, 1_001).as_deref(), Some("ck_abc_def"));
-        assert_eq!(open(&key, &value, 1_000 + MAX_AGE), None, "expired");
-        assert_eq!(
-            open(&[8u8; 32], &value, 1_001),
-            None,
-            "another server's key"
-        );
-        // Prolonging it breaks the MAC.
-        let later = value.replacen(&format!("v1.{}.", 1_000 + MAX_AGE), "v1.99999999999.", 1);
-        assert_ne!(later, value);
-        assert_eq!(open(&key, &later, 1_001), None);
-        // Another credential under the same MAC, likewise.
-        let parts: Vec<&str> = value.split('.').collect();
-        let swapped = format!(
-            "v1.{}.{}.{}",
-            parts[1],
-            BASE64_URL_SAFE_NO_PAD.encode("ck_other"),
-            parts[3]
-        );
-        assert_eq!(open(&key, &swapped, 1_001), None);
-        assert_eq!(open(&key, "garbage", 1_001), None);
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub struct Sandbox {
     pub key: PathBuf,
     pub keys: Keys,
     pub app: Router,
+    /// The state behind `app`, for what only it can tell.
+    pub state: AppState<AnyStore>,
 }
 
 pub fn example(name: &str) -> PathBuf {
@@ -155,7 +157,7 @@ fn set_up(config: Config) -> Sandbox {
     drop(e);
     let (d, kk) = (db.clone(), key.clone());
     let state = AppState::new(Box::new(move || Ok(open(&d, &kk))), config).unwrap();
-    let app = custody_server::router(state);
+    let app = custody_server::router(state.clone());
     Sandbox {
         dir,
         db,
@@ -163,6 +165,7 @@ fn set_up(config: Config) -> Sandbox {
         key,
         keys,
         app,
+        state,
     }
 }
 
@@ -275,7 +278,7 @@ impl Sandbox {
 
     /// Signs in to the web pages with an API key or an access code; the
     /// session cookie's value. A credential that does not sign in gets a
-    /// well-formed cookie no server made.
+    /// well-formed cookie naming no session.
     pub async fn sign_in(&self, token: &str) -> String {
         let field = if token.starts_with("ck_") {
             "key"
@@ -294,9 +297,7 @@ impl Sandbox {
                     .unwrap()
                     .to_string()
             }
-            None => {
-                "v1.99999999999.Y2tfbm9ib2R5.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into()
-            }
+            None => "s1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
         }
     }
 
@@ -341,6 +342,30 @@ impl Sandbox {
         self.with_engine(|e| custody_store::Store::state_counts(&e.store).unwrap())
             .records_collected
     }
+}
+
+/// The sandbox's app served on loopback under `limits` until the sender
+/// is dropped or sent to; its address and the server's task.
+pub async fn listen(
+    sb: &Sandbox,
+    limits: custody_server::Limits,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let done = tokio::spawn(custody_server::serve(
+        listener,
+        sb.app.clone(),
+        limits,
+        async {
+            let _ = rx.await;
+        },
+    ));
+    (addr, tx, done)
 }
 
 pub fn mapping() -> Value {
