@@ -7,7 +7,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::Sandbox;
+use common::{share_dm, Sandbox};
 
 /// Each file under `dir` that the test did not write itself, with its mode.
 fn modes(dir: &Path, written_by_test: &[&str], out: &mut Vec<(String, u32)>) {
@@ -63,4 +63,26 @@ fn every_file_custody_writes_is_the_owners_alone() {
     }
     let open: Vec<_> = found.iter().filter(|(_, mode)| mode & 0o077 != 0).collect();
     assert!(open.is_empty(), "readable by others: {open:?}");
+}
+
+#[test]
+fn a_killed_run_s_temporary_outputs_are_removed_by_the_next() {
+    let s = Sandbox::emmas_case();
+    // What a share killed mid-write leaves: its temporary allowed set. A
+    // pid beyond the kernel's maximum is no process; the test's own is.
+    let stale = s.write(".custody-4194305-AbCdEf", "M01,Alice\n");
+    let live = s.write(&format!(".custody-{}-XyZ", std::process::id()), "x");
+    s.ok(&share_dm(&["--out", "out.csv", "--refused", "refused.csv"]));
+    assert!(!stale.exists(), "a dead run's output is removed");
+    assert!(live.exists(), "a running process's output is left alone");
+    let leftovers: Vec<String> = std::fs::read_dir(s.dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".custody-") && !live.ends_with(n))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "nothing of the share is left: {leftovers:?}"
+    );
 }

@@ -395,3 +395,52 @@ fn claimed_times_in_the_future_are_refused() {
     ]);
     assert!(err.contains("is in the future"), "{err}");
 }
+
+#[test]
+fn a_history_that_says_nothing_is_refused() {
+    let s = history_case();
+    s.write("nobody.csv", "subject\nM77\n");
+    let base = example_text("history-emmas-diary.toml");
+    let cases = [
+        (
+            "to = \"experian\"",
+            "to = \"emmas-diary\"",
+            "is the organisation itself",
+        ),
+        (
+            "purposes = [\"PoliticalCampaign\"]",
+            "purposes = []",
+            "purposes: names none",
+        ),
+        (
+            "categories = [\"Name\"",
+            "categories = [",
+            "categories: names none",
+        ),
+        (
+            "records = \"all\"",
+            "records = \"nobody.csv\"",
+            "none of the records it names",
+        ),
+    ];
+    for (from, to, says) in cases {
+        assert!(base.contains(from), "the example has {from}");
+        let text = base.replacen(from, to, 1);
+        let text = if to == "categories = [" {
+            // the rest of the list goes too
+            let start = text.find("categories = [").unwrap();
+            let end = start + text[start..].find(']').unwrap();
+            format!("{}categories = []{}", &text[..start], &text[end + 1..])
+        } else {
+            text
+        };
+        s.write("h.toml", &text);
+        let err = s.fails(&["history", "import", "emmas-diary", "h.toml"]);
+        assert!(err.contains(says), "{to}: {err}");
+    }
+    assert_eq!(
+        s.count("SELECT count(*) FROM disclosures"),
+        0,
+        "nothing recorded"
+    );
+}

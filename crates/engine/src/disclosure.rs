@@ -379,14 +379,19 @@ pub(crate) struct Output {
     tmp: tempfile::NamedTempFile,
 }
 
+/// Temporary outputs are named `.custody-<pid>-…`: a run that is killed
+/// cannot remove its own, so the next run in the directory does.
+const OUTPUT_PREFIX: &str = ".custody-";
+
 impl Output {
     pub fn create(path: &Path) -> Result<Output> {
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
+        remove_stale_outputs(dir);
         let tmp = tempfile::Builder::new()
-            .prefix(".custody-")
+            .prefix(&format!("{OUTPUT_PREFIX}{}-", std::process::id()))
             .tempfile_in(dir)
             .map_err(|e| Error::io(path, e))?;
         Ok(Output {
@@ -414,6 +419,33 @@ impl Output {
             .persist(&self.path)
             .map_err(|e| Error::io(&self.path, e.error))?;
         Ok(())
+    }
+}
+
+/// Removes the temporary outputs in `dir` of runs that are no longer
+/// running: they hold an allowed set, names included. Where the system
+/// does not say which processes run (no `/proc`), nothing is removed.
+fn remove_stale_outputs(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(OUTPUT_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
+            // Best effort: another run may have removed it first.
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

@@ -62,6 +62,20 @@ impl<S: Store> Engine<S> {
             let to = self
                 .org(&e.to)
                 .map_err(|err| field("to", err.to_string()))?;
+            if to.id == org {
+                return Err(field(
+                    "to",
+                    format!("`{org}` is the organisation itself: a disclosure goes to another one"),
+                ));
+            }
+            for (name, list) in [("purposes", &e.purposes), ("categories", &e.categories)] {
+                if list.is_empty() {
+                    return Err(field(
+                        name,
+                        format!("names none: say which {name} the data was disclosed for"),
+                    ));
+                }
+            }
             if let Some(o) = &e.on_behalf_of {
                 self.org(o)
                     .map_err(|err| field("on_behalf_of", err.to_string()))?;
@@ -125,6 +139,12 @@ impl<S: Store> Engine<S> {
                     Ok(())
                 })?;
                 let not_held = selected.map(|s| s.len()).unwrap_or(0) as i64;
+                if records.is_empty() {
+                    return Err(Error::Invalid(format!(
+                        "{file}: the disclosure to {} on {at}: none of the records it names was held by {org} then",
+                        row.to_org
+                    )));
+                }
                 row.requested = records.len() as i64 + not_held;
                 row.allowed = records.len() as i64;
                 row.not_held = not_held;

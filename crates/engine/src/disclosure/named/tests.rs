@@ -224,6 +224,7 @@ fn state(s: &SqliteStore) -> String {
     let mut out = String::new();
     for mut d in s.disclosures(None).unwrap() {
         d.created_at = 0;
+        d.recorded = None;
         out += &format!("{d:?}\n");
         s.for_each_decision(d.id, &mut |r| {
             out += &format!("  {r:?}\n");
