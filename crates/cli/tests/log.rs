@@ -430,3 +430,71 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn export_holds_the_tiles_and_bundles_of_every_signed_size() {
+    let s = shared();
+    if s.sqlite_only("reads the signed checkpoints from SQLite's file") {
+        return;
+    }
+    s.ok(&["log", "export", "tiles"]);
+    let root = s.path("tiles");
+    let v = verifier(&s);
+    let signed: Vec<(u64, String)> = {
+        let db = s.sql();
+        let mut q = db
+            .prepare("SELECT size, note FROM log_checkpoints ORDER BY size")
+            .unwrap();
+        q.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert!(signed.len() > 3, "several checkpoints: {signed:?}");
+    for (size, note) in signed.into_iter().filter(|(size, _)| *size > 0) {
+        let cp = open_checkpoint(&note, &v).unwrap();
+        // As a tiles client auditing this older checkpoint reads them.
+        let read_tile = |level: u8, index: u64| -> Result<Vec<Hash>, std::io::Error> {
+            let id = custody_log::tiles::tiles_for_size(size)
+                .into_iter()
+                .find(|t| t.level == level && t.index == index)
+                .ok_or_else(|| std::io::Error::other("no such tile"))?;
+            let bytes = std::fs::read(root.join(id.path()))?;
+            Ok(bytes
+                .chunks_exact(32)
+                .map(|c| c.try_into().unwrap())
+                .collect())
+        };
+        let source = TileHashes::new(read_tile);
+        assert_eq!(
+            merkle::root(&source, size).unwrap(),
+            cp.root,
+            "the tiles of size {size} hash to its checkpoint"
+        );
+        let width = (size % 256) as u16;
+        if width == 0 {
+            continue; // a full bundle, as at the latest size
+        }
+        let bundle = std::fs::read(root.join(TileId::entries_path(size / 256, width)))
+            .unwrap_or_else(|e| panic!("the partial bundle of size {size}: {e}"));
+        let leaves = read_tile(0, size / 256).unwrap();
+        let entries = decode_bundle(&bundle).unwrap();
+        assert_eq!(entries.len(), width as usize);
+        for (e, leaf) in entries.iter().zip(&leaves) {
+            assert_eq!(&merkle::leaf_hash(e), leaf);
+        }
+    }
+}
+
+#[test]
+fn init_refuses_an_origin_the_checkpoint_spec_advises_against() {
+    for (origin, says) in [
+        ("https://example.org/log", "has a scheme"),
+        ("example.org/a+b", "plus"),
+        ("example.org/my log", "space"),
+    ] {
+        let s = Sandbox::new();
+        let err = s.fails(&["init", "--origin", origin]);
+        assert!(err.contains(says), "{origin}: {err}");
+    }
+}

@@ -379,8 +379,29 @@ impl<S: Store> Engine<S> {
             }
             std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))
         };
-        let ids = tiles::tiles_for_size(cp.size);
-        for id in &ids {
+        // tlog-tiles: "the log MUST make available the partial tiles" of
+        // every size it signed a checkpoint at, so a client can audit an
+        // older checkpoint from the export too. Stored tiles only grow at
+        // their end, so an older partial tile is a prefix of the stored one.
+        let sizes: Vec<u64> = self
+            .store
+            .checkpoint_times()?
+            .into_iter()
+            .map(|(size, _)| size)
+            .filter(|size| *size <= cp.size)
+            .collect();
+        let ids: std::collections::BTreeSet<(u8, u64, u16)> = sizes
+            .iter()
+            .chain(std::iter::once(&cp.size))
+            .flat_map(|size| tiles::tiles_for_size(*size))
+            .map(|id| (id.level, id.index, id.width))
+            .collect();
+        for &(level, index, width) in &ids {
+            let id = TileId {
+                level,
+                index,
+                width,
+            };
             let stored = self
                 .store
                 .log_tile(id.level, id.index)?
@@ -396,6 +417,24 @@ impl<S: Store> Engine<S> {
             }
             write(&id.path(), &stored[..want])?;
         }
+        // The partial entry bundles of those sizes, by bundle: widths.
+        let mut partial: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
+        for size in &sizes {
+            if size % 256 != 0 {
+                partial
+                    .entry(size / 256)
+                    .or_default()
+                    .push((size % 256) as usize);
+            }
+        }
+        let write_bundles = |index: u64, bundle: &[Vec<u8>]| -> Result<()> {
+            for &width in partial.get(&index).into_iter().flatten() {
+                if width < bundle.len() {
+                    write_bundle(&write, index, &bundle[..width])?;
+                }
+            }
+            write_bundle(&write, index, bundle)
+        };
         progress.start("exporting entries", Some(cp.size));
         let mut bundle: Vec<Vec<u8>> = Vec::with_capacity(256);
         let mut bundles = 0u64;
@@ -407,7 +446,7 @@ impl<S: Store> Engine<S> {
                 }
                 bundle.push(bytes.to_vec());
                 if bundle.len() == 256 {
-                    if let Err(e) = write_bundle(&write, index / 256, &bundle) {
+                    if let Err(e) = write_bundles(index / 256, &bundle) {
                         failed = Some(e);
                         return Err(custody_store::StoreError::Conflict("export failed".into()));
                     }
@@ -419,7 +458,7 @@ impl<S: Store> Engine<S> {
             })
             .map_err(|e| failed.take().unwrap_or(e.into()))?;
         if !bundle.is_empty() {
-            write_bundle(&write, cp.size / 256, &bundle)?;
+            write_bundles(cp.size / 256, &bundle)?;
             bundles += 1;
         }
         progress.finish();

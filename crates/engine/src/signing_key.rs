@@ -20,6 +20,7 @@ pub fn load(path: &Path) -> Result<Signer> {
 
 /// Creates a new key for `origin`, never overwriting an existing file.
 pub fn create(path: &Path, origin: &str) -> Result<Signer> {
+    custody_log::checkpoint::check_origin(origin).map_err(|e| Error::Invalid(e.to_string()))?;
     let signer = Signer::generate(origin, &mut rand::rngs::OsRng)
         .map_err(|e| Error::Invalid(format!("`{origin}` cannot name a log: {e}")))?;
     let mut options = std::fs::OpenOptions::new();

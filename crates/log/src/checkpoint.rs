@@ -19,6 +19,35 @@ pub enum CheckpointError {
     Malformed(&'static str),
     #[error("checkpoint of {origin:?} is signed by key {key:?}")]
     OriginMismatch { origin: String, key: String },
+    #[error("`{origin}` is not an origin a log should take: {why}")]
+    BadOrigin { origin: String, why: &'static str },
+}
+
+/// Whether `origin` may name a new log. tlog-checkpoint: "The origin MUST be
+/// non-empty, and it SHOULD be a schema-less URL containing neither Unicode
+/// spaces nor plus (U+002B), such as `example.com/log42`." custody holds
+/// the logs it starts to the SHOULD as well (checkpoints of other logs it
+/// reads only need the MUST: "clients MUST NOT assume that the origin is
+/// following this format").
+pub fn check_origin(origin: &str) -> Result<(), CheckpointError> {
+    let why = if origin.is_empty() {
+        Some("it is empty")
+    } else if origin.contains(char::is_whitespace) {
+        Some("it contains a space")
+    } else if origin.contains('+') {
+        Some("it contains a plus sign")
+    } else if origin.contains("://") {
+        Some("it has a scheme: write it without one, as example.com/log42")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(CheckpointError::BadOrigin {
+            origin: origin.into(),
+            why,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// A tree head: the log called `origin` had `size` entries with root `root`.
@@ -217,6 +246,21 @@ mod tests {
                 ..checkpoint()
             };
             assert!(cp.sign(&key).is_err(), "{origin:?}");
+        }
+    }
+
+    #[test]
+    fn origins_follow_the_checkpoint_spec() {
+        let cases = [
+            ("example.com/log42", true),
+            ("demo.custody.invalid/emmas-diary", true),
+            ("", false),
+            ("example.com/my log", false),
+            ("example.com/a+b", false),
+            ("https://example.com/log", false),
+        ];
+        for (origin, ok) in cases {
+            assert_eq!(check_origin(origin).is_ok(), ok, "{origin:?}");
         }
     }
 }

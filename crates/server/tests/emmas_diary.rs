@@ -248,6 +248,29 @@ async fn emmas_diary_over_http() {
         custody_log::tiles::decode_bundle(&bundle).unwrap().len() as u64,
         size
     );
+    // Compressed for a client that accepts gzip, the same bytes inside.
+    let res = s
+        .http
+        .get(format!("{}/v1/log/tile/entries/000.p/{size}", s.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let gzipped = res.bytes().await.unwrap();
+    assert!(
+        gzipped.len() < bundle.len(),
+        "{} vs {}",
+        gzipped.len(),
+        bundle.len()
+    );
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&gzipped[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, bundle);
     assert_eq!(
         reqwest::get(format!("{}/v1/log/tile/0/000", s.base))
             .await

@@ -79,7 +79,15 @@ pub fn table<S: Backend>() -> Vec<Route<S>> {
             Public,
             post(log::consistency::<S>),
         ),
-        route(M::GET, "/v1/log/tile/{*path}", Public, get(log::tile::<S>)),
+        route(
+            M::GET,
+            "/v1/log/tile/{*path}",
+            Public,
+            // Entry bundles are text-like and compress well; a client that
+            // says it accepts gzip gets them so (hashes do not compress,
+            // but the layer is per route).
+            get(log::tile::<S>).layer(tower_http::compression::CompressionLayer::new().gzip(true)),
+        ),
         route(M::GET, "/v1/orgs", AnyKey, get(orgs::list::<S>)),
         route(M::POST, "/v1/orgs", AnyAdmin, post(orgs::add::<S>)),
         route(M::GET, "/v1/orgs/{org}", AnyKey, get(orgs::get::<S>)),
