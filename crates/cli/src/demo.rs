@@ -14,6 +14,7 @@ use custody_engine::disclosure::{Selection, ShareSpec};
 use custody_engine::receipt::{describe, verify_receipt};
 use custody_engine::synth::{SignupSummary, Synth};
 use custody_engine::table::{Format, RowReader, RowWriter};
+use custody_engine::vouch::Voucher;
 use custody_engine::{signing_key, Engine};
 use custody_store::SqliteStore;
 
@@ -168,6 +169,14 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
     let signer = signing_key::create(&key, DEMO_ORIGIN)?;
     let mut engine = Engine::open(SqliteStore::open(&db)?, signer)?;
     engine.init_log()?;
+    // Each share verifies the store beside it, on a connection of its own.
+    let voucher = || -> Result<Option<Box<dyn Voucher>>> {
+        let signer = signing_key::load(&key)?;
+        Ok(Some(Box::new(Engine::open(
+            SqliteStore::open(&db)?,
+            signer,
+        )?)))
+    };
     println!(
         "custody demo: the Emma's Diary case (ICO, 2018), {} synthetic mothers, seed {}",
         num(a.subjects),
@@ -260,6 +269,7 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
             report: Some(&dir.join("2017-gate-report.json")),
             out_format: None,
         },
+        voucher()?,
         &Bar::records(),
     )?;
     output::share(&gate, false);
@@ -301,6 +311,7 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
             report: None,
             out_format: None,
         },
+        voucher()?,
         &Bar::records(),
     )?;
     output::share(&onward, false);
@@ -360,6 +371,7 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
             report: None,
             out_format: None,
         },
+        voucher()?,
         &Bar::records(),
     )?;
     output::share(&lawful, false);

@@ -365,7 +365,8 @@ fn run(cli: Cli) -> Result<()> {
                 report: a.report.as_deref(),
                 out_format: a.out_format,
             };
-            let r = engine.share(&spec, &Bar::records())?;
+            // The store is verified beside the share, on a connection of its own.
+            let r = engine.share(&spec, Some(Box::new(paths.open()?)), &Bar::records())?;
             output::share(&r, a.json);
             Ok(())
         }

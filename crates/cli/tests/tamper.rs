@@ -348,3 +348,50 @@ fn expected(table: &str, column: &str, sql: &str) -> Named {
         Named::Column
     }
 }
+
+/// The attack: M02 ticked nothing; an insider sets her boxes and
+/// shares. The share verifies the store beside its decisions and refuses:
+/// nothing is disclosed, recorded or written.
+#[test]
+fn a_share_on_an_edited_store_discloses_nothing() {
+    let s = case();
+    let cases: &[(&str, &str)] = &[
+        (
+            "records",
+            "UPDATE records SET consented = 3 WHERE subject = 'M02' AND origin IS NULL",
+        ),
+        (
+            "decisions",
+            "UPDATE decisions SET reasons = 0 WHERE reasons <> 0",
+        ),
+    ];
+    for (table, sql) in cases {
+        let copy = s.copy_state();
+        assert!(copy.execute(sql) > 0, "the edit changes a row: {sql}");
+        let before = copy.run(&["log", "checkpoint"]).1;
+        let (code, _, err) = copy.run(&share_dm(&[
+            "--out",
+            "edited.csv",
+            "--refused",
+            "edited-refused.csv",
+        ]));
+        assert_eq!(code, Some(1), "{sql}: the share went through: {err}");
+        assert!(
+            err.contains("no longer verifies") && err.contains(table),
+            "{sql}: {err}"
+        );
+        assert!(
+            !copy.path("edited.csv").exists(),
+            "{sql}: the allowed file appeared"
+        );
+        assert!(
+            !copy.path("edited-refused.csv").exists(),
+            "{sql}: the refused file appeared"
+        );
+        assert_eq!(
+            copy.run(&["log", "checkpoint"]).1,
+            before,
+            "{sql}: something was logged"
+        );
+    }
+}

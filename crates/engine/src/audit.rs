@@ -170,7 +170,7 @@ impl<S: Store> Engine<S> {
                 // As the store held it when the disclosure was recorded.
                 let (facts, set_aside) = holdings
                     .facts_recorded_by(h, (recorded, d.at), &mut kept)
-                    .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
+                    .map_err(crate::error::through_store)?;
                 entry.judged_without_later_records += u64::from(set_aside);
                 let decision = classes.decide(&facts);
                 if !decision.allowed() {

@@ -13,14 +13,16 @@ use custody_core::entry::Entry;
 use custody_core::reason::{Reason, ReasonSet};
 use custody_core::time::{format_instant, Instant};
 use custody_core::vocab::{TermId, TermKind, Vocabulary};
-use custody_store::{atomic, CollectionRow, DecisionRow, DisclosureRow, Store};
+use custody_store::{CollectionRow, DecisionRow, DisclosureRow, Store};
 use serde::Serialize;
 
 use crate::commitment::Committer;
+use crate::error::through_store;
 use crate::holdings::Holdings;
 use crate::outcome::{Outcome, Spill};
 use crate::sequencer::{Prepared, Sequencer};
 use crate::table::{Format, RowReader, RowWriter};
+use crate::vouch::{Voucher, Vouching};
 use crate::{instant, logged, seconds, Engine, Error, Progress, Result};
 
 pub(crate) mod named;
@@ -402,7 +404,7 @@ impl Output {
 
     /// A writer of rows into the temporary file, starting with `header`.
     pub fn rows(&self, format: Format, header: &[String]) -> Result<RowWriter> {
-        RowWriter::new(self.file()?, format, header)
+        RowWriter::new(self.file()?, format, header).map_err(|e| e.writing(&self.path))
     }
 
     /// The temporary file, to write into.
@@ -513,8 +515,18 @@ impl<S: Store> Engine<S> {
         Ok((row, request, at))
     }
 
-    pub fn share(&mut self, spec: &ShareSpec, progress: &dyn Progress) -> Result<ShareReport> {
-        let (mut row, request, at) = self.resolve_disclosure(
+    /// Decides every selected record the holder holds, writes the two files,
+    /// and records the disclosure, its decisions and the recipient's copies.
+    /// With a `voucher` (an engine on a connection of its own), the whole
+    /// store is verified beside the decisions and nothing is recorded or
+    /// published unless it holds ([`crate::vouch`]).
+    pub fn share(
+        &mut self,
+        spec: &ShareSpec,
+        voucher: Option<Box<dyn Voucher>>,
+        progress: &dyn Progress,
+    ) -> Result<ShareReport> {
+        let (row, request, at) = self.resolve_disclosure(
             spec.from,
             spec.to,
             spec.on_behalf_of,
@@ -523,124 +535,31 @@ impl<S: Store> Engine<S> {
             spec.basis,
             spec.at,
         )?;
-        let vocab = &self.vocab;
-        let mut selected = spec.records.subjects()?;
-        let out = spec.out.map(Output::create).transpose()?;
-        let refused_out = spec.refused.map(Output::create).transpose()?;
-
-        let holdings = Holdings::load(&self.store, vocab, &row.from_org)?;
-        let ctx = Context::new(vocab, &holdings.notices);
-        let projection =
-            Projection::new(vocab, &self.store.collections(None)?, &request.categories);
-        // The outputs take the format of the subject list, else of --out.
-        let format = spec.out_format.unwrap_or_else(|| match &spec.records {
-            Selection::Subjects(p) => Format::of(p, None),
-            Selection::All | Selection::List(_) => {
-                spec.out.map_or(Format::Csv, |o| Format::of(o, None))
-            }
-        });
-        let mut head = vec!["subject".to_string()];
-        head.extend(projection.header.iter().cloned());
-        let mut allowed_w = out.as_ref().map(|o| o.rows(format, &head)).transpose()?;
-        let mut refused_w = refused_out
-            .as_ref()
-            .map(|o| o.rows(format, &["subject".into(), "reasons".into()]))
-            .transpose()?;
-
-        let committer = atomic(&mut self.store, |s| Committer::load(s))?;
-        // Outcomes wait on disk: a disclosure of 87 million records does not
-        // hold them in memory until the store takes them.
-        let mut outcomes = Spill::new()?;
-        let mut counts: BTreeMap<Reason, u64> = BTreeMap::new();
-        let (mut allowed, mut refused) = (0u64, 0u64);
-        progress.start("deciding", None);
-        let mut classes = Classes::new(&ctx, &request);
-        self.store.for_each_held(&row.from_org, &mut |h| {
-            if let Some(sel) = &mut selected {
-                if !sel.remove(h.subject) {
-                    return Ok(());
-                }
-            }
-            let facts = holdings
-                .facts(h)
-                .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
-            let Decision { reasons } = classes.decide(&facts);
-            let subject = committer
-                .commit(h.notice, h.subject)
-                .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
-            let mut outcome = Outcome {
-                record: h.id,
-                origin: h.origin,
-                reasons: Some(reasons.0),
-                subject,
-                copy: None,
+        let files = ShareFiles::create(spec)?;
+        let (vocab, signer) = (&self.vocab, &self.signer);
+        // One transaction from the first read to the last write: the facts
+        // decided on are the facts the verification beside it reads.
+        let (id, row, walked) = logged(&mut self.store, signer, |s, log| {
+            s.hold_state()?;
+            let vouching = Vouching::start(voucher);
+            let walk = HeldWalk {
+                vocab,
+                row: &row,
+                request: &request,
+                spec,
+                files: &files,
             };
-            if reasons.is_empty() {
-                allowed += 1;
-                if let (Some(w), Some(path)) = (&mut allowed_w, spec.out) {
-                    let fields: Vec<String> = serde_json::from_str(h.fields).map_err(|e| {
-                        custody_store::StoreError::Corrupt(format!("record {}: {e}", h.id))
-                    })?;
-                    let mut rec = vec![h.subject];
-                    rec.extend(projection.row(h.collection, &fields));
-                    w.write(&rec).map_err(|e| {
-                        custody_store::StoreError::Corrupt(format!("{}: {e}", path.display()))
-                    })?;
-                }
-                outcome.copy = Some(h.subject.to_string());
-            } else {
-                refused += 1;
-                for r in reasons.iter() {
-                    *counts.entry(r).or_default() += 1;
-                }
-                if let (Some(w), Some(path)) = (&mut refused_w, spec.refused) {
-                    w.write([h.subject, &reasons.to_ids()]).map_err(|e| {
-                        custody_store::StoreError::Corrupt(format!("{}: {e}", path.display()))
-                    })?;
-                }
-            }
-            outcomes
-                .push(&outcome)
-                .map_err(|e| custody_store::StoreError::Corrupt(e.to_string()))?;
-            if outcomes.len() % 65536 == 0 {
-                progress.advance(65536);
-            }
-            Ok(())
-        })?;
-        let mut not_held: Vec<String> = selected
-            .map(|s| s.into_iter().collect())
-            .unwrap_or_default();
-        not_held.sort();
-        if let Some(w) = &mut refused_w {
-            for s in &not_held {
-                w.write([s.as_str(), Reason::NotHeld.id()])?;
-            }
-        }
-        if !not_held.is_empty() {
-            counts.insert(Reason::NotHeld, not_held.len() as u64);
-        }
-        progress.finish();
-        if let Some(w) = allowed_w {
-            w.finish()?;
-        }
-        if let Some(w) = refused_w {
-            w.finish()?;
-        }
-
-        row.requested = (outcomes.len() + not_held.len() as u64) as i64;
-        row.allowed = allowed as i64;
-        row.refused = refused as i64 + not_held.len() as i64;
-        row.not_held = not_held.len() as i64;
-        // Every file is complete in its temporary place before anything is
-        // recorded; they appear together once the store has committed.
-        let report_out = spec.report.map(Output::create).transpose()?;
-        progress.start("recording", None);
-        let id = logged(&mut self.store, &self.signer, |s, log| {
+            let mut walked = walk.run(s, progress)?;
+            vouching.held()?;
+            let mut row = row.clone();
+            walked.tally(&mut row);
+            progress.start("recording", None);
             let row = DisclosureRow {
                 recorded: Some(log.recorded()),
-                ..row.clone()
+                ..row
             };
             let id = s.insert_disclosure(&row)?;
+            let outcomes = std::mem::replace(&mut walked.outcomes, Spill::new()?);
             record_disclosure(s, log, id, &row, outcomes.chunks()?, |o| Entry::Decided {
                 at: row.at,
                 subject: o.subject,
@@ -648,7 +567,7 @@ impl<S: Store> Engine<S> {
                 reasons: o.reasons.unwrap_or(0),
                 record: Some(o.record_ref()),
             })?;
-            Ok(id)
+            Ok((id, row, walked))
         })?;
         progress.finish();
         let report = ShareReport {
@@ -661,26 +580,191 @@ impl<S: Store> Engine<S> {
             categories: row.categories,
             basis: row.basis,
             requested: row.requested as u64,
-            allowed,
+            allowed: walked.allowed,
             refused: row.refused as u64,
-            not_held: not_held.len() as u64,
-            reasons: reason_counts(&counts),
-            columns_sent: projection.header,
+            not_held: walked.not_held,
+            reasons: reason_counts(&walked.counts),
+            columns_sent: walked.columns_sent,
             out: spec.out.map(|p| p.display().to_string()),
             refused_file: spec.refused.map(|p| p.display().to_string()),
         };
-        if let Some(o) = out {
+        files.persist(spec, &report)?;
+        Ok(report)
+    }
+}
+
+/// A share's files, complete in their temporary places before anything is
+/// recorded; they appear together once the store has committed.
+struct ShareFiles {
+    out: Option<Output>,
+    refused: Option<Output>,
+    report: Option<Output>,
+}
+
+impl ShareFiles {
+    fn create(spec: &ShareSpec) -> Result<ShareFiles> {
+        Ok(ShareFiles {
+            out: spec.out.map(Output::create).transpose()?,
+            refused: spec.refused.map(Output::create).transpose()?,
+            report: spec.report.map(Output::create).transpose()?,
+        })
+    }
+
+    fn persist(self, spec: &ShareSpec, report: &ShareReport) -> Result<()> {
+        if let Some(o) = self.out {
             o.persist()?;
         }
-        if let Some(o) = refused_out {
+        if let Some(o) = self.refused {
             o.persist()?;
         }
-        if let (Some(path), Some(o)) = (spec.report, report_out) {
-            let json = serde_json::to_vec_pretty(&report).expect("report serialises");
+        if let (Some(path), Some(o)) = (spec.report, self.report) {
+            let json = serde_json::to_vec_pretty(report).expect("report serialises");
             std::fs::write(o.path(), json).map_err(|e| Error::io(path, e))?;
             o.persist()?;
         }
-        Ok(report)
+        Ok(())
+    }
+}
+
+/// What a share decides on: the holder's records, read in its transaction.
+struct HeldWalk<'a> {
+    vocab: &'a Vocabulary,
+    row: &'a DisclosureRow,
+    request: &'a Request,
+    spec: &'a ShareSpec<'a>,
+    files: &'a ShareFiles,
+}
+
+/// What the walk decided, waiting to be recorded.
+struct Walked {
+    outcomes: Spill,
+    counts: BTreeMap<Reason, u64>,
+    allowed: u64,
+    refused: u64,
+    not_held: u64,
+    columns_sent: Vec<String>,
+}
+
+impl Walked {
+    fn tally(&self, row: &mut DisclosureRow) {
+        row.requested = (self.outcomes.len() + self.not_held) as i64;
+        row.allowed = self.allowed as i64;
+        row.refused = (self.refused + self.not_held) as i64;
+        row.not_held = self.not_held as i64;
+    }
+}
+
+impl HeldWalk<'_> {
+    fn run<S: Store>(&self, s: &mut S, progress: &dyn Progress) -> Result<Walked> {
+        let spec = self.spec;
+        let mut selected = spec.records.subjects()?;
+        let holdings = Holdings::load(s, self.vocab, &self.row.from_org)?;
+        let ctx = Context::new(self.vocab, &holdings.notices);
+        let projection =
+            Projection::new(self.vocab, &s.collections(None)?, &self.request.categories);
+        // The outputs take the format of the subject list, else of --out.
+        let format = spec.out_format.unwrap_or_else(|| match &spec.records {
+            Selection::Subjects(p) => Format::of(p, None),
+            Selection::All | Selection::List(_) => {
+                spec.out.map_or(Format::Csv, |o| Format::of(o, None))
+            }
+        });
+        let mut head = vec!["subject".to_string()];
+        head.extend(projection.header.iter().cloned());
+        let mut allowed_w = self
+            .files
+            .out
+            .as_ref()
+            .map(|o| o.rows(format, &head))
+            .transpose()?;
+        let mut refused_w = self
+            .files
+            .refused
+            .as_ref()
+            .map(|o| o.rows(format, &["subject".into(), "reasons".into()]))
+            .transpose()?;
+
+        let committer = Committer::load(s)?;
+        // Outcomes wait on disk: a disclosure of 87 million records does not
+        // hold them in memory until the store takes them.
+        let mut walked = Walked {
+            outcomes: Spill::new()?,
+            counts: BTreeMap::new(),
+            allowed: 0,
+            refused: 0,
+            not_held: 0,
+            columns_sent: Vec::new(),
+        };
+        progress.start("deciding", None);
+        let mut classes = Classes::new(&ctx, self.request);
+        s.for_each_held(&self.row.from_org, &mut |h| {
+            if let Some(sel) = &mut selected {
+                if !sel.remove(h.subject) {
+                    return Ok(());
+                }
+            }
+            let facts = holdings.facts(h).map_err(through_store)?;
+            let Decision { reasons } = classes.decide(&facts);
+            let subject = committer
+                .commit(h.notice, h.subject)
+                .map_err(through_store)?;
+            let mut outcome = Outcome {
+                record: h.id,
+                origin: h.origin,
+                reasons: Some(reasons.0),
+                subject,
+                copy: None,
+            };
+            if reasons.is_empty() {
+                walked.allowed += 1;
+                if let (Some(w), Some(path)) = (&mut allowed_w, spec.out) {
+                    let fields: Vec<String> = serde_json::from_str(h.fields).map_err(|e| {
+                        custody_store::StoreError::Corrupt(format!("record {}: {e}", h.id))
+                    })?;
+                    let mut rec = vec![h.subject];
+                    rec.extend(projection.row(h.collection, &fields));
+                    w.write(&rec).map_err(|e| through_store(e.writing(path)))?;
+                }
+                outcome.copy = Some(h.subject.to_string());
+            } else {
+                walked.refused += 1;
+                for r in reasons.iter() {
+                    *walked.counts.entry(r).or_default() += 1;
+                }
+                if let (Some(w), Some(path)) = (&mut refused_w, spec.refused) {
+                    w.write([h.subject, &reasons.to_ids()])
+                        .map_err(|e| through_store(e.writing(path)))?;
+                }
+            }
+            walked.outcomes.push(&outcome).map_err(through_store)?;
+            if walked.outcomes.len() % 65536 == 0 {
+                progress.advance(65536);
+            }
+            Ok(())
+        })?;
+        let mut not_held: Vec<String> = selected
+            .map(|s| s.into_iter().collect())
+            .unwrap_or_default();
+        not_held.sort();
+        if let (Some(w), Some(path)) = (&mut refused_w, spec.refused) {
+            for s in &not_held {
+                w.write([s.as_str(), Reason::NotHeld.id()])
+                    .map_err(|e| e.writing(path))?;
+            }
+        }
+        if !not_held.is_empty() {
+            walked.counts.insert(Reason::NotHeld, not_held.len() as u64);
+        }
+        walked.not_held = not_held.len() as u64;
+        progress.finish();
+        if let (Some(w), Some(path)) = (allowed_w, spec.out) {
+            w.finish().map_err(|e| e.writing(path))?;
+        }
+        if let (Some(w), Some(path)) = (refused_w, spec.refused) {
+            w.finish().map_err(|e| e.writing(path))?;
+        }
+        walked.columns_sent = projection.header;
+        Ok(walked)
     }
 }
 

@@ -8,7 +8,7 @@ use custody_store::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error(transparent)]
     Vocab(#[from] VocabError),
     #[error(transparent)]
@@ -43,6 +43,25 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<StoreError> for Error {
+    /// An engine error that went through a store's callback comes back as
+    /// itself.
+    fn from(e: StoreError) -> Error {
+        match e {
+            StoreError::Caller(inner) => match inner.downcast::<Error>() {
+                Ok(e) => *e,
+                Err(other) => Error::Store(StoreError::Caller(other)),
+            },
+            e => Error::Store(e),
+        }
+    }
+}
+
+/// An engine error, to return from inside a store's callback.
+pub(crate) fn through_store(e: impl Into<Error>) -> StoreError {
+    StoreError::Caller(Box::new(e.into()))
+}
 
 impl Error {
     pub fn io(path: &std::path::Path, source: std::io::Error) -> Error {

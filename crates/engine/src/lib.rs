@@ -24,6 +24,7 @@ pub mod snapshot;
 pub mod synth;
 pub mod table;
 pub mod trace;
+pub mod vouch;
 
 use custody_core::entry::Entry;
 use custody_core::organisation::{validate_id, Organisation};

@@ -436,7 +436,7 @@ fn write_rows(
         }
     }
     allowed.finish()?;
-    refused.finish()
+    Ok(refused.finish()?)
 }
 
 fn not_utf8(list: &Path, chunk: &Chunk, i: usize, column: &str) -> Error {

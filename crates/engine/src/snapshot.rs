@@ -361,7 +361,7 @@ impl SnapshotDir {
             done.rebuilt = true;
         }
 
-        let corrupt = |e: Error| custody_store::StoreError::Corrupt(e.to_string());
+        let corrupt = |e: Error| crate::error::through_store(e);
         let parts = manifest.orgs.entry(org.to_string()).or_default();
         let name = format!("records-{}-{}", file_safe(org), marks.records);
         done.records = self.add_part(parts, &name, marks.records, |part, after| {

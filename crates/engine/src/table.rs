@@ -226,6 +226,68 @@ fn as_text(batch: &RecordBatch) -> std::result::Result<Vec<Vec<String>>, String>
         .collect()
 }
 
+/// Why a row could not be written: the disk (kept as the I/O error it is,
+/// so that a full disk says so) or the format.
+#[derive(Debug, thiserror::Error)]
+pub enum RowError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Format(String),
+}
+
+impl RowError {
+    /// The error, naming the file being written.
+    pub fn writing(self, path: &std::path::Path) -> Error {
+        match self {
+            RowError::Io(source) => Error::io(path, source),
+            RowError::Format(m) => Error::Invalid(format!("writing {}: {m}", path.display())),
+        }
+    }
+}
+
+impl From<csv::Error> for RowError {
+    fn from(e: csv::Error) -> RowError {
+        if !e.is_io_error() {
+            return RowError::Format(e.to_string());
+        }
+        match e.into_kind() {
+            csv::ErrorKind::Io(e) => RowError::Io(e),
+            _ => unreachable!("an I/O error's kind is Io"),
+        }
+    }
+}
+
+impl From<parquet::errors::ParquetError> for RowError {
+    fn from(e: parquet::errors::ParquetError) -> RowError {
+        match e {
+            parquet::errors::ParquetError::External(inner) => {
+                match inner.downcast::<std::io::Error>() {
+                    Ok(io) => RowError::Io(*io),
+                    Err(other) => RowError::Format(other.to_string()),
+                }
+            }
+            other => RowError::Format(other.to_string()),
+        }
+    }
+}
+
+impl From<arrow_schema::ArrowError> for RowError {
+    fn from(e: arrow_schema::ArrowError) -> RowError {
+        match e {
+            arrow_schema::ArrowError::IoError(_, io) => RowError::Io(io),
+            other => RowError::Format(other.to_string()),
+        }
+    }
+}
+
+/// Where a caller did not say which file it was writing.
+impl From<RowError> for Error {
+    fn from(e: RowError) -> Error {
+        e.writing(std::path::Path::new("an output file"))
+    }
+}
+
 /// Writes rows of text as CSV or as Parquet (every column UTF-8, Snappy).
 pub enum RowWriter {
     Csv(csv::Writer<BufWriter<File>>),
@@ -239,12 +301,15 @@ pub enum RowWriter {
 
 impl RowWriter {
     /// Writes into `file` (already created), starting with `header`.
-    pub fn new(file: File, format: Format, header: &[String]) -> Result<RowWriter> {
+    pub fn new(
+        file: File,
+        format: Format,
+        header: &[String],
+    ) -> std::result::Result<RowWriter, RowError> {
         match format {
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, file));
-                w.write_record(header)
-                    .map_err(|e| Error::Invalid(e.to_string()))?;
+                w.write_record(header)?;
                 Ok(RowWriter::Csv(w))
             }
             Format::Parquet => {
@@ -260,8 +325,7 @@ impl RowWriter {
                     .set_compression(Compression::SNAPPY)
                     .set_column_dictionary_enabled(header[0].as_str().into(), false)
                     .build();
-                let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
-                    .map_err(|e| Error::Invalid(e.to_string()))?;
+                let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
                 Ok(RowWriter::Parquet {
                     writer,
                     schema,
@@ -272,15 +336,13 @@ impl RowWriter {
         }
     }
 
-    pub fn write<I, T>(&mut self, row: I) -> Result<()>
+    pub fn write<I, T>(&mut self, row: I) -> std::result::Result<(), RowError>
     where
         I: IntoIterator<Item = T>,
         T: AsRef<[u8]> + AsRef<str>,
     {
         match self {
-            RowWriter::Csv(w) => w
-                .write_record(row)
-                .map_err(|e| Error::Invalid(e.to_string())),
+            RowWriter::Csv(w) => Ok(w.write_record(row)?),
             RowWriter::Parquet { columns, rows, .. } => {
                 for (c, v) in columns.iter_mut().zip(row) {
                     c.append_value(AsRef::<str>::as_ref(&v));
@@ -294,7 +356,7 @@ impl RowWriter {
         }
     }
 
-    fn flush_batch(&mut self) -> Result<()> {
+    fn flush_batch(&mut self) -> std::result::Result<(), RowError> {
         if let RowWriter::Parquet {
             writer,
             schema,
@@ -310,24 +372,18 @@ impl RowWriter {
                 .iter_mut()
                 .map(|c| Arc::new(c.finish()) as ArrayRef)
                 .collect();
-            let batch = RecordBatch::try_new(schema.clone(), arrays)
-                .map_err(|e| Error::Invalid(e.to_string()))?;
-            writer
-                .write(&batch)
-                .map_err(|e| Error::Invalid(e.to_string()))?;
+            let batch = RecordBatch::try_new(schema.clone(), arrays)?;
+            writer.write(&batch)?;
         }
         Ok(())
     }
 
     /// Writes what is buffered and closes the file's footer.
-    pub fn finish(mut self) -> Result<()> {
+    pub fn finish(mut self) -> std::result::Result<(), RowError> {
         self.flush_batch()?;
         match self {
-            RowWriter::Csv(mut w) => w.flush().map_err(|e| Error::Invalid(e.to_string())),
-            RowWriter::Parquet { writer, .. } => writer
-                .close()
-                .map(|_| ())
-                .map_err(|e| Error::Invalid(e.to_string())),
+            RowWriter::Csv(mut w) => Ok(w.flush()?),
+            RowWriter::Parquet { writer, .. } => writer.close().map(|_| ()).map_err(RowError::from),
         }
     }
 }

@@ -131,6 +131,8 @@ struct Shared<S: Backend> {
     sessions: Sessions,
     /// Refusals per reason, by disclosure.
     refusals: Mutex<HashMap<i64, Arc<Vec<ReasonCount>>>>,
+    /// Opens an engine of its own for each verification beside a disclosure.
+    open: Opener<S>,
     config: Config,
 }
 
@@ -170,6 +172,7 @@ impl<S: Backend> AppState<S> {
                 audits: Expensive::default(),
                 sessions: Sessions::default(),
                 refusals: Mutex::default(),
+                open,
                 config,
             }),
         })
@@ -177,6 +180,12 @@ impl<S: Backend> AppState<S> {
 
     pub fn config(&self) -> &Config {
         &self.shared.config
+    }
+
+    /// An engine on a connection of its own, to verify the store beside a
+    /// disclosure ([`custody_engine::vouch`]).
+    pub fn voucher(&self) -> Result<Box<dyn custody_engine::vouch::Voucher>, Problem> {
+        Ok(Box::new((self.shared.open)()?))
     }
 
     pub fn sessions(&self) -> &Sessions {

@@ -82,6 +82,10 @@ impl Store for AnyStore {
         delegate!(self, s => s.rollback())
     }
 
+    fn hold_state(&mut self) -> Result<()> {
+        delegate!(self, s => s.hold_state())
+    }
+
     fn insert_org(&mut self, org: &Organisation) -> Result<()> {
         delegate!(self, s => s.insert_org(org))
     }

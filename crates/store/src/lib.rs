@@ -43,6 +43,11 @@ pub enum StoreError {
     NewerSchema { found: i64, known: i64 },
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The caller's own error, raised inside a callback the store was
+    /// running (a full disk while writing an output file): carried out as
+    /// it was, never reported as the store's.
+    #[error(transparent)]
+    Caller(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<::postgres::Error> for StoreError {
@@ -304,6 +309,11 @@ pub trait Store {
     fn begin(&mut self) -> Result<()>;
     fn commit(&mut self) -> Result<()>;
     fn rollback(&mut self) -> Result<()>;
+    /// Inside a transaction: keeps every other connection from changing
+    /// custody's state until it ends, so that a second connection reading
+    /// meanwhile (the verification beside a disclosure) reads the state this
+    /// one reads. SQLite's write lock, taken at `begin`, already does.
+    fn hold_state(&mut self) -> Result<()>;
 
     fn insert_org(&mut self, org: &Organisation) -> Result<()>;
     fn org(&self, id: &str) -> Result<Option<Organisation>>;

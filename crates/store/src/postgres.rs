@@ -569,6 +569,17 @@ impl Store for PostgresStore {
         Ok(self.client().batch_execute("ROLLBACK")?)
     }
 
+    fn hold_state(&mut self) -> Result<()> {
+        // The advisory lock keeps custody's writers out; SHARE mode keeps out
+        // every other (an INSERT, UPDATE, DELETE or TRUNCATE from psql waits),
+        // while readers go on.
+        Ok(self.client().batch_execute(
+            "LOCK TABLE orgs, terms, explicit_purposes, settings, notices, collections, \
+             records, preferences, disclosures, decisions, log_bundles, log_tiles, \
+             log_checkpoints, org_secrets IN SHARE MODE",
+        )?)
+    }
+
     fn insert_org(&mut self, org: &Organisation) -> Result<()> {
         let n = self.execute(
             "INSERT INTO orgs (id, name, role, categories) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",

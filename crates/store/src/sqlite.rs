@@ -328,6 +328,12 @@ impl Store for SqliteStore {
         Ok(self.conn.execute_batch("ROLLBACK")?)
     }
 
+    fn hold_state(&mut self) -> Result<()> {
+        // BEGIN IMMEDIATE took the one write lock: no other connection
+        // commits until this transaction ends.
+        Ok(())
+    }
+
     fn insert_org(&mut self, org: &Organisation) -> Result<()> {
         let n = self.conn.execute(
             "INSERT INTO orgs (id, name, role, categories) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",

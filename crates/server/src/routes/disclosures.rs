@@ -215,6 +215,7 @@ pub async fn request<S: Backend>(
         }
         Records::Subjects(v) => Selection::List(v.into_iter().collect::<HashSet<_>>()),
     };
+    let voucher = st.voucher()?;
     let report = st
         .write(move |e| {
             let spec = ShareSpec {
@@ -231,7 +232,7 @@ pub async fn request<S: Backend>(
                 report: None,
                 out_format: None,
             };
-            Ok(e.share(&spec, &custody_engine::Silent)?)
+            Ok(e.share(&spec, Some(voucher), &custody_engine::Silent)?)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(report.into())))

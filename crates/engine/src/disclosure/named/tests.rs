@@ -102,6 +102,7 @@ fn base(dir: &Path) -> Vec<String> {
             report: None,
             out_format: None,
         },
+        None,
         &Silent,
     )
     .unwrap();
@@ -215,6 +216,7 @@ fn via_share(e: &mut Engine<SqliteStore>, r: &NamedShare) -> crate::Result<Share
             report: None,
             out_format: None,
         },
+        None,
         &Silent,
     )
 }

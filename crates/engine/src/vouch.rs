@@ -1,0 +1,62 @@
+//! No decision rests on a fact the log does not vouch for (issue 13,
+//! point 2). A command that decides on the store's rows and publishes what
+//! it decided runs, beside its own reading and on a connection of its own,
+//! the whole of `log verify` over the same state: the Merkle tree recomputed
+//! from the entries and checked against every signed checkpoint, and every
+//! row bound to its entry ([`crate::binding`]). The command's transaction
+//! keeps every other writer out while both read ([`Store::hold_state`]), so
+//! the two read one state; the command records its decisions and moves its
+//! files into place only once the verification has held. Otherwise it fails
+//! naming the first row that differs, and has disclosed nothing.
+//!
+//! The verification runs on the other core while the command decides, so
+//! most of its cost is hidden behind the command's own work.
+
+use std::thread::JoinHandle;
+
+use custody_store::Store;
+
+use crate::log::Verified;
+use crate::{Engine, Error, Result, Silent};
+
+/// An engine on a connection of its own, to verify the store with.
+pub trait Voucher: Send {
+    fn verify(self: Box<Self>) -> Result<Verified>;
+}
+
+impl<S: Store + Send> Voucher for Engine<S> {
+    fn verify(self: Box<Self>) -> Result<Verified> {
+        self.verify_log(None, &Silent)
+    }
+}
+
+/// A verification under way, or none (a caller that gave no voucher: the
+/// store's own unit tests).
+pub(crate) struct Vouching(Option<JoinHandle<Result<Verified>>>);
+
+impl Vouching {
+    /// Starts verifying. Call it once the command's transaction holds the
+    /// state, so that the verifier reads the state the command reads.
+    pub(crate) fn start(voucher: Option<Box<dyn Voucher>>) -> Vouching {
+        Vouching(voucher.map(|v| {
+            std::thread::Builder::new()
+                .name("custody-vouch".into())
+                .spawn(move || v.verify())
+                .expect("a thread starts")
+        }))
+    }
+
+    /// Waits for the verification; an error if the store does not verify.
+    pub(crate) fn held(self) -> Result<()> {
+        let Some(handle) = self.0 else {
+            return Ok(());
+        };
+        match handle.join() {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(Error::Log(format!(
+                "the store no longer verifies, so nothing was decided or disclosed: {e}"
+            ))),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
