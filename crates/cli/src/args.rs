@@ -470,8 +470,10 @@ Example: custody log check consistency \\\n    \
         long_about = "Check a C2SP tlog-proof (c2sp.org/tlog-proof@v1) from any log: that the checkpoint \
 in it is signed by the log's verifier key, and that the entry is at the proof's index in the tree it \
 signs. The entry is the file given with --entry, or the leaf hash given with --leaf-hash, or else the \
-proof's own extra data (where custody puts the entry). For custody's receipts, `custody verify-receipt` \
-also tells what the entry says.\n\n\
+proof's own extra data (where custody puts the entry; the spec: \"Applications MUST NOT implicitly \
+trust the extra data\", so the check then shows only that those bytes are in the log). Witness \
+cosignatures are not checked. For custody's receipts, `custody verify-receipt` also tells what the \
+entry says.\n\n\
 Example: custody log prove 14 > entry-14.tlog-proof\n\
 Example: custody log check tlog-proof entry-14.tlog-proof --key \"$(custody log key)\""
     )]

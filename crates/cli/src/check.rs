@@ -187,6 +187,7 @@ fn consistency_failure(e: &ProofError, claim: &Consistency) -> String {
 }
 
 fn tlog_proof(file: &Path, key: &str, entry: Option<&Path>, leaf: Option<&str>) -> Result<()> {
+    let leaf_given = leaf.is_some() || entry.is_some();
     let verifier = read_verifier(key)?;
     let proof = TlogProof::parse(&read(file)?).with_context(|| file.display().to_string())?;
     let (leaf, which) = match (leaf, entry, &proof.extra) {
@@ -236,6 +237,13 @@ fn tlog_proof(file: &Path, key: &str, entry: Option<&Path>, leaf: Option<&str>) 
         count(checkpoint.size, "entry"),
         b64(&checkpoint.root)
     );
+    if !leaf_given {
+        // tlog-proof: "Applications MUST NOT implicitly trust the extra data".
+        println!(
+            "the extra data is the proof's word for what the entry is: the check shows these \
+             bytes are in the log, not that they are the entry you expect (give that with --entry)"
+        );
+    }
     Ok(())
 }
 
