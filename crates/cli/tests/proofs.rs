@@ -637,7 +637,9 @@ fn a_changed_tlog_proof_does_not_hold() {
         extra: None,
         ..proof.clone()
     };
-    let cases: Vec<(String, (TlogProof, Vec<&str>), &str)> = vec![
+    // Each case: the changed proof and the arguments added to the command.
+    type Changed<'a> = (TlogProof, Vec<&'a str>);
+    let cases: Vec<(String, Changed, &str)> = vec![
         (
             "a hash flipped".into(),
             (flipped, vec![]),
