@@ -365,16 +365,132 @@ Example: custody log verify"
         #[arg(long)]
         json: bool,
     },
-    /// Print the inclusion proof of one entry in the latest checkpoint
+    /// Print one entry's inclusion proof in the latest checkpoint, as a C2SP tlog-proof
     ///
-    /// The entry (base64), then the proof's hashes, one per line, then the
-    /// signed checkpoint they lead to.
+    /// The spec's header line `c2sp.org/tlog-proof@v1`, the entry's bytes as
+    /// the `extra` line (base64), `index N`, the proof's hashes (base64, one
+    /// per line), an empty line and the signed checkpoint. Any tlog-proof
+    /// verifier checks it with the log's key; so do `custody log check
+    /// tlog-proof` and `custody verify-receipt`.
     ///
     /// Example: custody log prove 14
     Prove {
         /// The entry's index in the log, e.g. 14 (in the demo, the collection of ED00000010's
         /// record; `custody log show` lists the indexes)
         index: u64,
+    },
+    /// Check a proof custody did not make: RFC 6962 inclusion or consistency, or a tlog-proof
+    ///
+    /// No database is needed. Each says in words what holds, or what fails
+    /// and exits 1.
+    #[command(subcommand)]
+    Check(CheckCommand),
+}
+
+/// The proofs `custody log check` reads. Hashes (leaf, roots) are 64 hex
+/// digits or padded base64; a proof file is an RFC 6962 log's JSON answer
+/// (`get-proof-by-hash`, `get-entry-and-proof`: "audit_path";
+/// `get-sth-consistency`: "consistency") or one hash per line, hex or base64.
+#[derive(Subcommand)]
+pub enum CheckCommand {
+    /// Check that a leaf is entry I of a tree of N entries with a given root (RFC 9162 2.1.3.2)
+    #[command(
+        long_about = "Check an RFC 6962 inclusion proof (an \"audit path\") from any log: that the leaf \
+is entry INDEX of the tree of SIZE entries whose root is ROOT. Give the leaf as its hash, or the entry's \
+bytes in a file (hashed as SHA-256(0x00 || entry); for a Certificate Transparency log, the \
+MerkleTreeLeaf, which is get-entries' leaf_input decoded from base64). The proof is the log's JSON \
+answer or one hash per line. Prints what holds, or says what fails and exits 1.\n\n\
+Take SIZE and ROOT from one signed tree head you checked: the root stands for the tree, and the proof \
+binds the size only through its shape (every size from 2^21 + 1 to 2^22 gives entry 848049 the same \
+path), so a size given apart from its root proves nothing.\n\n\
+An inclusion proof published by Google's Pilot log, checked from the repository's root:\n\n\
+Example: custody log check inclusion --index 848049 --size 3630887 \\\n    \
+--leaf-hash 7a395c866d5ecdb0cccb623e011dbc392cd348d1d1d72776174e127a24b09c78 \\\n    \
+--root 78316a05c9bcf14a3a4548f5b854a9adfcd46a4c034401b3ce7eb7ac2f1d0ecb \\\n    \
+--proof crates/log/testdata/ct/pilot-848049.proof"
+    )]
+    Inclusion {
+        /// The leaf hash, 64 hex digits or base64, e.g.
+        /// 7a395c866d5ecdb0cccb623e011dbc392cd348d1d1d72776174e127a24b09c78
+        #[arg(long, required_unless_present = "entry", conflicts_with = "entry")]
+        leaf_hash: Option<String>,
+        /// Or a file holding the entry's bytes, whose leaf hash is checked, e.g. entry.bin
+        #[arg(long)]
+        entry: Option<PathBuf>,
+        /// The entry's index in the log (0 is the first), e.g. 848049
+        #[arg(long)]
+        index: u64,
+        /// The size of the tree the proof is in, e.g. 3630887
+        #[arg(long)]
+        size: u64,
+        /// The root hash of that tree (from the log's signed tree head), hex or base64, e.g.
+        /// 78316a05c9bcf14a3a4548f5b854a9adfcd46a4c034401b3ce7eb7ac2f1d0ecb
+        #[arg(long)]
+        root: String,
+        /// The proof: the log's JSON answer, or one hash per line, e.g. pilot-848049.proof
+        #[arg(long)]
+        proof: PathBuf,
+    },
+    /// Check that the tree of M entries with one root is a prefix of the tree of N with another
+    #[command(
+        long_about = "Check an RFC 6962 consistency proof from any log (RFC 9162 2.1.4.2): that the tree \
+of OLD_SIZE entries whose root is OLD_ROOT is the first OLD_SIZE entries of the tree of NEW_SIZE entries \
+whose root is NEW_ROOT, so the log only appended in between. The roots come from two signed tree heads \
+you hold; the proof is the log's JSON answer to get-sth-consistency, or one hash per line (what `custody \
+log consistency` prints). Prints what holds, or says what fails and exits 1. The older size is bound by \
+the proof; the newer, as in an inclusion proof, only through the proof's shape: take it with its root \
+from one signed tree head.\n\n\
+A consistency proof published by Google's Argon 2027h1 log, checked from the repository's root:\n\n\
+Example: custody log check consistency \\\n    \
+--old-size 384065451 --old-root 62+t2XxLmSqJnk7pxUna6EVA7+u+dotyl8q6wojifD8= \\\n    \
+--new-size 384071894 --new-root PRK7kHXyMbv9nTQAKoubWZ0KhDKtI6z/gPRWrnc+sGs= \\\n    \
+--proof crates/log/testdata/ct/argon2027h1_consistency.json"
+    )]
+    Consistency {
+        /// The size of the older tree, e.g. 384065451
+        #[arg(long)]
+        old_size: u64,
+        /// The older tree's root hash, hex or base64, e.g.
+        /// 62+t2XxLmSqJnk7pxUna6EVA7+u+dotyl8q6wojifD8=
+        #[arg(long)]
+        old_root: String,
+        /// The size of the newer tree, e.g. 384071894
+        #[arg(long)]
+        new_size: u64,
+        /// The newer tree's root hash, hex or base64, e.g.
+        /// PRK7kHXyMbv9nTQAKoubWZ0KhDKtI6z/gPRWrnc+sGs=
+        #[arg(long)]
+        new_root: String,
+        /// The proof: the log's JSON answer, or one hash per line, e.g. argon2027h1_consistency.json
+        #[arg(long)]
+        proof: PathBuf,
+    },
+    /// Check a C2SP tlog-proof from any log against its verifier key
+    #[command(
+        long_about = "Check a C2SP tlog-proof (c2sp.org/tlog-proof@v1) from any log: that the checkpoint \
+in it is signed by the log's verifier key, and that the entry is at the proof's index in the tree it \
+signs. The entry is the file given with --entry, or the leaf hash given with --leaf-hash, or else the \
+proof's own extra data (where custody puts the entry; the spec: \"Applications MUST NOT implicitly \
+trust the extra data\", so the check then shows only that those bytes are in the log). Witness \
+cosignatures are not checked. For custody's receipts, `custody verify-receipt` also tells what the \
+entry says.\n\n\
+Example: custody log prove 14 > entry-14.tlog-proof\n\
+Example: custody log check tlog-proof entry-14.tlog-proof --key \"$(custody log key)\""
+    )]
+    TlogProof {
+        /// The tlog-proof file, e.g. entry-14.tlog-proof
+        file: PathBuf,
+        /// The log's verifier key (`<origin>+<id>+<key>`, as `custody log key` prints it), or a
+        /// file holding it, e.g. demo.custody.invalid/emmas-diary+32c66235+ASFi...
+        #[arg(long)]
+        key: String,
+        /// A file holding the entry's bytes, instead of the proof's extra data, e.g. entry.bin
+        #[arg(long, conflicts_with = "leaf_hash")]
+        entry: Option<PathBuf>,
+        /// The entry's leaf hash, hex or base64, instead of the proof's extra data, e.g.
+        /// 7a395c866d5ecdb0cccb623e011dbc392cd348d1d1d72776174e127a24b09c78
+        #[arg(long)]
+        leaf_hash: Option<String>,
     },
 }
 

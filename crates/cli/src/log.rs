@@ -1,9 +1,9 @@
-//! The log's commands: `init`, `log ...`, `receipt` and `verify-receipt`.
+//! The log's commands: `init`, `log ...` (but `log check`, in `check`),
+//! `receipt` and `verify-receipt`.
 
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use base64::prelude::{Engine as _, BASE64_STANDARD};
 use custody_core::entry::Entry;
 use custody_engine::receipt::{describe, verify_receipt, Names};
 use custody_log::note::Verifier;
@@ -39,6 +39,10 @@ pub fn init(paths: &Paths, origin: &str) -> Result<()> {
 }
 
 pub fn run(paths: &Paths, command: LogCommand) -> Result<()> {
+    // Proofs from other logs need no database of ours.
+    if let LogCommand::Check(check) = command {
+        return crate::check::run(check);
+    }
     let engine = paths.open()?;
     match command {
         LogCommand::Checkpoint => print!("{}", engine.checkpoint()?),
@@ -143,14 +147,8 @@ pub fn run(paths: &Paths, command: LogCommand) -> Result<()> {
                 }
             }
         }
-        LogCommand::Prove { index } => {
-            let (entry, proof, note) = engine.inclusion(index)?;
-            println!("entry {}", BASE64_STANDARD.encode(&entry));
-            for h in proof {
-                println!("{}", BASE64_STANDARD.encode(h));
-            }
-            print!("\n{note}");
-        }
+        LogCommand::Prove { index } => print!("{}", engine.tlog_proof(index)?.to_text()),
+        LogCommand::Check(_) => unreachable!("checked before the store is opened"),
     }
     Ok(())
 }
@@ -181,14 +179,19 @@ pub fn receipt(paths: &Paths, org: &str, subject: &str, out: &Path, as_json: boo
     Ok(())
 }
 
-pub fn verify(file: &Path, key: &str, as_json: bool) -> Result<()> {
+/// The verifier key given with `--key`: the key itself, or a file holding it.
+pub(crate) fn read_verifier(key: &str) -> Result<Verifier> {
     let key_text = if Path::new(key).is_file() {
         read(Path::new(key))?
     } else {
         key.to_string()
     };
-    let verifier = Verifier::from_text(key_text.trim())
-        .map_err(|e| anyhow::anyhow!("--key: not a verifier key: {e}"))?;
+    Verifier::from_text(key_text.trim())
+        .map_err(|e| anyhow::anyhow!("--key: not a verifier key: {e}"))
+}
+
+pub fn verify(file: &Path, key: &str, as_json: bool) -> Result<()> {
+    let verifier = read_verifier(key)?;
     let text = read(file)?;
     let v = verify_receipt(&text, &verifier).with_context(|| format!("{}", file.display()))?;
     if as_json {
@@ -219,7 +222,7 @@ pub fn verify(file: &Path, key: &str, as_json: bool) -> Result<()> {
     Ok(())
 }
 
-fn read(path: &Path) -> Result<String> {
+pub(crate) fn read(path: &Path) -> Result<String> {
     match std::fs::read_to_string(path) {
         Ok(s) => Ok(s),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -2,6 +2,7 @@
 //! prints results for people (aligned tables) or scripts (`--json`).
 
 mod args;
+mod check;
 mod demo;
 mod log;
 mod output;

@@ -3,7 +3,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::Sandbox;
+use common::{examples, Sandbox};
 use predicates::prelude::*;
 
 #[test]
@@ -267,28 +267,20 @@ const EXAMPLES_NOT_RUN: &[(&str, &str)] = &[
     ),
     ("serve", "it serves until stopped"),
     (
+        "log check inclusion",
+        "it checks a proof Google's Pilot log published, kept in the repository \
+         (crates/log/testdata/ct); tests/proofs.rs runs it from the repository's root",
+    ),
+    (
+        "log check consistency",
+        "it checks a proof Google's Argon 2027h1 log published, kept in the repository \
+         (crates/log/testdata/ct); tests/proofs.rs runs it from the repository's root",
+    ),
+    (
         "key revoke",
         "it needs the id of a key `key create` made, which is new every time",
     ),
 ];
-
-/// The `Example:` lines of a help, each with its `\` continuation lines
-/// joined to it.
-fn examples(help: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut lines = help.lines();
-    while let Some(line) = lines.next() {
-        let Some(example) = line.trim_start().strip_prefix("Example: ") else {
-            continue;
-        };
-        let mut example = example.to_string();
-        while let Some(head) = example.strip_suffix('\\') {
-            example = head.to_string() + lines.next().unwrap_or_default();
-        }
-        out.push(example);
-    }
-    out
-}
 
 /// The words of an example, as a POSIX shell splits them, for what the
 /// examples use: blanks, '...' and "..." quotes, `\` escapes, a `#` comment,

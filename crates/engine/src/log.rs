@@ -9,6 +9,7 @@ use custody_core::entry::Entry;
 use custody_log::checkpoint::{self, Checkpoint};
 use custody_log::merkle;
 use custody_log::note::{Signer, Verifier};
+use custody_log::proof::TlogProof;
 use custody_log::tiles::{self, TileId, TileWriter};
 use custody_log::Hash;
 use custody_store::{StateCounts, Store};
@@ -220,6 +221,18 @@ impl<S: Store> Engine<S> {
             .log_entry(index)?
             .ok_or_else(|| Error::Log(format!("entry {index} is missing")))?;
         Ok((entry, self.inclusion_proof(index, cp.size)?, note))
+    }
+
+    /// Entry `index` as a C2SP tlog-proof: the entry's bytes as its extra
+    /// data, the index, the inclusion proof and the latest checkpoint.
+    pub fn tlog_proof(&self, index: u64) -> Result<TlogProof> {
+        let (entry, proof, checkpoint) = self.inclusion(index)?;
+        Ok(TlogProof {
+            extra: Some(entry),
+            index,
+            proof,
+            checkpoint,
+        })
     }
 
     /// Recomputes the whole tree from the stored entries and checks it against

@@ -13,12 +13,15 @@
 //! - [`note`]: C2SP signed-note with Ed25519 keys.
 //! - [`checkpoint`]: C2SP tlog-checkpoint, the signed tree head.
 //! - [`proof`]: C2SP tlog-proof, the offline-verifiable receipt of inclusion.
+//! - [`published`]: proofs as other logs publish them (RFC 6962 JSON answers,
+//!   hash lists), read so that custody can check proofs it did not make.
 
 pub mod checkpoint;
 mod encoding;
 pub mod merkle;
 pub mod note;
 pub mod proof;
+pub mod published;
 pub mod tiles;
 
 /// A SHA-256 hash: a leaf hash, a node hash or a tree root.

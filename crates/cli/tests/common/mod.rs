@@ -507,3 +507,21 @@ pub fn skipped(missing: Option<String>) -> bool {
     eprintln!("skipping: {why}");
     true
 }
+
+/// The `Example:` lines of a help, each with its `\` continuation lines
+/// joined to it.
+pub fn examples(help: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut lines = help.lines();
+    while let Some(line) = lines.next() {
+        let Some(example) = line.trim_start().strip_prefix("Example: ") else {
+            continue;
+        };
+        let mut example = example.to_string();
+        while let Some(head) = example.strip_suffix('\\') {
+            example = head.to_string() + lines.next().unwrap_or_default();
+        }
+        out.push(example);
+    }
+    out
+}
