@@ -505,3 +505,45 @@ fn a_column_no_declaration_covers_is_warned_of() {
     // The mapping that matches the notice draws no warning.
     assert!(!collect(&published(), "signups.mapping.toml").contains("warning"));
 }
+
+/// A file that is not well-formed CSV is named by line and column header,
+/// in words: never the CSV reader's debug structures.
+#[test]
+fn malformed_csv_is_said_in_words() {
+    let header = BAD_ON_LINE_4.lines().next().unwrap();
+    let cases: &[(&str, Vec<u8>, &[&str])] = &[
+        (
+            "not UTF-8",
+            [
+                format!("{header}\nB01,2017-02-01,Ann,Ames,").into_bytes(),
+                b"ann\xff@example.org".to_vec(),
+                b",1 Ash Rd,AB1 1AA,2016-12-01,yes,yes\n".to_vec(),
+            ]
+            .concat(),
+            &["bad.csv:2: email: is not UTF-8 text"],
+        ),
+        (
+            "a field too many",
+            format!("{header}\nB01,2017-02-01,Ann,Ames,ann@example.org,1 Ash Rd,AB1 1AA,2016-12-01,yes,yes,extra\n")
+                .into_bytes(),
+            &["bad.csv:2:", "this row has 11 fields, the header 10"],
+        ),
+    ];
+    for (what, bytes, said) in cases {
+        let s = published();
+        std::fs::write(s.path("bad.csv"), bytes).unwrap();
+        let err = s.fails(&[
+            "collect",
+            "emmas-diary",
+            "bad.csv",
+            "--notice",
+            "2017",
+            "--mapping",
+            "signups.mapping.toml",
+        ]);
+        for x in *said {
+            assert!(err.contains(x), "{what}: `{x}` not said: {err}");
+        }
+        assert!(!err.contains('{') && !err.contains("Utf8"), "{what}: {err}");
+    }
+}

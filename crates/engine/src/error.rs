@@ -72,15 +72,41 @@ impl Error {
     }
 
     pub fn csv(path: &std::path::Path, e: csv::Error) -> Error {
+        Error::csv_in(path, e, &[])
+    }
+
+    /// A CSV error in words, naming the column by `header` where known.
+    pub fn csv_in(path: &std::path::Path, e: csv::Error, header: &[String]) -> Error {
         let line = e.position().map(|p| p.line()).unwrap_or(0);
-        match e.into_kind() {
-            csv::ErrorKind::Io(source) => Error::io(path, source),
-            other => Error::Input {
-                file: path.display().to_string(),
-                line,
-                field: "-".into(),
-                message: format!("{other:?}"),
-            },
+        let column = |i: usize| {
+            header
+                .get(i)
+                .map_or_else(|| format!("column {}", i + 1), |h| h.clone())
+        };
+        let (field, message) = match e.into_kind() {
+            csv::ErrorKind::Io(source) => return Error::io(path, source),
+            csv::ErrorKind::Utf8 { err, .. } => (
+                column(err.field()),
+                "is not UTF-8 text: save the file as UTF-8".to_string(),
+            ),
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => (
+                "-".to_string(),
+                format!("this row has {len} fields, the header {expected_len}: a quote or a comma is missing or extra"),
+            ),
+            csv::ErrorKind::Deserialize { err, .. } => (
+                err.field().map_or_else(|| "-".to_string(), |i| column(i as usize)),
+                err.kind().to_string(),
+            ),
+            // Seeking and serialising: not what reading a file does.
+            _ => ("-".to_string(), "could not be read as CSV".to_string()),
+        };
+        Error::Input {
+            file: path.display().to_string(),
+            line,
+            field,
+            message,
         }
     }
 }

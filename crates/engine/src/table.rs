@@ -161,7 +161,9 @@ impl RowReader {
         let path = self.path.clone();
         match &mut self.inner {
             Inner::Csv(r) => {
-                let more = r.read_record(record).map_err(|e| Error::csv(&path, e))?;
+                let more = r
+                    .read_record(record)
+                    .map_err(|e| Error::csv_in(&path, e, &self.header))?;
                 self.rows += more as u64;
                 Ok(more)
             }
