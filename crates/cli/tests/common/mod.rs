@@ -411,7 +411,21 @@ impl Sandbox {
     /// Orgs, the 2017 notice, and `n` generated mothers collected (ids
     /// `G000000`..), half of whom ticked the partners box.
     pub fn with_mothers(n: usize) -> Sandbox {
-        let s = Sandbox::new();
+        Sandbox::new().mothers(n)
+    }
+
+    /// A SQLite sandbox in a directory of its own under `parent` (a
+    /// filesystem a test provides, e.g. one whose power it cuts).
+    pub fn sqlite_in(parent: &Path) -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir_in(parent).expect("temp dir"),
+            postgres: None,
+        }
+    }
+
+    /// [`Sandbox::with_mothers`] on this sandbox.
+    pub fn mothers(self, n: usize) -> Sandbox {
+        let s = self;
         s.orgs();
         s.copy_example("notice-2017.toml");
         s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
@@ -506,4 +520,26 @@ pub fn skipped(missing: Option<String>) -> bool {
     }
     eprintln!("skipping: {why}");
     true
+}
+
+/// Runs `test(name, workload)` for each workload as a trial of its own, all
+/// listed as skipped when `skip` (see [`skipped`]); for harness-less test
+/// binaries that run one test over several workloads.
+pub fn run_workloads<W: Copy + Send + 'static>(
+    workloads: &[(&'static str, W)],
+    skip: bool,
+    test: fn(&str, W),
+) -> ! {
+    let args = libtest_mimic::Arguments::from_args();
+    let trials = workloads
+        .iter()
+        .map(|&(name, w)| {
+            libtest_mimic::Trial::test(name, move || {
+                test(name, w);
+                Ok(())
+            })
+            .with_ignored_flag(skip)
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit()
 }
