@@ -40,7 +40,7 @@ fn main() {
         eprintln!("skipping: the power cuts hold SQLite's files, and this run is on PostgreSQL");
     }
     let skip = postgres || common::skipped(Disk::unavailable());
-    let workloads: [(&str, fn(&mut Rig)); 4] = [
+    let workloads: [(&str, Round); 4] = [
         ("power_cuts_during_collect", collect_round),
         ("power_cuts_during_share", share_round),
         ("power_cuts_during_consent_file", consent_round),
@@ -48,6 +48,9 @@ fn main() {
     ];
     common::run_workloads(&workloads, skip, cuts);
 }
+
+/// One round of a workload: start its work, kill it at some moment.
+type Round = fn(&mut Rig);
 
 /// A small fast generator, seeded so that a failing run can be replayed.
 struct XorShift(u64);
@@ -107,7 +110,7 @@ struct Tally {
     entries_lost: u64,
 }
 
-fn cuts(name: &str, round: fn(&mut Rig)) {
+fn cuts(name: &str, round: Round) {
     let n: usize = std::env::var("CUSTODY_POWER_CUTS")
         .ok()
         .and_then(|v| v.parse().ok())

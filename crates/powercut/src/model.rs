@@ -376,8 +376,10 @@ mod tests {
     #[test]
     fn what_survives_a_cut() {
         type Step = fn(&mut Tree, Ino);
+        /// What a file holds after the cut, if it is there.
+        type Held = Option<&'static [u8]>;
         // (what happens after the synced file, what `f` and `g` hold after the cut)
-        let cases: &[(&str, Step, Option<&[u8]>, Option<&[u8]>)] = &[
+        let cases: &[(&str, Step, Held, Held)] = &[
             ("nothing", |_, _| {}, Some(b"durable"), None),
             (
                 "an unsynced overwrite is lost",
