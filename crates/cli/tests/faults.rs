@@ -64,17 +64,7 @@ fn strace_missing() -> Option<String> {
 type Workload = fn(&Sandbox, usize) -> Vec<String>;
 
 fn collect_args(s: &Sandbox, n: usize) -> Vec<String> {
-    let mut csv = common::SIGNUPS_CSV
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string()
-        + "\n";
-    for i in 0..200 {
-        csv += &format!(
-            "F{n:03}{i:04},2017-02-01,A,B,f{i}@example.org,{i} Rd,AB1 1AA,2016-12-01,yes,no\n"
-        );
-    }
+    let csv = common::signups_batch(&format!("F{n:03}"), 200);
     s.write(&format!("batch-{n}.csv"), &csv);
     strings(&[
         "collect",

@@ -304,19 +304,7 @@ impl Rig {
 
 /// Collects 500 new mothers (ids of the round's own).
 fn collect_round(rig: &mut Rig) {
-    let mut csv = common::SIGNUPS_CSV
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string()
-        + "\n";
-    for i in 0..500 {
-        csv += &format!(
-            "C{:03}{i:04},2017-02-01,A,B,c{i}@example.org,{i} Rd,AB1 1AA,2016-12-01,yes,{}\n",
-            rig.round,
-            i % 2
-        );
-    }
+    let csv = common::signups_batch(&format!("C{:03}", rig.round), 500);
     let file = rig.outside("batch.csv");
     std::fs::write(&file, csv).expect("write the batch");
     let file = file.display().to_string();

@@ -38,6 +38,19 @@ M06,2017-02-06,Fay,Fox,fay@example.org,6 Oak Rd,AB1 6FF,2016-07-06,y,1
 
 pub const MOTHERS: usize = 6;
 
+/// A collection file of `n` new mothers with ids `<prefix>0000`.., half of
+/// whom ticked the partners box.
+pub fn signups_batch(prefix: &str, n: usize) -> String {
+    let mut csv = SIGNUPS_CSV.lines().next().unwrap_or_default().to_string() + "\n";
+    for i in 0..n {
+        csv += &format!(
+            "{prefix}{i:04},2017-02-01,A,B,{prefix}{i}@example.org,{i} Rd,AB1 1AA,2016-12-01,yes,{}\n",
+            i % 2
+        );
+    }
+    csv
+}
+
 /// Names and postcodes to the broker for direct marketing, on 2017-04-01:
 /// the arguments of `share emmas-diary` most tests use.
 pub const DM_TO_BROKER: &[&str] = &[
