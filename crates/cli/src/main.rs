@@ -106,6 +106,7 @@ impl Paths {
 fn main() {
     let cli = Cli::parse();
     files_for_the_owner_only();
+    report_failed_output();
     if !matches!(cli.command, Command::Serve(_)) {
         die_quietly_on_closed_pipe();
     }
@@ -125,6 +126,23 @@ fn die_quietly_on_closed_pipe() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+}
+
+/// `println!` panics when standard output cannot be written (a full or
+/// failing disk under `custody ... > file`; tests/faults.rs): say so in
+/// words and exit 1, as for any other error. What the command stored is
+/// stored; only its summary was lost.
+fn report_failed_output() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload().downcast_ref::<String>().map(String::as_str);
+        if let Some(why) = message.and_then(|m| m.strip_prefix("failed printing to stdout: ")) {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "error: writing the output: {why}");
+            std::process::exit(1);
+        }
+        default(info);
+    }));
 }
 
 /// Everything custody writes holds personal data or secrets: the database

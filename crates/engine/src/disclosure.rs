@@ -387,10 +387,7 @@ const OUTPUT_PREFIX: &str = ".custody-";
 
 impl Output {
     pub fn create(path: &Path) -> Result<Output> {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let dir = directory_of(path);
         remove_stale_outputs(dir);
         let tmp = tempfile::Builder::new()
             .prefix(&format!("{OUTPUT_PREFIX}{}-", std::process::id()))
@@ -416,12 +413,31 @@ impl Output {
         self.tmp.path()
     }
 
+    /// Moves the complete file into place, durably: its bytes are synced
+    /// before the rename and the directory after it, so that a file custody
+    /// said it wrote is whole after a power cut (tests/power.rs), never an
+    /// empty name.
     pub fn persist(self) -> Result<()> {
+        self.tmp
+            .as_file()
+            .sync_all()
+            .map_err(|e| Error::io(&self.path, e))?;
         self.tmp
             .persist(&self.path)
             .map_err(|e| Error::io(&self.path, e.error))?;
-        Ok(())
+        let dir = directory_of(&self.path);
+        // Named by the file: it is its entry that did not reach the disk.
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io(&self.path, e))
     }
+}
+
+/// The directory a file named by `path` is in (`.` for a bare name).
+fn directory_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// Removes the temporary outputs in `dir` of runs that are no longer

@@ -38,6 +38,19 @@ M06,2017-02-06,Fay,Fox,fay@example.org,6 Oak Rd,AB1 6FF,2016-07-06,y,1
 
 pub const MOTHERS: usize = 6;
 
+/// A collection file of `n` new mothers with ids `<prefix>0000`.., half of
+/// whom ticked the partners box.
+pub fn signups_batch(prefix: &str, n: usize) -> String {
+    let mut csv = SIGNUPS_CSV.lines().next().unwrap_or_default().to_string() + "\n";
+    for i in 0..n {
+        csv += &format!(
+            "{prefix}{i:04},2017-02-01,A,B,{prefix}{i}@example.org,{i} Rd,AB1 1AA,2016-12-01,yes,{}\n",
+            i % 2
+        );
+    }
+    csv
+}
+
 /// Names and postcodes to the broker for direct marketing, on 2017-04-01:
 /// the arguments of `share emmas-diary` most tests use.
 pub const DM_TO_BROKER: &[&str] = &[
@@ -411,7 +424,21 @@ impl Sandbox {
     /// Orgs, the 2017 notice, and `n` generated mothers collected (ids
     /// `G000000`..), half of whom ticked the partners box.
     pub fn with_mothers(n: usize) -> Sandbox {
-        let s = Sandbox::new();
+        Sandbox::new().mothers(n)
+    }
+
+    /// A SQLite sandbox in a directory of its own under `parent` (a
+    /// filesystem a test provides, e.g. one whose power it cuts).
+    pub fn sqlite_in(parent: &Path) -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir_in(parent).expect("temp dir"),
+            postgres: None,
+        }
+    }
+
+    /// [`Sandbox::with_mothers`] on this sandbox.
+    pub fn mothers(self, n: usize) -> Sandbox {
+        let s = self;
         s.orgs();
         s.copy_example("notice-2017.toml");
         s.ok(&["notice", "publish", "emmas-diary", "notice-2017.toml"]);
@@ -524,4 +551,26 @@ pub fn examples(help: &str) -> Vec<String> {
         out.push(example);
     }
     out
+}
+
+/// Runs `test(name, workload)` for each workload as a trial of its own, all
+/// listed as skipped when `skip` (see [`skipped`]); for harness-less test
+/// binaries that run one test over several workloads.
+pub fn run_workloads<W: Copy + Send + 'static>(
+    workloads: &[(&'static str, W)],
+    skip: bool,
+    test: fn(&str, W),
+) -> ! {
+    let args = libtest_mimic::Arguments::from_args();
+    let trials = workloads
+        .iter()
+        .map(|&(name, w)| {
+            libtest_mimic::Trial::test(name, move || {
+                test(name, w);
+                Ok(())
+            })
+            .with_ignored_flag(skip)
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit()
 }
