@@ -12,7 +12,9 @@ use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
@@ -99,7 +101,13 @@ impl RowReader {
                     field: "-".into(),
                     message: format!("not a readable Parquet file: {e}"),
                 };
-                let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(bad)?;
+                // Types come from the Parquet schema alone: the Arrow schema
+                // a writer may embed adds nothing to rows read as text, and
+                // the parquet crate panics on some damaged ones (found by
+                // the fuzz target records_parquet).
+                let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+                let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(f, options)
+                    .map_err(bad)?;
                 let total = builder.metadata().file_metadata().num_rows().max(0) as u64;
                 let header = builder
                     .schema()
@@ -383,6 +391,19 @@ mod tests {
             Format::Parquet
         );
         assert!("xlsx".parse::<Format>().is_err());
+    }
+
+    #[test]
+    fn a_damaged_embedded_arrow_schema_is_not_a_panic() {
+        // The fuzz target records_parquet's first crash: a Parquet file whose
+        // ARROW:schema metadata is a flatbuffer schema without fields, on
+        // which parquet 55 unwraps a None.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/arrow-schema-without-fields.parquet");
+        let mut r = RowReader::open(&path, Format::Parquet).unwrap();
+        assert_eq!(r.header()[0], "member_id");
+        let mut rec = csv::StringRecord::new();
+        while let Ok(true) = r.read(&mut rec) {}
     }
 
     #[test]
