@@ -45,6 +45,8 @@ done
 # Every check but positive_data_acceptance: a request the schema allows can
 # still name an organisation, term or cursor that does not exist, and the
 # server rightly refuses it (422); the schema cannot say what is in the store.
+# Nor ensure_resource_availability: its stateful links put the organisation
+# just created in {org}, which schemathesis.toml pins to the demo's.
 # shellcheck disable=SC2086
 # From the scratch directory: schemathesis keeps its cache (.schemathesis/)
 # where it runs.
@@ -55,7 +57,7 @@ cd "$work"
   --url "http://$addr" \
   --header "Authorization: Bearer $key" \
   --checks all \
-  --exclude-checks positive_data_acceptance \
+  --exclude-checks positive_data_acceptance,ensure_resource_availability \
   --max-examples "$examples" \
   --workers 1 \
   --no-color \
