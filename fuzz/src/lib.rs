@@ -17,7 +17,6 @@ use rand_chacha::rand_core::SeedableRng;
 /// The organisation the demo's notices belong to.
 pub const ORG: &str = "emmas-diary";
 
-
 /// Rows a records or consent target reads of one input at most: enough to
 /// reach every branch, few enough that a long input stays fast.
 pub const MAX_ROWS: usize = 64;
@@ -147,4 +146,20 @@ pub fn scratch_file(data: &[u8], extension: &str) -> PathBuf {
     let path = dir.path().join(format!("input.{extension}"));
     std::fs::write(&path, data).expect("the scratch file is written");
     path
+}
+
+/// libfuzzer-sys aborts on every panic, before any `catch_unwind` can see it.
+/// Panics raised inside the parquet crate are let unwind instead, to the
+/// reader's `catch_unwind`, which makes them input errors; any other panic
+/// still aborts, and is a finding.
+pub fn contain_parquet_panics() {
+    let fuzzer_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_parquet = info
+            .location()
+            .is_some_and(|l| l.file().contains("/parquet-"));
+        if !in_parquet {
+            fuzzer_hook(info);
+        }
+    }));
 }
