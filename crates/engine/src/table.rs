@@ -456,6 +456,19 @@ mod tests {
     }
 
     #[test]
+    fn a_metadata_length_past_memory_is_an_input_error() {
+        // The third crash: a list length in the file's metadata for which
+        // parquet 55 asks for a Vec too large to exist ("capacity overflow").
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/metadata-length-overflow.parquet");
+        let err = RowReader::open(&path, Format::Parquet).err().unwrap();
+        assert!(
+            err.to_string().contains("the Parquet reader failed"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_file_that_is_not_parquet_is_an_input_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.parquet");
