@@ -14,27 +14,35 @@ use crate::disclosure::{record_disclosure, Selection};
 use crate::outcome::{Outcome, CHUNK};
 use crate::{logged, seconds, Engine, Error, Result};
 
+/// A history file as written: its disclosures, nothing yet checked against
+/// the store.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct HistoryFile {
-    disclosure: Vec<HistoryEntry>,
+pub struct HistoryFile {
+    pub disclosure: Vec<HistoryEntry>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct HistoryEntry {
-    to: String,
+pub struct HistoryEntry {
+    pub to: String,
     #[serde(default)]
-    on_behalf_of: Option<String>,
-    at: String,
-    purposes: Vec<String>,
-    categories: Vec<String>,
+    pub on_behalf_of: Option<String>,
+    pub at: String,
+    pub purposes: Vec<String>,
+    pub categories: Vec<String>,
     #[serde(default)]
-    basis: Option<String>,
+    pub basis: Option<String>,
     /// "all", or a CSV of subjects relative to the history file.
-    records: String,
+    pub records: String,
     #[serde(default)]
-    note: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Parses the text of a history file called `file` (TOML); the pure step of
+/// [`Engine::import_history`], which the fuzz target `history` drives.
+pub fn parse_history(file: &str, text: &str) -> Result<HistoryFile> {
+    toml::from_str(text).map_err(|e| Error::Invalid(format!("{file}: {e}")))
 }
 
 #[derive(Debug, Serialize)]
@@ -51,8 +59,7 @@ impl<S: Store> Engine<S> {
         self.org(org)?;
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let parsed: HistoryFile =
-            toml::from_str(&text).map_err(|e| Error::Invalid(format!("{file}: {e}")))?;
+        let parsed = parse_history(&file, &text)?;
         let vocab = &self.vocab;
         let mut plans = Vec::new();
         for (i, e) in parsed.disclosure.iter().enumerate() {

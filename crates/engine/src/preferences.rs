@@ -366,24 +366,8 @@ impl<S: Store> Engine<S> {
     ) -> Result<ImportedPreferences> {
         self.org(org)?;
         let file = path.display().to_string();
-        let mut reader = csv::Reader::from_path(path).map_err(|e| Error::csv(path, e))?;
-        let header = reader.headers().map_err(|e| Error::csv(path, e))?.clone();
-        let col = |name: &str| header.iter().position(|h| h == name);
-        let subject_col = col("subject").ok_or_else(|| Error::Input {
-            file: file.clone(),
-            line: 1,
-            field: "subject".into(),
-            message:
-                "the file needs a `subject` column (columns: subject,action,purpose,at[,notice])"
-                    .into(),
-        })?;
-        let action_col = col("action").ok_or_else(|| Error::Input {
-            file: file.clone(),
-            line: 1,
-            field: "action".into(),
-            message: "the file needs an `action` column".into(),
-        })?;
-        let (purpose_col, at_col, notice_col) = (col("purpose"), col("at"), col("notice"));
+        let input = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut lines = PreferenceFile::new(&file, input, default_at)?;
         // Notice labels resolve once, not once per row.
         let versions: std::collections::HashMap<String, i64> = self
             .notices(org)?
@@ -394,26 +378,14 @@ impl<S: Store> Engine<S> {
         let mut subjects = Vec::new();
         let mut told = Told::default();
         let mut resolved: std::collections::BTreeMap<(String, String), u64> = Default::default();
-        for (i, rec) in reader.records().enumerate() {
-            let rec = rec.map_err(|e| Error::csv(path, e))?;
-            let line = rec.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
+        while let Some(read) = lines.next_line()? {
             let fail = |(field, message): (String, String)| Error::Input {
                 file: file.clone(),
-                line,
+                line: read.line,
                 field,
                 message,
             };
-            let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("");
-            let change = Change::parse(get(Some(action_col)), get(purpose_col))
-                .map_err(|m| fail(("action".into(), m)))?;
-            let at = match get(at_col).trim() {
-                "" => default_at,
-                s => parse_instant(s).map_err(|e| fail(("at".into(), e.to_string())))?,
-            };
-            let notice = match notice_col
-                .map(|c| rec.get(c).unwrap_or("").trim())
-                .filter(|v| !v.is_empty())
-            {
+            let notice = match &read.notice {
                 Some(v) => Some(*versions.get(v).ok_or_else(|| {
                     let mut known: Vec<&str> = versions.keys().map(String::as_str).collect();
                     known.sort();
@@ -427,12 +399,12 @@ impl<S: Store> Engine<S> {
                 })?),
                 None => None,
             };
-            let subject = get(Some(subject_col)).trim();
+            let subject = read.subject.as_str();
             let event = PreferenceRequest {
                 org,
                 subject,
-                change: &change,
-                at,
+                change: &read.change,
+                at: read.at,
                 notice: None,
                 source: &file,
             };
@@ -440,11 +412,12 @@ impl<S: Store> Engine<S> {
                 .preference_row(&event, notice, &mut told)?
                 .map_err(fail)?;
             if let Some(key) = &row.purpose {
-                let written = get(purpose_col).trim().to_string();
-                *resolved.entry((written, key.clone())).or_default() += 1;
+                *resolved
+                    .entry((read.purpose.clone(), key.clone()))
+                    .or_default() += 1;
             }
             rows.push(row);
-            subjects.push(subject.to_string());
+            subjects.push(read.subject);
         }
         // Keep each record's events in time order as they are stored and logged.
         let mut order: Vec<usize> = (0..rows.len()).collect();
@@ -498,5 +471,118 @@ fn preference_entry(key: &SubjectKey, org: &str, subject: &str, row: &Preference
         notice: row.notice.map(|n| n as u64),
         record: Some(row.record as u64),
         source: Some(row.source.clone()),
+    }
+}
+
+/// A preference file (CSV: `subject,action,purpose,at[,notice]`) read a row
+/// at a time: its columns found and each row's change and time parsed, with
+/// nothing looked up in the store. [`Engine::import_preferences`] reads its
+/// file with it; so does the fuzz target `consent_file`.
+pub struct PreferenceFile<R: std::io::Read> {
+    file: String,
+    reader: csv::Reader<R>,
+    record: csv::StringRecord,
+    columns: PreferenceColumns,
+    default_at: Instant,
+    rows: u64,
+}
+
+struct PreferenceColumns {
+    subject: usize,
+    action: usize,
+    purpose: Option<usize>,
+    at: Option<usize>,
+    notice: Option<usize>,
+}
+
+/// One row of a preference file, not yet matched to a record.
+#[derive(Debug, Clone)]
+pub struct PreferenceLine {
+    pub line: u64,
+    pub subject: String,
+    pub change: Change,
+    /// The purpose as written, to say which term it was recorded as.
+    pub purpose: String,
+    pub at: Instant,
+    /// The notice version the row names, if any.
+    pub notice: Option<String>,
+}
+
+impl<R: std::io::Read> PreferenceFile<R> {
+    /// Reads the header of `input`, called `file` in errors; rows without
+    /// an `at` take `default_at`.
+    pub fn new(file: &str, input: R, default_at: Instant) -> Result<PreferenceFile<R>> {
+        let mut reader = csv::Reader::from_reader(input);
+        let header = reader
+            .headers()
+            .map_err(|e| Error::csv(Path::new(file), e))?
+            .clone();
+        let col = |name: &str| header.iter().position(|h| h == name);
+        let missing = |field: &str, message: &str| Error::Input {
+            file: file.into(),
+            line: 1,
+            field: field.into(),
+            message: message.into(),
+        };
+        let columns = PreferenceColumns {
+            subject: col("subject").ok_or_else(|| {
+                missing(
+                    "subject",
+                    "the file needs a `subject` column (columns: subject,action,purpose,at[,notice])",
+                )
+            })?,
+            action: col("action")
+                .ok_or_else(|| missing("action", "the file needs an `action` column"))?,
+            purpose: col("purpose"),
+            at: col("at"),
+            notice: col("notice"),
+        };
+        Ok(PreferenceFile {
+            file: file.into(),
+            reader,
+            record: csv::StringRecord::new(),
+            columns,
+            default_at,
+            rows: 0,
+        })
+    }
+
+    /// The next row, None at the end of the file.
+    pub fn next_line(&mut self) -> Result<Option<PreferenceLine>> {
+        let more = self
+            .reader
+            .read_record(&mut self.record)
+            .map_err(|e| Error::csv(Path::new(&self.file), e))?;
+        if !more {
+            return Ok(None);
+        }
+        self.rows += 1;
+        let rec = &self.record;
+        let line = rec.position().map(|p| p.line()).unwrap_or(self.rows + 1);
+        let fail = |field: &str, message: String| Error::Input {
+            file: self.file.clone(),
+            line,
+            field: field.into(),
+            message,
+        };
+        let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("");
+        let c = &self.columns;
+        let change =
+            Change::parse(get(Some(c.action)), get(c.purpose)).map_err(|m| fail("action", m))?;
+        let at = match get(c.at).trim() {
+            "" => self.default_at,
+            s => parse_instant(s).map_err(|e| fail("at", e.to_string()))?,
+        };
+        let notice = Some(get(c.notice).trim())
+            .filter(|v| !v.is_empty())
+            .map(String::from);
+        Ok(Some(PreferenceLine {
+            line,
+            subject: get(Some(c.subject)).trim().to_string(),
+            change,
+            purpose: get(c.purpose).trim().to_string(),
+            at,
+            notice,
+        }))
     }
 }

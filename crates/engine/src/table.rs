@@ -12,7 +12,9 @@ use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
@@ -99,7 +101,21 @@ impl RowReader {
                     field: "-".into(),
                     message: format!("not a readable Parquet file: {e}"),
                 };
-                let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(bad)?;
+                // Types come from the Parquet schema alone: the Arrow schema
+                // a writer may embed adds nothing to rows read as text, and
+                // the parquet crate panics on some damaged ones (found by
+                // the fuzz target records_parquet).
+                let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+                let builder = parquet_step(|| {
+                    ParquetRecordBatchReaderBuilder::try_new_with_options(f, options)
+                })
+                .map_err(|message| Error::Input {
+                    file: path.display().to_string(),
+                    line: 0,
+                    field: "-".into(),
+                    message: format!("not a readable Parquet file: {message}"),
+                })?
+                .map_err(bad)?;
                 let total = builder.metadata().file_metadata().num_rows().max(0) as u64;
                 let header = builder
                     .schema()
@@ -174,7 +190,13 @@ impl RowReader {
                 ..
             } => {
                 if columns.first().is_none_or(|c| *next >= c.len()) {
-                    match batches.next() {
+                    let step = parquet_step(|| batches.next()).map_err(|message| Error::Input {
+                        file: path.display().to_string(),
+                        line: self.rows + 2,
+                        field: "-".into(),
+                        message,
+                    })?;
+                    match step {
                         None => return Ok(false),
                         Some(batch) => {
                             let batch = batch.map_err(|e| Error::Input {
@@ -206,6 +228,21 @@ impl RowReader {
             }
         }
     }
+}
+
+/// Runs a step of the parquet reader, whose decoders panic on some damaged
+/// files (`unimplemented!` on an unknown page type, found by the fuzz target
+/// records_parquet), so that such a file is an input error, not a crash.
+/// The reader is not used again after a failed step.
+fn parquet_step<T>(step: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).map_err(|panic| {
+        let what = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("it panicked");
+        format!("the Parquet reader failed: {what}")
+    })
 }
 
 /// SHA-256 (hex) of a whole file: what a collection records of its source.
@@ -441,6 +478,52 @@ mod tests {
             Format::Parquet
         );
         assert!("xlsx".parse::<Format>().is_err());
+    }
+
+    #[test]
+    fn a_damaged_embedded_arrow_schema_is_not_a_panic() {
+        // The fuzz target records_parquet's first crash: a Parquet file whose
+        // ARROW:schema metadata is a flatbuffer schema without fields, on
+        // which parquet 55 unwraps a None.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/arrow-schema-without-fields.parquet");
+        let mut r = RowReader::open(&path, Format::Parquet).unwrap();
+        assert_eq!(r.header()[0], "member_id");
+        let mut rec = csv::StringRecord::new();
+        while let Ok(true) = r.read(&mut rec) {}
+    }
+
+    #[test]
+    fn an_unknown_page_type_is_an_input_error() {
+        // The fuzz target records_parquet's second crash: a page of type 8,
+        // on which parquet 55 calls unimplemented!.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/unknown-page-type.parquet");
+        let mut r = RowReader::open(&path, Format::Parquet).unwrap();
+        let mut rec = csv::StringRecord::new();
+        let err = loop {
+            match r.read(&mut rec) {
+                Ok(true) => continue,
+                Ok(false) => panic!("the damaged page is read"),
+                Err(e) => break e,
+            }
+        };
+        assert!(
+            err.to_string().contains("the Parquet reader failed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_metadata_length_past_memory_is_an_input_error() {
+        // The third crash: a list length in the file's metadata for which
+        // parquet 55 asks for a Vec too large to exist ("capacity overflow").
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/metadata-length-overflow.parquet");
+        let err = RowReader::open(&path, Format::Parquet).err().unwrap();
+        assert!(
+            err.to_string().contains("the Parquet reader failed"),
+            "{err}"
+        );
     }
 
     #[test]
