@@ -215,9 +215,11 @@ pub async fn request<S: Backend>(
         }
         Records::Subjects(v) => Selection::List(v.into_iter().collect::<HashSet<_>>()),
     };
-    let voucher = st.voucher()?;
+    // Opened on the blocking pool: PostgreSQL's client blocks as it connects.
+    let vouching = st.clone();
     let report = st
         .write(move |e| {
+            let voucher = vouching.voucher()?;
             let spec = ShareSpec {
                 from: &org,
                 to: &r.to,
