@@ -565,17 +565,16 @@ impl<S: Store> Engine<S> {
                 spec,
                 files: &files,
             };
-            let mut walked = walk.run(s, progress)?;
+            let (outcomes, walked) = walk.run(s, progress)?;
             vouching.held()?;
             let mut row = row.clone();
-            walked.tally(&mut row);
+            walked.tally(&mut row, outcomes.len());
             progress.start("recording", None);
             let row = DisclosureRow {
                 recorded: Some(log.recorded()),
                 ..row
             };
             let id = s.insert_disclosure(&row)?;
-            let outcomes = std::mem::replace(&mut walked.outcomes, Spill::new()?);
             record_disclosure(s, log, id, &row, outcomes.chunks()?, |o| Entry::Decided {
                 at: row.at,
                 subject: o.subject,
@@ -653,7 +652,6 @@ struct HeldWalk<'a> {
 
 /// What the walk decided, waiting to be recorded.
 struct Walked {
-    outcomes: Spill,
     counts: BTreeMap<Reason, u64>,
     allowed: u64,
     refused: u64,
@@ -662,8 +660,9 @@ struct Walked {
 }
 
 impl Walked {
-    fn tally(&self, row: &mut DisclosureRow) {
-        row.requested = (self.outcomes.len() + self.not_held) as i64;
+    /// The disclosure's counts, `decided` being the records decided.
+    fn tally(&self, row: &mut DisclosureRow, decided: u64) {
+        row.requested = (decided + self.not_held) as i64;
         row.allowed = self.allowed as i64;
         row.refused = (self.refused + self.not_held) as i64;
         row.not_held = self.not_held as i64;
@@ -671,7 +670,8 @@ impl Walked {
 }
 
 impl HeldWalk<'_> {
-    fn run<S: Store>(&self, s: &mut S, progress: &dyn Progress) -> Result<Walked> {
+    /// The outcomes, spilled to disk, and their tally.
+    fn run<S: Store>(&self, s: &mut S, progress: &dyn Progress) -> Result<(Spill, Walked)> {
         let spec = self.spec;
         let mut selected = spec.records.subjects()?;
         let holdings = Holdings::load(s, self.vocab, &self.row.from_org)?;
@@ -703,8 +703,8 @@ impl HeldWalk<'_> {
         let committer = Committer::load(s)?;
         // Outcomes wait on disk: a disclosure of 87 million records does not
         // hold them in memory until the store takes them.
+        let mut outcomes = Spill::new()?;
         let mut walked = Walked {
-            outcomes: Spill::new()?,
             counts: BTreeMap::new(),
             allowed: 0,
             refused: 0,
@@ -752,8 +752,8 @@ impl HeldWalk<'_> {
                         .map_err(|e| through_store(e.writing(path)))?;
                 }
             }
-            walked.outcomes.push(&outcome).map_err(through_store)?;
-            if walked.outcomes.len() % 65536 == 0 {
+            outcomes.push(&outcome).map_err(through_store)?;
+            if outcomes.len() % 65536 == 0 {
                 progress.advance(65536);
             }
             Ok(())
@@ -780,7 +780,7 @@ impl HeldWalk<'_> {
             w.finish().map_err(|e| e.writing(path))?;
         }
         walked.columns_sent = projection.header;
-        Ok(walked)
+        Ok((outcomes, walked))
     }
 }
 

@@ -9,8 +9,9 @@
 //! files into place only once the verification has held. Otherwise it fails
 //! naming the first row that differs, and has disclosed nothing.
 //!
-//! The verification runs on the other core while the command decides, so
-//! most of its cost is hidden behind the command's own work.
+//! The verification runs on the other core while the command decides, but
+//! it takes longer than the deciding: a share of 1,065,220 records went from
+//! 6.67 s to 18.51 s, `log verify` of that store alone taking 16.5 s.
 
 use std::thread::JoinHandle;
 
@@ -31,7 +32,7 @@ impl<S: Store + Send> Voucher for Engine<S> {
 }
 
 /// A verification under way, or none (a caller that gave no voucher: the
-/// store's own unit tests).
+/// engine's own unit tests).
 pub(crate) struct Vouching(Option<JoinHandle<Result<Verified>>>);
 
 impl Vouching {
