@@ -111,7 +111,9 @@ fn main() {
         die_quietly_on_closed_pipe();
     }
     if let Err(e) = run(cli) {
-        eprintln!("error: {e:#}");
+        // The message may quote what a file held: shown, never acted on.
+        let message = format!("{e:#}");
+        eprintln!("error: {}", custody_core::text::printable(&message));
         std::process::exit(1);
     }
 }

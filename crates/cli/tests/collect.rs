@@ -528,6 +528,47 @@ fn malformed_csv_is_said_in_words() {
                 .into_bytes(),
             &["bad.csv:2:", "this row has 11 fields, the header 10"],
         ),
+        (
+            "a subject twice",
+            format!("{header}\nB01,2017-02-01,Ann,Ames,ann@example.org,1 Ash Rd,AB1 1AA,2016-12-01,yes,yes\nB02,2017-02-02,Bea,Bell,bea@example.org,2 Birch Rd,AB1 2BB,2016-11-02,no,no\nB01,2017-02-03,Ann,Ames,ann@example.org,1 Ash Rd,AB1 1AA,2016-12-01,no,no\n")
+                .into_bytes(),
+            &["bad.csv:4: member_id: subject `B01` is also on line 2"],
+        ),
+        (
+            "an escape sequence in the subject",
+            format!("{header}\nB\x1b]0;owned\x07,2017-02-01,Ann,Ames,ann@example.org,1 Ash Rd,AB1 1AA,2016-12-01,yes,yes\n")
+                .into_bytes(),
+            &["bad.csv:2: member_id: the subject identifier holds the control character U+001B"],
+        ),
+        (
+            "a bidirectional override in the subject",
+            format!("{header}\nB01\u{202e}10B,2017-02-01,Ann,Ames,ann@example.org,1 Ash Rd,AB1 1AA,2016-12-01,yes,yes\n")
+                .into_bytes(),
+            &["bad.csv:2: member_id: the subject identifier holds the control character U+202E"],
+        ),
+        (
+            "a control character in a field",
+            format!("{header}\nB01,2017-02-01,Ann\x08\x08\x08Eve,Ames,ann@example.org,1 Ash Rd,AB1 1AA,2016-12-01,yes,yes\n")
+                .into_bytes(),
+            &["bad.csv:2: first_name: the value holds the control character U+0008"],
+        ),
+        (
+            "a field past 64 KiB",
+            format!("{header}\nB01,2017-02-01,{},Ames,ann@example.org,1 Ash Rd,AB1 1AA,2016-12-01,yes,yes\n", "A".repeat(70_000))
+                .into_bytes(),
+            &["bad.csv:2: first_name: the value is 70000 bytes long; a field is at most 64 KiB"],
+        ),
+        (
+            "a row past 1 MiB (an unclosed quote)",
+            format!("{header}\nB01,2017-02-01,\"Ann,Ames\n{}", "x,".repeat(1 << 20))
+                .into_bytes(),
+            &["bad.csv:2: -: this row is longer than 1 MiB"],
+        ),
+        (
+            "a header past 1 MiB",
+            format!("{header}{}\n", ",x".repeat(600_000)).into_bytes(),
+            &["bad.csv:1: -: this row is longer than 1 MiB"],
+        ),
     ];
     for (what, bytes, said) in cases {
         let s = published();
@@ -545,5 +586,82 @@ fn malformed_csv_is_said_in_words() {
             assert!(err.contains(x), "{what}: `{x}` not said: {err}");
         }
         assert!(!err.contains('{') && !err.contains("Utf8"), "{what}: {err}");
+        assert!(
+            !err.contains('\x1b') && !err.contains('\u{202e}'),
+            "{what}: {err}"
+        );
+        assert_eq!(s.count("SELECT count(*) FROM records"), 0, "{what}");
     }
+}
+
+const COLLECT: [&str; 5] = ["collect", "emmas-diary", "--notice", "2017", "--mapping"];
+
+/// `collect emmas-diary FILE --notice 2017 --mapping signups.mapping.toml`, then `more`.
+fn collect<'a>(file: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = COLLECT[..2].to_vec();
+    args.push(file);
+    args.extend(&COLLECT[2..]);
+    args.push("signups.mapping.toml");
+    args.extend(more);
+    args
+}
+
+#[test]
+fn a_subject_twice_in_a_file_names_both_lines_or_is_set_aside() {
+    // The second B000001 is in the third chunk: the store's index finds it.
+    let s = published();
+    let mut csv = many(0, 140_000);
+    csv += "G000001,2017-03-01,A,B,again@example.org,1 Rd,AB1 1AA,2016-12-01,no,no\n";
+    csv += "G000007,2017-03-01,A,B,again@example.org,1 Rd,AB1 1AA,2016-12-01,no,no\n";
+    s.write("twice.csv", &csv);
+    let err = s.fails(&collect("twice.csv", &[]));
+    assert!(
+        err.contains("twice.csv:140002: member_id: subject `G000001` is also on line 3"),
+        "{err}"
+    );
+    assert_eq!(s.count("SELECT count(*) FROM records"), 0);
+
+    let out = s.ok(&collect("twice.csv", &["--skip-bad"]));
+    assert!(
+        out.contains("140,002 rows from twice.csv under notice version 2017: 140,000 new, 0 already held, 2 rejected"),
+        "{out}"
+    );
+    let rejects = s.csv_rows("twice.rejects.csv");
+    assert_eq!(rejects.len(), 3, "{rejects:?}");
+    assert!(
+        rejects[1].starts_with("G000001,2017-03-01,A,B,again@"),
+        "{}",
+        rejects[1]
+    );
+    assert!(rejects[1].ends_with("\"member_id: subject `G000001` is also on line 3: a file gives each person once (with --skip-bad, the later lines are set aside)\""), "{}", rejects[1]);
+    assert!(rejects[2].contains("is also on line 9"), "{}", rejects[2]);
+    // The first line's record is the one kept.
+    let trace = s.ok(&["trace", "emmas-diary", "G000001"]);
+    assert!(trace.contains("2017-02-01"), "{trace}");
+    s.ok(&["log", "verify"]);
+    // A subject already held from an earlier file is not a repeat.
+    s.write("again.csv", &many(0, 2));
+    let out = s.ok(&collect("again.csv", &[]));
+    assert!(out.contains("0 new, 2 already held"), "{out}");
+}
+
+#[test]
+fn an_endless_row_stops_at_the_limit() {
+    // /dev/zero has no line break: the reader stops at the row limit
+    // instead of growing (it grew past 1.7 GB).
+    let s = published();
+    s.write("zero.mapping.toml", MAPPING_TOML);
+    let err = s.fails(&[
+        "collect",
+        "emmas-diary",
+        "/dev/zero",
+        "--notice",
+        "2017",
+        "--mapping",
+        "zero.mapping.toml",
+    ]);
+    assert!(
+        err.contains("/dev/zero:1: -: this row is longer than 1 MiB"),
+        "{err}"
+    );
 }

@@ -16,6 +16,7 @@ pub mod preference;
 pub mod reason;
 pub mod recipient;
 pub mod spelling;
+pub mod text;
 pub mod time;
 pub mod vocab;
 

@@ -168,6 +168,13 @@ pub fn parse_source(file: &str, text: &str) -> Result<NoticeSource, NoticeError>
         file: file.to_string(),
         message,
     };
+    if text.len() > crate::text::NOTICE_LIMIT {
+        return Err(syntax(format!(
+            "is {} bytes long; a notice is at most {} MiB (README: Limits)",
+            text.len(),
+            crate::text::NOTICE_LIMIT >> 20
+        )));
+    }
     if lower.ends_with(".yaml") || lower.ends_with(".yml") {
         serde_yaml::from_str(text).map_err(|e| syntax(e.to_string()))
     } else if lower.ends_with(".toml") {
@@ -197,6 +204,9 @@ impl NoticeSource {
         if self.version.trim().is_empty() {
             return Err(field("version".into(), "must not be empty".into()));
         }
+        if let Some(problem) = crate::text::identifier_problem(&self.version) {
+            return Err(field("version".into(), problem));
+        }
         let effective =
             parse_instant(&self.effective).map_err(|e| field("effective".into(), e.to_string()))?;
         if self.declarations.is_empty() {
@@ -225,6 +235,9 @@ impl NoticeSource {
                     format!("declarations[{i}].id"),
                     "must not be empty".into(),
                 ));
+            }
+            if let Some(problem) = crate::text::identifier_problem(&d.id) {
+                return Err(field(at("id"), problem));
             }
             if self.declarations[..i].iter().any(|o| o.id == d.id) {
                 return Err(field(

@@ -2,12 +2,14 @@
 //! each column is. All or nothing: a bad row fails the whole file, naming file,
 //! line and field, unless the caller asks to skip bad rows into a rejects file.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use custody_core::entry::{Entry, SubjectKey};
 use custody_core::mapping::{self, parse_flag, Mapping, MappingSource};
+use custody_core::text::{field_problem, identifier_problem};
 use custody_core::time::{check_claimed, parse_instant, Instant};
-use custody_store::{CollectionRow, NewRecord, Store};
+use custody_store::{CollectionRow, NewRecord, Offered, Store};
 use serde::Serialize;
 use sha2::Digest;
 
@@ -86,7 +88,8 @@ impl<S: Store> Engine<S> {
             .name
             .map(String::from)
             .unwrap_or_else(|| spec.records.display().to_string());
-        let reader = RowReader::open(spec.records, Format::of(spec.records, spec.format))?;
+        let format = Format::of(spec.records, spec.format);
+        let reader = RowReader::open(spec.records, format)?;
         let total = reader.total();
         let header: Vec<String> = reader.header().to_vec();
         let m: Mapping = mapping_source.resolve(&mapping_file, &header, &self.vocab, &notice)?;
@@ -145,6 +148,8 @@ impl<S: Store> Engine<S> {
         };
         progress.start("collecting", total);
         let mut parse = Parse {
+            path: spec.records,
+            format,
             file: &file,
             header: &header,
             mapping: &m,
@@ -162,14 +167,16 @@ impl<S: Store> Engine<S> {
                 let key = subject_key(s, spec.org)?;
                 parse.recorded = log.recorded();
                 let parse = &parse;
-                std::thread::scope(|scope| {
+                let (inserted, already, rows, rejected, repeats) = std::thread::scope(|scope| {
                     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Chunk>>(2);
                     let reading = scope.spawn(|| parse.chunks(reader, &mut rejects, &key, id, tx));
                     let (mut inserted, mut already) = (0u64, 0u64);
+                    let mut repeats = Repeats::default();
                     let mut last_pos = 0;
                     for chunk in rx {
                         let Chunk {
                             records,
+                            lines,
                             mut entries,
                             pos,
                         } = chunk?;
@@ -179,23 +186,39 @@ impl<S: Store> Engine<S> {
                             id,
                             notice.id,
                             &mut records.into_iter(),
-                            &mut |at, _| {
-                                keep[at] = true;
+                            &mut |at, r, offered| {
+                                match offered {
+                                    Offered::Stored => keep[at] = true,
+                                    Offered::AlreadyHeld { collection }
+                                        if collection == Some(id) =>
+                                    {
+                                        repeats.later.push((lines[at], r.subject.clone()))
+                                    }
+                                    Offered::AlreadyHeld { .. } => {}
+                                }
                                 Ok(())
                             },
                         )?;
                         inserted += i;
                         already += a;
+                        if spec.rejects.is_none() && !repeats.later.is_empty() {
+                            return Err(repeats.error(parse)?);
+                        }
                         entries.retain(&keep);
                         log.append_prepared(s, entries)?;
                         progress.advance(pos.saturating_sub(last_pos));
                         last_pos = pos;
                     }
                     let (rows, rejected) = reading.join().expect("reading does not panic")?;
-                    s.set_collection_rows(id, inserted as i64)?;
-                    log.append(s, &collection_entry(id, &row, inserted))?;
-                    Ok((id, inserted, already, rows, rejected))
-                })
+                    Ok((inserted, already, rows, rejected, repeats))
+                })?;
+                if let Some((p, w)) = &mut rejects {
+                    repeats.reject(parse, p, w)?;
+                }
+                let repeated = repeats.later.len() as u64;
+                s.set_collection_rows(id, inserted as i64)?;
+                log.append(s, &collection_entry(id, &row, inserted))?;
+                Ok((id, inserted, already - repeated, rows, rejected + repeated))
             })?;
         progress.finish();
         if let Some((p, mut w)) = rejects {
@@ -238,12 +261,16 @@ const CHUNK: usize = 1 << 16;
 /// and how far into the file it reaches (in the reader's progress unit).
 struct Chunk {
     records: Vec<NewRecord>,
+    /// The line of each record.
+    lines: Vec<u64>,
     entries: Prepared,
     pos: u64,
 }
 
 /// How to read one file's rows into records.
 struct Parse<'a> {
+    path: &'a Path,
+    format: Format,
     file: &'a str,
     header: &'a [String],
     mapping: &'a Mapping,
@@ -270,6 +297,7 @@ impl Parse<'_> {
         let (mut rows, mut rejected) = (0u64, 0u64);
         let mut record = csv::StringRecord::new();
         let mut records = Vec::with_capacity(CHUNK);
+        let mut lines = Vec::with_capacity(CHUNK);
         let mut more = true;
         while more {
             let mut pos = 0;
@@ -287,7 +315,10 @@ impl Parse<'_> {
                     self.default_at,
                     self.notice,
                 ) {
-                    Ok(r) => records.push(r),
+                    Ok(r) => {
+                        records.push(r);
+                        lines.push(reader.line(&record));
+                    }
                     Err((field, message)) => match rejects {
                         Some((p, w)) => {
                             rejected += 1;
@@ -329,6 +360,7 @@ impl Parse<'_> {
             )?;
             let chunk = Chunk {
                 records: std::mem::replace(&mut records, Vec::with_capacity(CHUNK)),
+                lines: std::mem::replace(&mut lines, Vec::with_capacity(CHUNK)),
                 entries,
                 pos,
             };
@@ -338,6 +370,83 @@ impl Parse<'_> {
         }
         Ok((rows, rejected))
     }
+}
+
+/// Subjects a file gives more than once. The first line of each is
+/// collected; a later one fails the file naming both lines, or is set aside
+/// as a reject under --skip-bad. The store's index finds them (a subject
+/// already held from this very collection), so collecting keeps nothing in
+/// memory for it; the first lines are found by reading the file again,
+/// which only a file with repeats pays for.
+#[derive(Default)]
+struct Repeats {
+    /// The line and subject of each later occurrence, in the order found.
+    later: Vec<(u64, String)>,
+}
+
+impl Repeats {
+    /// The error for the first repeat.
+    fn error(&self, parse: &Parse) -> Result<Error> {
+        let (line, subject) = &self.later[0];
+        let (first, _) = self.reread(parse)?;
+        Ok(Error::Input {
+            file: parse.file.to_string(),
+            line: *line,
+            field: parse.header[parse.mapping.subject].clone(),
+            message: repeated(subject, first.get(subject)),
+        })
+    }
+
+    /// Writes each later occurrence to the rejects file, as it was read.
+    fn reject(&self, parse: &Parse, path: &Path, w: &mut csv::Writer<std::fs::File>) -> Result<()> {
+        if self.later.is_empty() {
+            return Ok(());
+        }
+        let (first, rows) = self.reread(parse)?;
+        for (line, subject) in &self.later {
+            let mut row = rows.get(line).cloned().unwrap_or_default();
+            row.push(format!(
+                "{}: {}",
+                parse.header[parse.mapping.subject],
+                repeated(subject, first.get(subject))
+            ));
+            w.write_record(&row).map_err(|e| Error::csv(path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Reads the file again for the first good line of each repeated
+    /// subject, and the rows of the later lines.
+    #[allow(clippy::type_complexity)]
+    fn reread(&self, parse: &Parse) -> Result<(HashMap<String, u64>, HashMap<u64, Vec<String>>)> {
+        let subjects: HashSet<&str> = self.later.iter().map(|(_, s)| s.as_str()).collect();
+        let later: HashSet<u64> = self.later.iter().map(|(l, _)| *l).collect();
+        let (mut first, mut rows) = (HashMap::new(), HashMap::new());
+        let mut reader = RowReader::open(parse.path, parse.format)?;
+        let mut record = csv::StringRecord::new();
+        while reader.read(&mut record)? {
+            let line = reader.line(&record);
+            if later.contains(&line) {
+                rows.insert(line, record.iter().map(String::from).collect());
+                continue;
+            }
+            let m = parse.mapping;
+            if let Ok(r) = parse_row(&record, m, parse.header, parse.default_at, parse.notice) {
+                if subjects.contains(r.subject.as_str()) {
+                    first.entry(r.subject).or_insert(line);
+                }
+            }
+        }
+        Ok((first, rows))
+    }
+}
+
+fn repeated(subject: &str, first: Option<&u64>) -> String {
+    let on = first.map_or_else(|| "an earlier line".to_string(), |l| format!("line {l}"));
+    format!(
+        "subject `{}` is also on {on}: a file gives each person once (with --skip-bad, the later lines are set aside)",
+        custody_core::text::printable(subject)
+    )
 }
 
 /// One row of a records file as the record it becomes, or the field that is
@@ -356,6 +465,12 @@ pub fn parse_row(
         return Err((
             header[m.subject].clone(),
             "the subject identifier is empty".into(),
+        ));
+    }
+    if let Some(problem) = identifier_problem(subject) {
+        return Err((
+            header[m.subject].clone(),
+            format!("the subject identifier {problem}"),
         ));
     }
     let collected_at = match m.collected_at {
@@ -388,6 +503,11 @@ pub fn parse_row(
         }
     }
     let fields: Vec<&str> = m.fields.iter().map(|(i, _, _)| get(*i)).collect();
+    for ((i, _, _), value) in m.fields.iter().zip(&fields) {
+        if let Some(problem) = field_problem(value) {
+            return Err((header[*i].clone(), format!("the value {problem}")));
+        }
+    }
     Ok(NewRecord {
         subject: subject.to_string(),
         collected_at: seconds(collected_at),

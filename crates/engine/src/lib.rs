@@ -140,6 +140,12 @@ impl<S: Store> Engine<S> {
 
     pub fn add_org(&mut self, org: &Organisation) -> Result<()> {
         validate_id(&org.id).map_err(Error::Invalid)?;
+        if let Some(problem) = custody_core::text::identifier_problem(&org.name) {
+            return Err(Error::Field {
+                field: "name".into(),
+                message: format!("the organisation's name {problem}"),
+            });
+        }
         logged(&mut self.store, &self.signer, |s, log| {
             s.insert_org(org)?;
             subject_key(s, &org.id)?;

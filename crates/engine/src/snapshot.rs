@@ -858,7 +858,7 @@ mod tests {
             fields: "[]".into(),
         });
         atomic(s, |s| {
-            s.insert_records("a", collection, notice, &mut records, &mut |_, _| Ok(()))
+            s.insert_records("a", collection, notice, &mut records, &mut |_, _, _| Ok(()))
         })
         .unwrap();
     }

@@ -3,10 +3,13 @@
 //! disclosure writes. Both stream: memory stays bounded by one batch.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::{BufWriter, Read};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+
+use custody_core::text::ROW_LIMIT;
 
 use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch};
@@ -58,6 +61,52 @@ impl FromStr for Format {
     }
 }
 
+/// What the CSV reader buffers ahead of the row it is reading.
+const CSV_BUFFER: usize = 1 << 20;
+
+/// A file read for CSV that stops feeding a row past [`ROW_LIMIT`]: the csv
+/// crate grows a record to fit whatever it is given, and `collect
+/// /dev/zero` grew past 1.7 GB. Memory stays under the limit plus the
+/// reader's buffer.
+struct Bounded {
+    file: File,
+    /// Bytes handed to the CSV reader so far.
+    read: u64,
+    /// Where the row being read began, set by [`RowReader::read`].
+    row_start: Arc<AtomicU64>,
+    /// Whether a row ran past the limit.
+    tripped: Arc<AtomicBool>,
+}
+
+impl Read for Bounded {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let start = self.row_start.load(Ordering::Relaxed);
+        if self.read.saturating_sub(start) > (ROW_LIMIT + CSV_BUFFER) as u64 {
+            self.tripped.store(true, Ordering::Relaxed);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "a row past the limit",
+            ));
+        }
+        let n = self.file.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// The error for a row longer than [`ROW_LIMIT`], starting on `line`.
+fn row_too_long(path: &Path, line: u64) -> Error {
+    Error::Input {
+        file: path.display().to_string(),
+        line,
+        field: "-".into(),
+        message: format!(
+            "this row is longer than {} MiB, the most custody reads as one row (README: Limits); is a closing quote missing?",
+            ROW_LIMIT >> 20
+        ),
+    }
+}
+
 /// Rows of a CSV or Parquet file, as text. Parquet values print as arrow
 /// displays them (dates as `2017-02-01`); nulls are empty.
 pub struct RowReader {
@@ -69,7 +118,11 @@ pub struct RowReader {
 }
 
 enum Inner {
-    Csv(csv::Reader<BufReader<File>>),
+    Csv {
+        reader: csv::Reader<Bounded>,
+        row_start: Arc<AtomicU64>,
+        tripped: Arc<AtomicBool>,
+    },
     Parquet {
         batches: ParquetRecordBatchReader,
         columns: Vec<Vec<String>>,
@@ -83,16 +136,34 @@ impl RowReader {
         let f = File::open(path).map_err(|e| Error::io(path, e))?;
         let (header, inner) = match format {
             Format::Csv => {
+                let (row_start, tripped) = (Arc::default(), Arc::default());
+                let file = Bounded {
+                    file: f,
+                    read: 0,
+                    row_start: Arc::clone(&row_start),
+                    tripped: Arc::clone(&tripped),
+                };
                 let mut reader = csv::ReaderBuilder::new()
-                    .buffer_capacity(1 << 20)
-                    .from_reader(BufReader::with_capacity(1 << 20, f));
-                let header = reader
-                    .headers()
-                    .map_err(|e| Error::csv(path, e))?
-                    .iter()
-                    .map(str::to_string)
-                    .collect();
-                (header, Inner::Csv(reader))
+                    .buffer_capacity(CSV_BUFFER)
+                    .from_reader(file);
+                let header: Vec<String> = match reader.headers() {
+                    Ok(h) => h.iter().map(str::to_string).collect(),
+                    Err(_) if tripped.load(Ordering::Relaxed) => return Err(row_too_long(path, 1)),
+                    Err(e) => return Err(Error::csv(path, e)),
+                };
+                let end = reader.position().byte();
+                if end > ROW_LIMIT as u64 {
+                    return Err(row_too_long(path, 1));
+                }
+                row_start.store(end, Ordering::Relaxed);
+                (
+                    header,
+                    Inner::Csv {
+                        reader,
+                        row_start,
+                        tripped,
+                    },
+                )
             }
             Format::Parquet => {
                 let bad = |e: parquet::errors::ParquetError| Error::Input {
@@ -150,7 +221,7 @@ impl RowReader {
     /// What progress counts in: bytes of a CSV file, rows of a Parquet one.
     pub fn total(&self) -> Option<u64> {
         match &self.inner {
-            Inner::Csv(r) => r.get_ref().get_ref().metadata().ok().map(|m| m.len()),
+            Inner::Csv { reader, .. } => reader.get_ref().file.metadata().ok().map(|m| m.len()),
             Inner::Parquet { total, .. } => Some(*total),
         }
     }
@@ -158,7 +229,7 @@ impl RowReader {
     /// Progress so far, in the unit of [`total`](Self::total).
     pub fn position(&self, record: &csv::StringRecord) -> u64 {
         match &self.inner {
-            Inner::Csv(_) => record.position().map_or(0, |p| p.byte()),
+            Inner::Csv { .. } => record.position().map_or(0, |p| p.byte()),
             Inner::Parquet { .. } => self.rows,
         }
     }
@@ -167,7 +238,7 @@ impl RowReader {
     /// the row number plus one, so both formats count alike).
     pub fn line(&self, record: &csv::StringRecord) -> u64 {
         match &self.inner {
-            Inner::Csv(_) => record.position().map_or(self.rows + 1, |p| p.line()),
+            Inner::Csv { .. } => record.position().map_or(self.rows + 1, |p| p.line()),
             Inner::Parquet { .. } => self.rows + 1,
         }
     }
@@ -176,10 +247,25 @@ impl RowReader {
     pub fn read(&mut self, record: &mut csv::StringRecord) -> Result<bool> {
         let path = self.path.clone();
         match &mut self.inner {
-            Inner::Csv(r) => {
-                let more = r
-                    .read_record(record)
-                    .map_err(|e| Error::csv_in(&path, e, &self.header))?;
+            Inner::Csv {
+                reader,
+                row_start,
+                tripped,
+            } => {
+                let start = row_start.load(Ordering::Relaxed);
+                let next_line = reader.position().line();
+                let more = match reader.read_record(record) {
+                    Ok(more) => more,
+                    Err(_) if tripped.load(Ordering::Relaxed) => {
+                        return Err(row_too_long(&path, next_line))
+                    }
+                    Err(e) => return Err(Error::csv_in(&path, e, &self.header)),
+                };
+                let end = reader.position().byte();
+                if end - start > ROW_LIMIT as u64 {
+                    return Err(row_too_long(&path, next_line));
+                }
+                row_start.store(end, Ordering::Relaxed);
                 self.rows += more as u64;
                 Ok(more)
             }
@@ -224,6 +310,9 @@ impl RowReader {
                 }
                 *next += 1;
                 self.rows += 1;
+                if record.as_slice().len() > ROW_LIMIT {
+                    return Err(row_too_long(&path, self.rows + 1));
+                }
                 Ok(true)
             }
         }

@@ -63,7 +63,10 @@ impl fmt::Display for AnyStore {
 macro_rules! delegate {
     ($self:ident, $s:ident => $call:expr) => {
         match $self {
-            AnyStore::Sqlite($s) => $call,
+            AnyStore::Sqlite($s) => {
+                let r = $call;
+                r.map_err(|e| $s.explain(e))
+            }
             AnyStore::Postgres($s) => $call,
         }
     };
@@ -144,7 +147,7 @@ impl Store for AnyStore {
         collection: i64,
         notice: i64,
         records: &mut dyn Iterator<Item = NewRecord>,
-        inserted: &mut dyn FnMut(usize, &NewRecord) -> Result<()>,
+        inserted: &mut dyn FnMut(usize, &NewRecord, Offered) -> Result<()>,
     ) -> Result<(u64, u64)> {
         delegate!(self, s => s.insert_records(org, collection, notice, records, inserted))
     }

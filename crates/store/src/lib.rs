@@ -43,6 +43,15 @@ pub enum StoreError {
     NewerSchema { found: i64, known: i64 },
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The disk failed under the database, as the system said it (SQLite
+    /// says "disk I/O error" for a failed write or sync whatever the cause,
+    /// a full disk among them).
+    #[error("the database {path}: {source}")]
+    Disk {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// The caller's own error, raised inside a callback the store was
     /// running (a full disk while writing an output file): carried out as
     /// it was, never reported as the store's.
@@ -116,6 +125,17 @@ pub struct CollectionRow {
     pub categories: Vec<String>,
     pub at: Seconds,
     pub rows: i64,
+}
+
+/// What became of a record offered to [`Store::insert_records`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offered {
+    Stored,
+    /// Its subject is already held, from this collection (the id): a
+    /// collection that gives the same subject twice.
+    AlreadyHeld {
+        collection: Option<i64>,
+    },
 }
 
 pub struct NewRecord {
@@ -333,15 +353,16 @@ pub trait Store {
     fn collections(&self, org: Option<&str>) -> Result<Vec<CollectionRow>>;
     fn set_collection_rows(&mut self, id: i64, rows: i64) -> Result<()>;
     /// Returns (inserted, already held). A subject the organisation already
-    /// collected is left as it was. `inserted` hears of each record stored,
-    /// in input order, with its position in `records` (from 0).
+    /// collected is left as it was. `heard` hears of each record with its
+    /// position in `records` (from 0) and what became of it; of the records
+    /// stored, in input order.
     fn insert_records(
         &mut self,
         org: &str,
         collection: i64,
         notice: i64,
         records: &mut dyn Iterator<Item = NewRecord>,
-        inserted: &mut dyn FnMut(usize, &NewRecord) -> Result<()>,
+        heard: &mut dyn FnMut(usize, &NewRecord, Offered) -> Result<()>,
     ) -> Result<(u64, u64)>;
 
     /// The organisation's own collection record for a subject.

@@ -24,7 +24,7 @@
 //! `RefCell`: the store is `Send`, not `Sync`, like a SQLite connection.
 
 use std::cell::{Cell, RefCell, RefMut};
-use std::collections::{HashMap, HashSet};
+use std::collections::{hash_map, HashMap, HashSet};
 use std::time::Duration;
 
 use ::postgres::binary_copy::BinaryCopyInWriter;
@@ -763,7 +763,7 @@ impl Store for PostgresStore {
         collection: i64,
         notice: i64,
         records: &mut dyn Iterator<Item = NewRecord>,
-        on_inserted: &mut dyn FnMut(usize, &NewRecord) -> Result<()>,
+        heard: &mut dyn FnMut(usize, &NewRecord, Offered) -> Result<()>,
     ) -> Result<(u64, u64)> {
         // A chunk at a time: one query for which subjects are already held,
         // then a COPY of the rest, in input order (so ids follow it). The
@@ -784,22 +784,31 @@ impl Store for PostgresStore {
             // of the table: `subject = ANY ($2)` may become a scan of all
             // the organisation's records, for each chunk.
             let held = self.query(
-                "SELECT t.subject FROM unnest($2::text[]) AS t(subject)
-                 CROSS JOIN LATERAL (SELECT 1 FROM records h
+                "SELECT t.subject, held.collection FROM unnest($2::text[]) AS t(subject)
+                 CROSS JOIN LATERAL (SELECT h.collection FROM records h
                                      WHERE h.org = $1 AND h.subject = t.subject AND h.origin IS NULL
                                      LIMIT 1) held",
                 &[&org, &subjects],
             )?;
-            let mut seen: HashSet<&str> = HashSet::with_capacity(chunk.len());
+            let mut seen: HashMap<&str, Option<i64>> = HashMap::with_capacity(chunk.len());
             for r in &held {
-                seen.insert(r.try_get(0)?);
+                seen.insert(r.try_get(0)?, r.try_get(1)?);
             }
-            let fresh: Vec<(usize, &NewRecord)> = chunk
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| seen.insert(r.subject.as_str()))
-                .map(|(i, r)| (first + i, r))
-                .collect();
+            let mut fresh: Vec<(usize, &NewRecord)> = Vec::with_capacity(chunk.len());
+            for (i, r) in chunk.iter().enumerate() {
+                match seen.entry(r.subject.as_str()) {
+                    hash_map::Entry::Occupied(held) => {
+                        let collection = *held.get();
+                        heard(first + i, r, Offered::AlreadyHeld { collection })?;
+                    }
+                    hash_map::Entry::Vacant(v) => {
+                        // A subject repeated later in the chunk is held by
+                        // this collection once the COPY has run.
+                        v.insert(Some(collection));
+                        fresh.push((first + i, r));
+                    }
+                }
+            }
             already += (chunk.len() - fresh.len()) as u64;
             if fresh.is_empty() {
                 continue;
@@ -832,7 +841,7 @@ impl Store for PostgresStore {
             )?;
             for (i, r) in fresh {
                 inserted += 1;
-                on_inserted(i, r)?;
+                heard(i, r, Offered::Stored)?;
             }
         }
         Ok((inserted, already))
@@ -1847,7 +1856,7 @@ pub mod cases {
             c,
             nid,
             &mut (0..25_000).map(|i| record(&format!("s{i}"))),
-            &mut |_, _| Ok(()),
+            &mut |_, _, _| Ok(()),
         )
         .unwrap();
         let mut other = db.open();
@@ -1870,7 +1879,7 @@ pub mod cases {
                     c,
                     nid,
                     &mut [record("late")].into_iter(),
-                    &mut |_, _| Ok(()),
+                    &mut |_, _, _| Ok(()),
                 )?;
             }
             n += 1;
@@ -1927,7 +1936,7 @@ pub mod cases {
         let start = Instant::now();
         let mut reported = 0u64;
         let counts = atomic(&mut *db, |s| {
-            s.insert_records("a", c, nid, &mut mk(), &mut |_, _| {
+            s.insert_records("a", c, nid, &mut mk(), &mut |_, _, _| {
                 reported += 1;
                 Ok(())
             })
@@ -1937,7 +1946,7 @@ pub mod cases {
         assert_eq!((counts, reported), ((N as u64, 0), N as u64));
         let start = Instant::now();
         let counts = atomic(&mut *db, |s| {
-            s.insert_records("a", c, nid, &mut mk(), &mut |_, _| Ok(()))
+            s.insert_records("a", c, nid, &mut mk(), &mut |_, _, _| Ok(()))
         })
         .unwrap();
         eprintln!("insert_records, {N} already held: {:?}", start.elapsed());

@@ -117,6 +117,31 @@ impl SqliteStore {
     }
 
     /// The file the store is open on (as SQLite resolved it); None in memory.
+    /// `e` as the system put it when the disk failed under SQLite: the
+    /// errno of the failed call (`sqlite3_system_errno`), so that a full
+    /// disk says "No space left on device" and not "disk I/O error".
+    pub(crate) fn explain(&self, e: StoreError) -> StoreError {
+        use rusqlite::ErrorCode::{CannotOpen, DiskFull, SystemIoFailure};
+        let StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) = &e else {
+            return e;
+        };
+        if !matches!(f.code, SystemIoFailure | DiskFull | CannotOpen) {
+            return e;
+        }
+        // SAFETY: the handle is this open connection's, used only to read
+        // its last error number, on the thread that owns the connection.
+        let errno = unsafe { rusqlite::ffi::sqlite3_system_errno(self.conn.handle()) };
+        if errno == 0 {
+            return e;
+        }
+        StoreError::Disk {
+            path: self
+                .path()
+                .map_or_else(|| ":memory:".into(), |p| p.display().to_string()),
+            source: std::io::Error::from_raw_os_error(errno),
+        }
+    }
+
     pub fn path(&self) -> Option<&Path> {
         self.conn.path().filter(|p| !p.is_empty()).map(Path::new)
     }
@@ -524,11 +549,14 @@ impl Store for SqliteStore {
         collection: i64,
         notice: i64,
         records: &mut dyn Iterator<Item = NewRecord>,
-        on_inserted: &mut dyn FnMut(usize, &NewRecord) -> Result<()>,
+        heard: &mut dyn FnMut(usize, &NewRecord, Offered) -> Result<()>,
     ) -> Result<(u64, u64)> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO records (org, subject, notice, collection, at, consented, fields)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+        )?;
+        let mut holder = self.conn.prepare_cached(
+            "SELECT collection FROM records WHERE org = ?1 AND subject = ?2 AND origin IS NULL",
         )?;
         let (mut inserted, mut already) = (0, 0);
         for (i, r) in records.enumerate() {
@@ -543,9 +571,11 @@ impl Store for SqliteStore {
             ])?;
             if n == 1 {
                 inserted += 1;
-                on_inserted(i, &r)?;
+                heard(i, &r, Offered::Stored)?;
             } else {
-                already += 1
+                already += 1;
+                let collection = holder.query_row(params![org, r.subject], |row| row.get(0))?;
+                heard(i, &r, Offered::AlreadyHeld { collection })?;
             }
         }
         Ok((inserted, already))

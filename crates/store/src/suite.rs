@@ -160,9 +160,13 @@ pub(crate) fn notices_are_immutable_and_preferences_append_only(s: &mut impl Raw
         "same label twice"
     );
     assert_eq!(s.notices(Some("a")).unwrap().len(), 1);
-    s.insert_records("a", c, nid, &mut [record("s")].into_iter(), &mut |_, _| {
-        Ok(())
-    })
+    s.insert_records(
+        "a",
+        c,
+        nid,
+        &mut [record("s")].into_iter(),
+        &mut |_, _, _| Ok(()),
+    )
     .unwrap();
     let rec = s.collected("a", "s").unwrap().unwrap().id;
     s.insert_preferences(&[PreferenceRow {
@@ -207,12 +211,12 @@ pub(crate) fn records_do_not_duplicate_and_copies_keep_their_origin(s: &mut impl
     s.insert_org(&org("b")).unwrap();
     let mk = || (0..3).map(|i| record(&format!("s{i}")));
     assert_eq!(
-        s.insert_records("a", c, nid, &mut mk(), &mut |_, _| Ok(()))
+        s.insert_records("a", c, nid, &mut mk(), &mut |_, _, _| Ok(()))
             .unwrap(),
         (3, 0)
     );
     assert_eq!(
-        s.insert_records("a", c, nid, &mut mk(), &mut |_, _| Ok(()))
+        s.insert_records("a", c, nid, &mut mk(), &mut |_, _, _| Ok(()))
             .unwrap(),
         (0, 3)
     );
@@ -266,9 +270,13 @@ pub(crate) fn records_do_not_duplicate_and_copies_keep_their_origin(s: &mut impl
 
 pub(crate) fn insert_records_reports_each_insert_in_order(s: &mut impl Raw) {
     let (nid, c) = collecting(s);
-    s.insert_records("a", c, nid, &mut [record("b")].into_iter(), &mut |_, _| {
-        Ok(())
-    })
+    s.insert_records(
+        "a",
+        c,
+        nid,
+        &mut [record("b")].into_iter(),
+        &mut |_, _, _| Ok(()),
+    )
     .unwrap();
     // Already held (b), repeated within the input (a, c): the first stays.
     let mut input = vec![];
@@ -277,16 +285,26 @@ pub(crate) fn insert_records_reports_each_insert_in_order(s: &mut impl Raw) {
         r.collected_at = i as i64;
         input.push(r);
     }
-    let mut reported = vec![];
+    let (mut reported, mut held) = (vec![], vec![]);
     let counts = s
-        .insert_records("a", c, nid, &mut input.into_iter(), &mut |i, r| {
-            reported.push((i, r.subject.clone(), r.collected_at));
+        .insert_records("a", c, nid, &mut input.into_iter(), &mut |i, r, offered| {
+            match offered {
+                Offered::Stored => reported.push((i, r.subject.clone(), r.collected_at)),
+                Offered::AlreadyHeld { collection } => {
+                    held.push((i, r.subject.clone(), collection))
+                }
+            }
             Ok(())
         })
         .unwrap();
     assert_eq!(counts, (3, 3));
     let expected = [(0, "c", 0), (1, "a", 1), (4, "d", 4)].map(|(i, s, t)| (i, s.to_string(), t));
     assert_eq!(reported, expected);
+    // Those already held, with the collection that holds each (here the
+    // same one, as a file that repeats a subject).
+    held.sort();
+    let expected = [(2, "b"), (3, "a"), (5, "c")].map(|(i, s)| (i, s.to_string(), Some(c)));
+    assert_eq!(held, expected);
     assert_eq!(s.collected("a", "a").unwrap().unwrap().at, 1);
     assert_eq!(s.collected("a", "b").unwrap().unwrap().at, 10);
     // Ids follow the input order.
@@ -296,9 +314,13 @@ pub(crate) fn insert_records_reports_each_insert_in_order(s: &mut impl Raw) {
         .collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
     // An error from the callback is the caller's.
-    let r = s.insert_records("a", c, nid, &mut [record("e")].into_iter(), &mut |_, _| {
-        Err(StoreError::Conflict("stop".into()))
-    });
+    let r = s.insert_records(
+        "a",
+        c,
+        nid,
+        &mut [record("e")].into_iter(),
+        &mut |_, _, _| Err(StoreError::Conflict("stop".into())),
+    );
     assert!(matches!(r, Err(StoreError::Conflict(m)) if m == "stop"));
 }
 
@@ -310,7 +332,7 @@ pub(crate) fn copies_are_counted_once(s: &mut impl Raw) {
         c,
         nid,
         &mut (0..5).map(|i| record(&format!("s{i}"))),
-        &mut |_, _| Ok(()),
+        &mut |_, _, _| Ok(()),
     )
     .unwrap();
     let d = s
@@ -500,7 +522,7 @@ pub(crate) fn disclosures_and_decisions(s: &mut impl Raw) {
         c,
         nid,
         &mut (0..4).map(|i| record(&format!("s{i}"))),
-        &mut |_, _| Ok(()),
+        &mut |_, _, _| Ok(()),
     )
     .unwrap();
     let ids: Vec<i64> = (0..4)
@@ -601,7 +623,7 @@ pub(crate) fn preferences_in_time_order(s: &mut impl Raw) {
         c,
         nid,
         &mut [record("x"), record("y")].into_iter(),
-        &mut |_, _| Ok(()),
+        &mut |_, _, _| Ok(()),
     )
     .unwrap();
     let x = s.collected("a", "x").unwrap().unwrap().id;
@@ -638,7 +660,7 @@ pub(crate) fn walks_may_read_the_store(s: &mut impl Raw) {
         c,
         nid,
         &mut (0..50).map(|i| record(&format!("s{i}"))),
-        &mut |_, _| Ok(()),
+        &mut |_, _, _| Ok(()),
     )
     .unwrap();
     s.append_log(0, &entries(0, 600)).unwrap();
@@ -683,7 +705,7 @@ pub(crate) fn for_each_held_walks_100k_records_in_id_order(s: &mut impl Raw) {
             c,
             nid,
             &mut (0..N).map(|i| record(&format!("subject-{i:06}"))),
-            &mut |_, _| Ok(()),
+            &mut |_, _, _| Ok(()),
         )
     })
     .unwrap();
@@ -712,7 +734,7 @@ pub(crate) fn held_of_named_subjects_and_their_preferences(s: &mut impl Raw) {
         c,
         nid,
         &mut (0..5).map(|i| record(&format!("s{i}"))),
-        &mut |_, _| Ok(()),
+        &mut |_, _, _| Ok(()),
     )
     .unwrap();
     let id = |s: &dyn Store, subject: &str| s.collected("a", subject).unwrap().unwrap().id;
@@ -818,7 +840,7 @@ pub(crate) fn holdings_catch_up_from_their_marks(s: &mut impl Raw) {
         c,
         nid,
         &mut (0..3).map(|i| record(&format!("s{i}"))),
-        &mut |_, _| Ok(()),
+        &mut |_, _, _| Ok(()),
     )
     .unwrap();
     let first = s.holdings_marks("a").unwrap();
@@ -829,7 +851,7 @@ pub(crate) fn holdings_catch_up_from_their_marks(s: &mut impl Raw) {
         c,
         nid,
         &mut (3..5).map(|i| record(&format!("s{i}"))),
-        &mut |_, _| Ok(()),
+        &mut |_, _, _| Ok(()),
     )
     .unwrap();
     let tail = subjects(s, "a", first.records);
@@ -891,7 +913,7 @@ pub(crate) fn records_and_events_page_by_id_with_each_copy_s_origin(s: &mut impl
         c,
         nid,
         &mut (0..5).map(|i| record(&format!("s{i}"))),
-        &mut |_, _| Ok(()),
+        &mut |_, _, _| Ok(()),
     )
     .unwrap();
     let d = s
