@@ -57,8 +57,9 @@ impl Paths {
     fn keep_snapshot_current(&self, engine: &mut Engine<AnyStore>, org: &str) {
         let Ok(dir) = self.snapshots() else { return };
         if let Err(e) = dir.catch_up(&mut engine.store, org) {
+            let cause = anyhow::Error::from(e);
             eprintln!(
-                "warning: the holdings snapshot in {} is not up to date ({e}); `custody screen` will catch it up",
+                "warning: the holdings snapshot in {} is not up to date ({cause:#}); `custody screen` will catch it up",
                 dir.path().display()
             );
         }

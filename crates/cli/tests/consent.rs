@@ -198,44 +198,48 @@ fn bulk_bad_action_fails_and_nothing_lands() {
 
 #[test]
 fn bulk_bad_rows_name_line_and_field() {
-    let s = Sandbox::collected();
-    s.write("e1.csv", "subject,action,purpose,at\nM01,withdraw,DirectMarketing,2017-07-01\nM99,withdraw,DirectMarketing,2017-07-01\n");
-    let err = s.fails(&["consent", "emmas-diary", "--file", "e1.csv"]);
-    assert!(
-        err.contains("e1.csv:3: subject: emmas-diary collected no record for subject `M99`"),
-        "{err}"
-    );
-    s.write(
-        "e2.csv",
-        "subject,action,purpose,at\nM01,withdraw,DirectMarketting,2017-07-01\n",
-    );
-    let err = s.fails(&["consent", "emmas-diary", "--file", "e2.csv"]);
-    assert!(err.contains("e2.csv:2: purpose: unknown purpose `DirectMarketting`; did you mean dpv:DirectMarketing"), "{err}");
-    s.write(
-        "e3.csv",
-        "subject,action,purpose,at\nM01,withdraw,,2017-07-01\n",
-    );
-    let err = s.fails(&["consent", "emmas-diary", "--file", "e3.csv"]);
-    assert!(
-        err.contains("e3.csv:2: action: `withdraw` needs a purpose"),
-        "{err}"
-    );
-    s.write("e4.csv", "who,action\nM01,give\n");
-    let err = s.fails(&["consent", "emmas-diary", "--file", "e4.csv"]);
-    assert!(
-        err.contains("e4.csv:1: subject: the file needs a `subject` column"),
-        "{err}"
-    );
-    s.write(
-        "e5.csv",
-        "subject,action,purpose,at\nM01,give,Marketing,yesterday\n",
-    );
-    let err = s.fails(&["consent", "emmas-diary", "--file", "e5.csv"]);
-    assert!(
-        err.contains("e5.csv:2: at: `yesterday` is not a date"),
-        "{err}"
-    );
-    assert!(prefs(&s, "M01").is_empty());
+    let head = "subject,action,purpose,at";
+    let long = "x".repeat(3 << 20);
+    // (file's text, what the error says)
+    let cases: Vec<(String, String)> = vec![
+        (
+            format!("{head}\nM01,withdraw,DirectMarketing,2017-07-01\nM99,withdraw,DirectMarketing,2017-07-01\n"),
+            "events.csv:3: subject: emmas-diary collected no record for subject `M99`".into(),
+        ),
+        (
+            format!("{head}\nM01,withdraw,DirectMarketting,2017-07-01\n"),
+            "events.csv:2: purpose: unknown purpose `DirectMarketting`; did you mean dpv:DirectMarketing".into(),
+        ),
+        (
+            format!("{head}\nM01,withdraw,,2017-07-01\n"),
+            "events.csv:2: action: `withdraw` needs a purpose".into(),
+        ),
+        (
+            "who,action\nM01,give\n".into(),
+            "events.csv:1: subject: the file needs a `subject` column".into(),
+        ),
+        (
+            format!("{head}\nM01,give,Marketing,yesterday\n"),
+            "events.csv:2: at: `yesterday` is not a date".into(),
+        ),
+        // Lines ended by bare carriage returns (old Mac files) are lines:
+        // the csv crate counts only line feeds.
+        (
+            format!("{head}\rM01,withdraw,DirectMarketing,2017-07-01\rM02,give,Marketing,yesterday\r"),
+            "events.csv:3: at: `yesterday` is not a date".into(),
+        ),
+        (
+            format!("{head}\nM01,give,Marketing,2017-07-01\nM02,give,\"{long}\n"),
+            "events.csv:3: -: this row is longer than 1 MiB".into(),
+        ),
+    ];
+    for (text, said) in &cases {
+        let s = Sandbox::collected();
+        s.write("events.csv", text);
+        let err = s.fails(&["consent", "emmas-diary", "--file", "events.csv"]);
+        assert!(err.contains(said.as_str()), "`{said}` not said: {err}");
+        assert!(prefs(&s, "M01").is_empty());
+    }
 }
 
 #[test]

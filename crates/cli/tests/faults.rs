@@ -188,15 +188,12 @@ enum Outcome {
     Crashed(String),
 }
 
-/// Failures SQLite reports without the errno (rusqlite's error keeps only
-/// SQLite's code; `sqlite3_system_errno` would have it): a full disk while
-/// the database is opened reads as an I/O error or as a file it cannot
-/// open. In words, but not the words a full disk should have (issue 13,
-/// point 7): held here so that a change either way is seen.
-const KNOWN: [(&str, &str); 2] = [
-    ("pwrite64", "I/O error within the xShmMap method"),
-    ("openat", "Unable to open the database file"),
-];
+/// Failures SQLite reports without the errno: `openat` failing while the
+/// database is first opened, before there is a connection to ask
+/// (`sqlite3_system_errno`). In words, but not the words a full disk should
+/// have; ENOSPC from openat is a full inode table, rare. Held here so that
+/// a change either way is seen.
+const KNOWN: [(&str, &str); 1] = [("openat", "Unable to open the database file")];
 
 /// Whether what a command printed is words: no panic, no Rust debug
 /// struct, no corruption for a full disk.
@@ -211,21 +208,20 @@ fn plain(errno: &str, message: &str) -> Result<(), String> {
     {
         return Err("a Rust debug struct".into());
     }
-    if errno == "ENOSPC" && lower.contains("corrupt") {
+    if errno == "ENOSPC" && (lower.contains("corrupt") || lower.contains("unreadable")) {
         return Err("a full disk reported as corruption".into());
     }
     Ok(())
 }
 
 /// Whether a failure says what failed in words: [`plain`], and the error's
-/// own words or SQLite's for it (SQLite reports any failed sync as a
-/// disk I/O error, whatever the errno).
+/// own words: a full disk says so, never only SQLite's "disk I/O error"
+/// (which it says for any failed write or sync, whatever the errno).
 fn in_words(syscall: &str, errno: &str, message: &str) -> Result<(), String> {
     plain(errno, message)?;
     let lower = message.to_lowercase();
-    let words: &[&str] = match (errno, syscall) {
-        ("ENOSPC", "fsync" | "fdatasync") => &["no space left on device", "disk i/o error"],
-        ("ENOSPC", _) => &["no space left on device", "disk is full"],
+    let words: &[&str] = match errno {
+        "ENOSPC" => &["no space left on device"],
         _ => &["input/output error", "disk i/o error"],
     };
     let known = KNOWN

@@ -14,6 +14,7 @@ use custody_core::vocab::{TermId, TermKind};
 use custody_store::{PreferenceRow, RecordRow, Store};
 use serde::Serialize;
 
+use crate::table::{row_too_long, Bounded, RowLimit};
 use crate::{logged, seconds, subject_key, Engine, Error, Result};
 
 /// What a person asked for.
@@ -480,7 +481,8 @@ fn preference_entry(key: &SubjectKey, org: &str, subject: &str, row: &Preference
 /// file with it; so does the fuzz target `consent_file`.
 pub struct PreferenceFile<R: std::io::Read> {
     file: String,
-    reader: csv::Reader<R>,
+    reader: csv::Reader<Bounded<R>>,
+    limit: RowLimit,
     record: csv::StringRecord,
     columns: PreferenceColumns,
     default_at: Instant,
@@ -512,7 +514,14 @@ impl<R: std::io::Read> PreferenceFile<R> {
     /// Reads the header of `input`, called `file` in errors; rows without
     /// an `at` take `default_at`.
     pub fn new(file: &str, input: R, default_at: Instant) -> Result<PreferenceFile<R>> {
+        let (input, mut limit) = Bounded::new(input);
         let mut reader = csv::Reader::from_reader(input);
+        let read = reader.headers().map(|_| ());
+        match limit.header_read(&reader, read) {
+            Ok(()) => {}
+            Err(None) => return Err(row_too_long(Path::new(file), 1)),
+            Err(Some(e)) => return Err(Error::csv(Path::new(file), e)),
+        }
         let header = reader
             .headers()
             .map_err(|e| Error::csv(Path::new(file), e))?
@@ -540,6 +549,7 @@ impl<R: std::io::Read> PreferenceFile<R> {
         Ok(PreferenceFile {
             file: file.into(),
             reader,
+            limit,
             record: csv::StringRecord::new(),
             columns,
             default_at,
@@ -549,16 +559,24 @@ impl<R: std::io::Read> PreferenceFile<R> {
 
     /// The next row, None at the end of the file.
     pub fn next_line(&mut self) -> Result<Option<PreferenceLine>> {
-        let more = self
-            .reader
-            .read_record(&mut self.record)
-            .map_err(|e| Error::csv(Path::new(&self.file), e))?;
+        let path = Path::new(&self.file);
+        let start = self.limit.start();
+        let more = match self.reader.read_record(&mut self.record) {
+            Ok(more) => more,
+            Err(_) if self.limit.tripped() => {
+                return Err(row_too_long(path, self.limit.line_of(&self.record)))
+            }
+            Err(e) => return Err(Error::csv(path, e)),
+        };
         if !more {
             return Ok(None);
         }
         self.rows += 1;
+        let line = self.limit.line_of(&self.record);
+        if !self.limit.row_read(&self.reader, start) {
+            return Err(row_too_long(path, line));
+        }
         let rec = &self.record;
-        let line = rec.position().map(|p| p.line()).unwrap_or(self.rows + 1);
         let fail = |field: &str, message: String| Error::Input {
             file: self.file.clone(),
             line,

@@ -674,20 +674,33 @@ impl<'d> PartFile<'d> {
         })
     }
 
-    fn write(&mut self, batch: RecordBatch) -> Result<()> {
-        let bad = |e: arrow_schema::ArrowError| self.dir.corrupt(&self.name, &e.to_string());
-        if self.writer.is_none() {
-            let f = self.out.file()?;
-            self.writer = Some(FileWriter::try_new(f, &batch.schema()).map_err(bad)?);
+    /// A failure writing the part: the disk's, kept as it is (a full disk
+    /// is not an unreadable snapshot).
+    fn unwritten(&self, e: arrow_schema::ArrowError) -> Error {
+        let path = self.dir.dir.join(&self.name);
+        match e {
+            arrow_schema::ArrowError::IoError(_, io) => Error::io(&path, io),
+            e => Error::Invalid(format!(
+                "cannot write the holdings snapshot {}: {e}",
+                path.display()
+            )),
         }
-        let w = self.writer.as_mut().expect("made above");
-        w.write(&batch).map_err(bad)
     }
 
-    fn finish(self) -> Result<()> {
-        if let Some(mut w) = self.writer {
-            w.finish()
-                .map_err(|e| self.dir.corrupt(&self.name, &e.to_string()))?;
+    fn write(&mut self, batch: RecordBatch) -> Result<()> {
+        if self.writer.is_none() {
+            let f = self.out.file()?;
+            let w = FileWriter::try_new(f, &batch.schema()).map_err(|e| self.unwritten(e))?;
+            self.writer = Some(w);
+        }
+        let w = self.writer.as_mut().expect("made above");
+        let written = w.write(&batch);
+        written.map_err(|e| self.unwritten(e))
+    }
+
+    fn finish(mut self) -> Result<()> {
+        if let Some(mut w) = self.writer.take() {
+            w.finish().map_err(|e| self.unwritten(e))?;
         }
         self.out.persist()
     }

@@ -64,21 +64,95 @@ impl FromStr for Format {
 /// What the CSV reader buffers ahead of the row it is reading.
 const CSV_BUFFER: usize = 1 << 20;
 
-/// A file read for CSV that stops feeding a row past [`ROW_LIMIT`]: the csv
+/// Input read for CSV that stops feeding a row past [`ROW_LIMIT`]: the csv
 /// crate grows a record to fit whatever it is given, and `collect
 /// /dev/zero` grew past 1.7 GB. Memory stays under the limit plus the
-/// reader's buffer.
-struct Bounded {
-    file: File,
+/// reader's buffer. [`RowLimit`] is its other half, beside the reader.
+pub(crate) struct Bounded<R> {
+    file: R,
     /// Bytes handed to the CSV reader so far.
     read: u64,
-    /// Where the row being read began, set by [`RowReader::read`].
+    /// Where the row being read began, set by [`RowLimit::row_read`].
     row_start: Arc<AtomicU64>,
     /// Whether a row ran past the limit.
     tripped: Arc<AtomicBool>,
 }
 
-impl Read for Bounded {
+/// What a CSV reader over [`Bounded`] input keeps to enforce the limit, and
+/// to count lines when the csv crate does not (it counts `\n`, so a file
+/// ended in bare carriage returns would be all line 1).
+#[derive(Default)]
+pub(crate) struct RowLimit {
+    row_start: Arc<AtomicU64>,
+    tripped: Arc<AtomicBool>,
+    /// The line of the row last read.
+    line: u64,
+}
+
+impl<R: Read> Bounded<R> {
+    /// `input`, and the limit to check rows against as they are read.
+    pub(crate) fn new(input: R) -> (Bounded<R>, RowLimit) {
+        let limit = RowLimit {
+            line: 1,
+            ..RowLimit::default()
+        };
+        let bounded = Bounded {
+            file: input,
+            read: 0,
+            row_start: Arc::clone(&limit.row_start),
+            tripped: Arc::clone(&limit.tripped),
+        };
+        (bounded, limit)
+    }
+}
+
+impl RowLimit {
+    /// Why a read of the header failed: the limit, or `e` itself.
+    pub(crate) fn header_read<R: Read>(
+        &mut self,
+        reader: &csv::Reader<Bounded<R>>,
+        read: std::result::Result<(), csv::Error>,
+    ) -> std::result::Result<(), Option<csv::Error>> {
+        match read {
+            Err(_) if self.tripped.load(Ordering::Relaxed) => Err(None),
+            Err(e) => Err(Some(e)),
+            Ok(()) if self.row_read(reader, 0) => Ok(()),
+            Ok(()) => Err(None),
+        }
+    }
+
+    /// After a row beginning at byte `start` was read: whether it kept
+    /// within the limit.
+    pub(crate) fn row_read<R: Read>(
+        &mut self,
+        reader: &csv::Reader<Bounded<R>>,
+        start: u64,
+    ) -> bool {
+        let end = reader.position().byte();
+        self.row_start.store(end, Ordering::Relaxed);
+        end - start <= ROW_LIMIT as u64
+    }
+
+    /// Where the next row begins, to pass to [`row_read`](Self::row_read).
+    pub(crate) fn start(&self) -> u64 {
+        self.row_start.load(Ordering::Relaxed)
+    }
+
+    /// Whether the read that failed stopped at the limit.
+    pub(crate) fn tripped(&self) -> bool {
+        self.tripped.load(Ordering::Relaxed)
+    }
+
+    /// The line of `record`, just read: the csv crate's count, or one past
+    /// the last row where that count did not move (bare carriage returns).
+    pub(crate) fn line_of(&mut self, record: &csv::StringRecord) -> u64 {
+        let counted = record.position().map_or(0, |p| p.line());
+        self.line = counted.max(self.line + 1);
+        self.line
+    }
+}
+
+impl<R: Read> Read for Bounded<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let start = self.row_start.load(Ordering::Relaxed);
         if self.read.saturating_sub(start) > (ROW_LIMIT + CSV_BUFFER) as u64 {
@@ -95,7 +169,7 @@ impl Read for Bounded {
 }
 
 /// The error for a row longer than [`ROW_LIMIT`], starting on `line`.
-fn row_too_long(path: &Path, line: u64) -> Error {
+pub(crate) fn row_too_long(path: &Path, line: u64) -> Error {
     Error::Input {
         file: path.display().to_string(),
         line,
@@ -119,9 +193,8 @@ pub struct RowReader {
 
 enum Inner {
     Csv {
-        reader: csv::Reader<Bounded>,
-        row_start: Arc<AtomicU64>,
-        tripped: Arc<AtomicBool>,
+        reader: csv::Reader<Bounded<File>>,
+        limit: RowLimit,
     },
     Parquet {
         batches: ParquetRecordBatchReader,
@@ -136,34 +209,23 @@ impl RowReader {
         let f = File::open(path).map_err(|e| Error::io(path, e))?;
         let (header, inner) = match format {
             Format::Csv => {
-                let (row_start, tripped) = (Arc::default(), Arc::default());
-                let file = Bounded {
-                    file: f,
-                    read: 0,
-                    row_start: Arc::clone(&row_start),
-                    tripped: Arc::clone(&tripped),
-                };
+                let (file, mut limit) = Bounded::new(f);
                 let mut reader = csv::ReaderBuilder::new()
                     .buffer_capacity(CSV_BUFFER)
                     .from_reader(file);
-                let header: Vec<String> = match reader.headers() {
-                    Ok(h) => h.iter().map(str::to_string).collect(),
-                    Err(_) if tripped.load(Ordering::Relaxed) => return Err(row_too_long(path, 1)),
-                    Err(e) => return Err(Error::csv(path, e)),
-                };
-                let end = reader.position().byte();
-                if end > ROW_LIMIT as u64 {
-                    return Err(row_too_long(path, 1));
+                let read = reader.headers().map(|_| ());
+                match limit.header_read(&reader, read) {
+                    Ok(()) => {}
+                    Err(None) => return Err(row_too_long(path, 1)),
+                    Err(Some(e)) => return Err(Error::csv(path, e)),
                 }
-                row_start.store(end, Ordering::Relaxed);
-                (
-                    header,
-                    Inner::Csv {
-                        reader,
-                        row_start,
-                        tripped,
-                    },
-                )
+                let header = reader
+                    .headers()
+                    .map_err(|e| Error::csv(path, e))?
+                    .iter()
+                    .map(str::to_string)
+                    .collect();
+                (header, Inner::Csv { reader, limit })
             }
             Format::Parquet => {
                 let bad = |e: parquet::errors::ParquetError| Error::Input {
@@ -238,7 +300,10 @@ impl RowReader {
     /// the row number plus one, so both formats count alike).
     pub fn line(&self, record: &csv::StringRecord) -> u64 {
         match &self.inner {
-            Inner::Csv { .. } => record.position().map_or(self.rows + 1, |p| p.line()),
+            Inner::Csv { limit, .. } => {
+                let _ = record;
+                limit.line
+            }
             Inner::Parquet { .. } => self.rows + 1,
         }
     }
@@ -247,27 +312,22 @@ impl RowReader {
     pub fn read(&mut self, record: &mut csv::StringRecord) -> Result<bool> {
         let path = self.path.clone();
         match &mut self.inner {
-            Inner::Csv {
-                reader,
-                row_start,
-                tripped,
-            } => {
-                let start = row_start.load(Ordering::Relaxed);
-                let next_line = reader.position().line();
+            Inner::Csv { reader, limit } => {
+                let start = limit.start();
                 let more = match reader.read_record(record) {
                     Ok(more) => more,
-                    Err(_) if tripped.load(Ordering::Relaxed) => {
-                        return Err(row_too_long(&path, next_line))
-                    }
+                    Err(_) if limit.tripped() => return Err(row_too_long(&path, limit.line + 1)),
                     Err(e) => return Err(Error::csv_in(&path, e, &self.header)),
                 };
-                let end = reader.position().byte();
-                if end - start > ROW_LIMIT as u64 {
-                    return Err(row_too_long(&path, next_line));
+                if !more {
+                    return Ok(false);
                 }
-                row_start.store(end, Ordering::Relaxed);
-                self.rows += more as u64;
-                Ok(more)
+                let line = limit.line_of(record);
+                if !limit.row_read(reader, start) {
+                    return Err(row_too_long(&path, line));
+                }
+                self.rows += 1;
+                Ok(true)
             }
             Inner::Parquet {
                 batches,

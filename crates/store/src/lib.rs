@@ -46,12 +46,9 @@ pub enum StoreError {
     /// The disk failed under the database, as the system said it (SQLite
     /// says "disk I/O error" for a failed write or sync whatever the cause,
     /// a full disk among them).
-    #[error("the database {path}: {source}")]
-    Disk {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// Not a `#[source]`: the message says the cause already.
+    #[error("the database {path}: {cause}")]
+    Disk { path: String, cause: std::io::Error },
     /// The caller's own error, raised inside a callback the store was
     /// running (a full disk while writing an output file): carried out as
     /// it was, never reported as the store's.

@@ -68,6 +68,14 @@ impl SqliteStore {
     }
 
     fn init(conn: Connection) -> Result<SqliteStore> {
+        let mut store = SqliteStore { conn };
+        store.prepare().map_err(|e| store.explain(e))?;
+        Ok(store)
+    }
+
+    /// Sets the connection up and brings the schema up to date.
+    fn prepare(&mut self) -> Result<()> {
+        let conn = &self.conn;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(
             "PRAGMA page_size = 16384;
@@ -91,9 +99,7 @@ impl SqliteStore {
         // Room for every statement of a disclosure request and its group
         // commit, so none is parsed again per request (the default is 16).
         conn.set_prepared_statement_cache_capacity(64);
-        let mut store = SqliteStore { conn };
-        store.migrate()?;
-        Ok(store)
+        self.migrate()
     }
 
     fn migrate(&mut self) -> Result<()> {
@@ -131,14 +137,19 @@ impl SqliteStore {
         // SAFETY: the handle is this open connection's, used only to read
         // its last error number, on the thread that owns the connection.
         let errno = unsafe { rusqlite::ffi::sqlite3_system_errno(self.conn.handle()) };
-        if errno == 0 {
-            return e;
-        }
+        // SQLite says a full disk itself when a write came up short, with
+        // no errno to read: ENOSPC, 28 on Linux and macOS alike.
+        const ENOSPC: i32 = 28;
+        let errno = match (errno, f.code) {
+            (0, DiskFull) => ENOSPC,
+            (0, _) => return e,
+            (errno, _) => errno,
+        };
         StoreError::Disk {
             path: self
                 .path()
                 .map_or_else(|| ":memory:".into(), |p| p.display().to_string()),
-            source: std::io::Error::from_raw_os_error(errno),
+            cause: std::io::Error::from_raw_os_error(errno),
         }
     }
 
