@@ -27,9 +27,13 @@ while [ $# -gt 0 ]; do
 done
 root=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
-cargo build --release -q --manifest-path "$root/Cargo.toml" -p custody-cli
+# CUSTODY_BIN: a custody built earlier, to measure instead of this
+# checkout's (bench/durability.sh).
+if [ -z "${CUSTODY_BIN:-}" ]; then
+  cargo build --release -q --manifest-path "$root/Cargo.toml" -p custody-cli
+fi
 cargo bench --no-run -q --manifest-path "$root/Cargo.toml" -p custody-server --bench load 2>/dev/null
-bin="$CARGO_TARGET_DIR/release/custody"
+bin="${CUSTODY_BIN:-$CARGO_TARGET_DIR/release/custody}"
 work=$(mktemp -d)
 server= schema=
 cleanup() {

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Issue 13, point 4: what durability costs. custody's SQLite store commits
+# with `synchronous = FULL` (a commit is synced before it is acknowledged);
+# this builds the checkout twice in release mode, as it is and with the
+# benchmark-only feature `bench-sync-normal` (`synchronous = NORMAL`, which
+# a power cut can undo), and measures both side by side, alternating:
+#   - the demo's 2017 share of 1,065,220 records (vouched, as a user runs it);
+#   - the load test (bench/load.sh: single-record decisions over HTTP).
+# Prints each run and the medians.
+# Usage: bench/durability.sh [RUNS (default 3)] [LOAD_SECONDS (default 20)]
+set -euo pipefail
+runs=${1:-3}
+seconds=${2:-20}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/full" "$work/normal"
+
+cargo build --release -q --manifest-path "$root/Cargo.toml" -p custody-cli
+cp "$root/target/release/custody" "$work/full/custody"
+cargo build --release -q --manifest-path "$root/Cargo.toml" -p custody-cli --features bench-sync-normal
+cp "$root/target/release/custody" "$work/normal/custody"
+# Back to the build a user gets, so target/release is not left weakened.
+cargo build --release -q --manifest-path "$root/Cargo.toml" -p custody-cli
+
+measure() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+echo "== the demo database (1,065,220 mothers), made once and copied"
+"$work/full/custody" demo --dir "$work/demo" >/dev/null
+share() { # variant
+  local db="$work/$1/custody.db"
+  measure "$work/$1/custody" --db "$db" share emmas-diary --to experian --on-behalf-of labour \
+    --purpose PoliticalCampaign --categories Name,PhysicalAddress,PostalCode,custody:ChildBirthDate \
+    --at 2017-05-10 --out "$work/allowed.csv" --refused "$work/refused.csv"
+}
+declare -A shares=([full]="" [normal]="")
+for i in $(seq "$runs"); do
+  for v in full normal; do
+    # Each run on a fresh copy, so both decide the same store.
+    rm -f "$work/$v"/custody.db*
+    cp "$work/demo/custody.db" "$work/$v/custody.db"
+    cp "$work/demo/custody.key" "$work/$v/custody.key" 2>/dev/null || true
+    read -r t m < <(share "$v")
+    shares[$v]+="$t "
+    echo "run $i: share, $v: $t s, $m KiB"
+  done
+done
+
+declare -A loads=([full]="" [normal]="")
+for i in $(seq "$runs"); do
+  for v in full normal; do
+    r=$(CUSTODY_BIN="$work/$v/custody" "$root/bench/load.sh" --seconds "$seconds" 2>&1 \
+      | grep -E 'decisions/s' | head -1)
+    d=$(echo "$r" | grep -oE '[0-9,]+ decisions/s' | head -1 | tr -d ', decisions/s')
+    loads[$v]+="${d:-0} "
+    echo "run $i: load, $v: $r"
+  done
+done
+
+for v in full normal; do
+  s=$(printf '%s\n' ${shares[$v]} | median); l=$(printf '%s\n' ${loads[$v]} | median)
+  echo "median, synchronous = ${v^^}: share $s s, load $l decisions/s"
+done
