@@ -6,7 +6,7 @@ pub fn grouped(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -24,6 +24,10 @@ pub fn counted(n: impl TryInto<u64>, noun: &str) -> String {
     let plural = match noun.strip_suffix('y') {
         _ if noun == "person" => "people".to_string(),
         Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{stem}ies"),
+        // "hashes", "boxes", "addresses", "batches"
+        _ if noun.ends_with(['s', 'x', 'z']) || noun.ends_with("sh") || noun.ends_with("ch") => {
+            format!("{noun}es")
+        }
         _ => format!("{noun}s"),
     };
     format!("{} {plural}", grouped(n))
@@ -53,6 +57,10 @@ mod tests {
             (1, "person", "1 person"),
             (16, "person", "16 people"),
             (1_065_220, "record", "1,065,220 records"),
+            (3, "hash", "3 hashes"),
+            (2, "address", "2 addresses"),
+            (2, "batch", "2 batches"),
+            (2, "box", "2 boxes"),
         ];
         for (n, noun, want) in table {
             assert_eq!(counted(n as u64, noun), want);

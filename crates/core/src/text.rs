@@ -20,6 +20,10 @@ pub const FIELD_LIMIT: usize = 64 << 10;
 pub const IDENTIFIER_LIMIT: usize = 256;
 /// The largest notice source (TOML or YAML): 1 MiB.
 pub const NOTICE_LIMIT: usize = 1 << 20;
+/// The largest collection mapping: 64 KiB.
+pub const MAPPING_LIMIT: usize = 64 << 10;
+/// The largest history file (`history import`): 16 MiB.
+pub const HISTORY_LIMIT: usize = 16 << 20;
 
 /// Unicode's bidirectional embeddings, overrides and isolates.
 fn bidi_control(c: char) -> bool {

@@ -155,7 +155,7 @@ impl<S: Store> Engine<S> {
                     return Ok(());
                 }
                 let row = rows[next];
-                if next % 65536 == 0 {
+                if next.is_multiple_of(65536) {
                     progress.advance(65536);
                 }
                 if let Some(reasons) = row.reasons.filter(|r| *r != 0) {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use custody_core::entry::{Entry, SubjectKey};
 use custody_core::mapping::{self, parse_flag, Mapping, MappingSource};
-use custody_core::text::{field_problem, identifier_problem};
+use custody_core::text::{field_problem, identifier_problem, MAPPING_LIMIT};
 use custody_core::time::{check_claimed, parse_instant, Instant};
 use custody_store::{CollectionRow, NewRecord, Offered, Store};
 use serde::Serialize;
@@ -72,12 +72,14 @@ impl<S: Store> Engine<S> {
                     .mapping
                     .map(Path::to_path_buf)
                     .unwrap_or_else(|| default_mapping_path(spec.records));
-                let mapping_text = std::fs::read_to_string(&mapping_path).map_err(|e| {
-                    Error::Invalid(format!(
+                if let Err(e) = std::fs::metadata(&mapping_path) {
+                    return Err(Error::Invalid(format!(
                         "cannot read the mapping {} ({e}); pass --mapping FILE (see README: Collection mapping)",
                         mapping_path.display()
-                    ))
-                })?;
+                    )));
+                }
+                let mapping_text =
+                    crate::input::read_text(&mapping_path, MAPPING_LIMIT, "a mapping")?;
                 let mapping_file = mapping_path.display().to_string();
                 let source = mapping::parse_source(&mapping_file, &mapping_text)?;
                 (mapping_file, source)

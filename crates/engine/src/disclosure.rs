@@ -753,7 +753,7 @@ impl HeldWalk<'_> {
                 }
             }
             outcomes.push(&outcome).map_err(through_store)?;
-            if outcomes.len() % 65536 == 0 {
+            if outcomes.len().is_multiple_of(65536) {
                 progress.advance(65536);
             }
             Ok(())

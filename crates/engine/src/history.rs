@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use custody_core::entry::Entry;
+use custody_core::text::HISTORY_LIMIT;
 use custody_core::time::parse_instant;
 use custody_core::vocab::TermKind;
 use custody_store::{DisclosureRow, Store};
@@ -58,7 +59,7 @@ impl<S: Store> Engine<S> {
     pub fn import_history(&mut self, org: &str, path: &Path) -> Result<Vec<Imported>> {
         self.org(org)?;
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::input::read_text(path, HISTORY_LIMIT, "a history file")?;
         let parsed = parse_history(&file, &text)?;
         let vocab = &self.vocab;
         let mut plans = Vec::new();

@@ -151,7 +151,7 @@ impl Holdings {
         let mut set_aside = false;
         for (e, t) in facts.events.iter().zip(times) {
             if *t <= cutoff {
-                buf.push(e.clone());
+                buf.push(*e);
             } else if e.at.timestamp() <= at {
                 set_aside = true;
             }

@@ -10,6 +10,7 @@ pub mod disclosure;
 pub mod error;
 pub mod history;
 pub mod holdings;
+mod input;
 pub mod keys;
 pub mod log;
 mod outcome;
@@ -179,6 +180,16 @@ impl<S: Store> Engine<S> {
         parents: &[String],
     ) -> Result<()> {
         self.org(org)?;
+        let checks = [
+            ("label", custody_core::text::identifier_problem(label)),
+            ("definition", custody_core::text::field_problem(definition)),
+        ];
+        if let Some((field, Some(problem))) = checks.into_iter().find(|(_, p)| p.is_some()) {
+            return Err(Error::Field {
+                field: field.into(),
+                message: format!("the term's {field} {problem}"),
+            });
+        }
         let ids = parents
             .iter()
             .map(|p| self.vocab.resolve(kind, p))

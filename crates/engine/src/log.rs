@@ -311,7 +311,7 @@ impl<S: Store> Engine<S> {
             let entry = Entry::decode(bytes).map_err(|e| fail(format!("entry {index} does not decode: {e}")))?;
             count(&mut kinds, &entry);
             let leaf = merkle::leaf_hash(bytes);
-            if index % 256 == 0 {
+            if index.is_multiple_of(256) {
                 let tile = self.store.log_tile(0, index / 256)?.unwrap_or_default();
                 stored_leaves = tiles::decode_tile(&tile).unwrap_or_default();
             }
@@ -322,7 +322,7 @@ impl<S: Store> Engine<S> {
             }
             writer.push(leaf);
             expected += 1;
-            if expected % 65536 == 0 {
+            if expected.is_multiple_of(65536) {
                 compare_tiles(&self.store, writer.take_dirty()).map_err(|e| fail(e.to_string()))?;
                 progress.advance(65536);
             }

@@ -163,7 +163,7 @@ mod tests {
                 _ => Some(i as u32 | 1 << 31),
             },
             subject: [(i % 251) as u8; 32],
-            copy: (i % 2 == 0).then(|| format!("subject-{i}-é")),
+            copy: i.is_multiple_of(2).then(|| format!("subject-{i}-é")),
         }
     }
 

@@ -10,6 +10,7 @@ use custody_core::text::NOTICE_LIMIT;
 use custody_store::{NoticeRow, Store};
 
 use crate::holdings::notice_from_row;
+use crate::input::read_text;
 use crate::{logged, seconds, Engine, Error, Result};
 
 #[derive(Debug)]
@@ -21,31 +22,11 @@ pub struct Published {
     pub findings: Vec<Finding>,
 }
 
-/// A notice file's text, refused past [`NOTICE_LIMIT`] without reading
-/// further (a notice runs to a few kilobytes).
-fn read_notice(path: &Path) -> Result<String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut bytes = Vec::new();
-    file.take(NOTICE_LIMIT as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, e))?;
-    if bytes.len() > NOTICE_LIMIT {
-        return Err(Error::Invalid(format!(
-            "{}: a notice is at most {} MiB (README: Limits)",
-            path.display(),
-            NOTICE_LIMIT >> 20
-        )));
-    }
-    String::from_utf8(bytes)
-        .map_err(|_| Error::Invalid(format!("{}: is not UTF-8 text", path.display())))
-}
-
 impl<S: Store> Engine<S> {
     /// What custody asks of a notice file before it is published
     /// (`custody_core::notice::check`), errors first.
     pub fn check_notice(&self, path: &Path) -> Result<(Notice, Vec<Finding>)> {
-        let text = read_notice(path)?;
+        let text = read_text(path, NOTICE_LIMIT, "a notice")?;
         let file = path.display().to_string();
         let notice = parse_source(&file, &text)?.resolve(&file, "", &self.vocab)?;
         let findings = self.findings(&notice)?;
@@ -60,7 +41,7 @@ impl<S: Store> Engine<S> {
 
     pub fn publish_notice(&mut self, org: &str, path: &Path) -> Result<Published> {
         self.org(org)?;
-        let text = read_notice(path)?;
+        let text = read_text(path, NOTICE_LIMIT, "a notice")?;
         let file = path.display().to_string();
         let source = parse_source(&file, &text)?;
         self.publish_notice_source(org, &file, &source)

@@ -285,11 +285,14 @@ impl<S: Store> Engine<S> {
             let (decided_tx, decided_rx) = sync_channel::<(Chunk, Vec<ReasonSet>)>(8);
             let writer = {
                 let (layout, header) = (&layout, &header);
-                scope.spawn(move || {
-                    write_rows(
-                        list, header, layout, decided_rx, back_tx, allowed_w, refused_w,
-                    )
-                })
+                let sink = ScreenFiles {
+                    list,
+                    header,
+                    layout,
+                    allowed: allowed_w,
+                    refused: refused_w,
+                };
+                scope.spawn(move || sink.write(decided_rx, back_tx))
             };
 
             let caught_up = snapshots.catch_up(&mut self.store, &row.from_org)?;
@@ -400,43 +403,54 @@ impl<S: Store> Engine<S> {
 
 /// Writes each decided chunk: allowed rows with the columns sent, refused
 /// rows with their reason codes. Returns the CSV buffers to the reader.
-fn write_rows(
-    list: &Path,
-    header: &[String],
-    layout: &Layout,
-    decided: Receiver<(Chunk, Vec<ReasonSet>)>,
-    back: SyncSender<Vec<csv::ByteRecord>>,
-    mut allowed: RowWriter,
-    mut refused: RowWriter,
-) -> Result<()> {
-    let mut ids: FxHashMap<u32, String> = FxHashMap::default();
-    for (chunk, reasons) in decided {
-        let mut fields: Vec<&str> = Vec::with_capacity(layout.wanted.len());
-        for (i, reasons) in reasons.iter().enumerate() {
-            // The decider checked the subject.
-            let who = chunk.text(layout, i, 0).unwrap_or("").trim();
-            if reasons.is_empty() {
-                fields.clear();
-                fields.push(who);
-                for j in 1..layout.wanted.len() {
-                    fields.push(
-                        chunk
-                            .text(layout, i, j)
-                            .ok_or_else(|| not_utf8(list, &chunk, i, &header[layout.wanted[j]]))?,
-                    );
+/// Where a screening's decisions go: the allowed rows with their wanted
+/// columns, the refused subjects with their reasons.
+struct ScreenFiles<'a> {
+    list: &'a Path,
+    header: &'a [String],
+    layout: &'a Layout,
+    allowed: RowWriter,
+    refused: RowWriter,
+}
+
+impl ScreenFiles<'_> {
+    /// Writes each decided chunk, handing its buffers `back` to the reader.
+    fn write(
+        mut self,
+        decided: Receiver<(Chunk, Vec<ReasonSet>)>,
+        back: SyncSender<Vec<csv::ByteRecord>>,
+    ) -> Result<()> {
+        let layout = self.layout;
+        let mut ids: FxHashMap<u32, String> = FxHashMap::default();
+        for (chunk, reasons) in decided {
+            let mut fields: Vec<&str> = Vec::with_capacity(layout.wanted.len());
+            for (i, reasons) in reasons.iter().enumerate() {
+                // The decider checked the subject.
+                let who = chunk.text(layout, i, 0).unwrap_or("").trim();
+                if reasons.is_empty() {
+                    fields.clear();
+                    fields.push(who);
+                    for j in 1..layout.wanted.len() {
+                        let column = &self.header[layout.wanted[j]];
+                        fields.push(
+                            chunk
+                                .text(layout, i, j)
+                                .ok_or_else(|| not_utf8(self.list, &chunk, i, column))?,
+                        );
+                    }
+                    self.allowed.write(fields.drain(..))?;
+                } else {
+                    let ids = ids.entry(reasons.0).or_insert_with(|| reasons.to_ids());
+                    self.refused.write([who, ids.as_str()])?;
                 }
-                allowed.write(fields.drain(..))?;
-            } else {
-                let ids = ids.entry(reasons.0).or_insert_with(|| reasons.to_ids());
-                refused.write([who, ids.as_str()])?;
+            }
+            if let Chunk::Csv { records, .. } = chunk {
+                let _ = back.try_send(records);
             }
         }
-        if let Chunk::Csv { records, .. } = chunk {
-            let _ = back.try_send(records);
-        }
+        self.allowed.finish()?;
+        Ok(self.refused.finish()?)
     }
-    allowed.finish()?;
-    Ok(refused.finish()?)
 }
 
 fn not_utf8(list: &Path, chunk: &Chunk, i: usize, column: &str) -> Error {

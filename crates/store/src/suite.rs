@@ -684,7 +684,7 @@ pub(crate) fn walks_may_read_the_store(s: &mut impl Raw) {
     .unwrap();
     assert_eq!(n, 50);
     s.for_each_log_entry(0, &mut |i, _| {
-        if i % 256 == 0 {
+        if i.is_multiple_of(256) {
             s.log_tile(0, 0)?.unwrap();
         }
         Ok(())

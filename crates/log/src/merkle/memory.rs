@@ -41,7 +41,7 @@ impl MemoryTree {
             let level = &mut self.levels[height];
             level.push(hash);
             match level.as_slice() {
-                [.., left, right] if level.len() % 2 == 0 => hash = node_hash(left, right),
+                [.., left, right] if level.len().is_multiple_of(2) => hash = node_hash(left, right),
                 _ => return,
             }
         }
