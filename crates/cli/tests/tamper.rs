@@ -349,24 +349,26 @@ fn expected(table: &str, column: &str, sql: &str) -> Named {
     }
 }
 
-/// The issue's attack: M02 ticked nothing; an insider sets her boxes and
-/// shares. The share verifies the store beside its decisions and refuses:
-/// nothing is disclosed, recorded or written.
+/// The issue's attack, and every other edit: M02 ticked nothing; an
+/// insider sets her boxes and shares. A share verifies, beside its
+/// decisions, every fact they rest on (issue 13, point 2): each edit of
+/// those refuses the share, and nothing is disclosed, recorded or written.
+/// An edit of what the share does not rest on (a past decision, another
+/// holder's copy) lets it through; `log verify` still names it
+/// (`every_edit_to_the_state_is_caught_naming_what_changed`).
 #[test]
 fn a_share_on_an_edited_store_discloses_nothing() {
     let s = case();
-    let cases: &[(&str, &str)] = &[
-        (
-            "records",
-            "UPDATE records SET consented = 3 WHERE subject = 'M02' AND origin IS NULL",
-        ),
-        (
-            "decisions",
-            "UPDATE decisions SET reasons = 0 WHERE reasons <> 0",
-        ),
-    ];
-    for (table, sql) in cases {
+    let mut wrong = Vec::new();
+    let edits = edits();
+    let mut refused = 0;
+    for (table, column, sql) in &edits {
         let copy = s.copy_state();
+        if !on_postgres() {
+            for d in DROP_TRIGGERS {
+                copy.execute(d);
+            }
+        }
         assert!(copy.execute(sql) > 0, "the edit changes a row: {sql}");
         let before = copy.run(&["log", "checkpoint"]).1;
         let (code, _, err) = copy.run(&share_dm(&[
@@ -375,23 +377,45 @@ fn a_share_on_an_edited_store_discloses_nothing() {
             "--refused",
             "edited-refused.csv",
         ]));
-        assert_eq!(code, Some(1), "{sql}: the share went through: {err}");
-        assert!(
-            err.contains("no longer verifies") && err.contains(table),
-            "{sql}: {err}"
-        );
-        assert!(
-            !copy.path("edited.csv").exists(),
-            "{sql}: the allowed file appeared"
-        );
-        assert!(
-            !copy.path("edited-refused.csv").exists(),
-            "{sql}: the refused file appeared"
-        );
-        assert_eq!(
-            copy.run(&["log", "checkpoint"]).1,
-            before,
-            "{sql}: something was logged"
-        );
+        // Emma's Diary's share rests on neither the decisions made nor the
+        // copies another holder keeps (unless one is moved into its hands).
+        // Nor on a record's id moved up past the others: ids are bound by
+        // their order (see `expected`), its facts are as logged, and only
+        // the decisions that name the old id, which `log verify` reads, see
+        // it.
+        let renumbered = sql.contains("SET id = id + 1000") && sql.contains(COLLECTED);
+        let rests_on = table != &"decisions"
+            && !(sql.contains(COPY) && !sql.contains("org = 'emmas-diary'"))
+            && !renumbered;
+        let held = if rests_on {
+            refused += 1;
+            // Refused by the verification, or earlier by a row that no
+            // longer loads (a notice's source that does not parse).
+            code == Some(1)
+                && !copy.path("edited.csv").exists()
+                && !copy.path("edited-refused.csv").exists()
+                && copy.run(&["log", "checkpoint"]).1 == before
+        } else {
+            code == Some(0)
+        };
+        if !held {
+            let expected = if rests_on { "refused" } else { "done" };
+            wrong.push(format!(
+                "{table}.{column}: {sql}\n  expected {expected}, exit {code:?}: {}",
+                err.trim()
+            ));
+        }
     }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} edits:\n{}",
+        wrong.len(),
+        edits.len(),
+        wrong.join("\n")
+    );
+    eprintln!(
+        "{} edits: {refused} refused the share, {} not (decisions, another holder's copy)",
+        edits.len(),
+        edits.len() - refused
+    );
 }

@@ -17,6 +17,13 @@
 //!
 //! Memory: the small tables, the largest disclosure's decisions (16 bytes
 //! each) and one key per copy made (which holder, which origin).
+//!
+//! Bound for one organisation ([`Binder::facts_of`]), it checks only what a
+//! decision about that organisation's records rests on (issue 13, point 2):
+//! its records and copies, every preference event (an event at a collector
+//! follows its record's copies), and the small tables whole; not the
+//! decisions made, nor other holders' records. [`Binder::concerns`] says
+//! which entries those are, so that the verification hashes only them.
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
@@ -141,6 +148,8 @@ struct Decisions {
 
 pub(crate) struct Binder<'s, S: Store> {
     store: &'s S,
+    /// The organisation whose facts alone are bound; None: everything.
+    scope: Option<String>,
     keys: FxHashMap<String, SubjectKey>,
     orgs: BTreeMap<String, (Entry, u64)>,
     terms: BTreeMap<String, (Entry, u64)>,
@@ -200,7 +209,17 @@ impl<T> Page<T> {
 }
 
 impl<'s, S: Store> Binder<'s, S> {
+    /// Binds every row.
     pub(crate) fn new(store: &'s S) -> Result<Binder<'s, S>> {
+        Self::scoped(store, None)
+    }
+
+    /// Binds what decisions about `org`'s records rest on.
+    pub(crate) fn facts_of(store: &'s S, org: &str) -> Result<Binder<'s, S>> {
+        Self::scoped(store, Some(org.to_string()))
+    }
+
+    fn scoped(store: &'s S, scope: Option<String>) -> Result<Binder<'s, S>> {
         let mut keys = FxHashMap::default();
         for org in store.orgs()? {
             if let Some(key) = crate::commitment::existing_key(store, &org.id)? {
@@ -209,6 +228,7 @@ impl<'s, S: Store> Binder<'s, S> {
         }
         Ok(Binder {
             store,
+            scope,
             keys,
             orgs: BTreeMap::new(),
             terms: BTreeMap::new(),
@@ -225,8 +245,45 @@ impl<'s, S: Store> Binder<'s, S> {
         })
     }
 
+    /// Whether `entry` makes a row this binder binds: all do, unless it is
+    /// bound for one organisation, whose decisions rest on neither other
+    /// holders' records nor any decision made.
+    pub(crate) fn concerns(&self, entry: &Entry) -> bool {
+        let Some(scope) = &self.scope else {
+            return true;
+        };
+        // A copy for it (or for a disclosure no entry records, which
+        // binding then reports).
+        let copies_for_scope = |d: &u64| self.recipient(*d as i64).is_none_or(|to| to == scope);
+        match entry {
+            Entry::RecordCollected { org, .. } => org == scope,
+            Entry::Decided {
+                disclosure,
+                reasons,
+                ..
+            } => *reasons == 0 && copies_for_scope(disclosure),
+            Entry::Disclosed { disclosure, .. } => copies_for_scope(disclosure),
+            _ => true,
+        }
+    }
+
+    /// The organisation disclosure `id` went to, if an earlier entry
+    /// records it.
+    fn recipient(&self, id: i64) -> Option<&String> {
+        match self.disclosures.get(&id) {
+            Some(LoggedDisclosure {
+                entry: Entry::DisclosureRecorded { to, .. },
+                ..
+            }) => Some(to),
+            _ => None,
+        }
+    }
+
     /// Takes entry `index` in log order, recorded at `recorded`.
     pub(crate) fn entry(&mut self, index: u64, entry: Entry, recorded: Option<i64>) -> Result<()> {
+        if !self.concerns(&entry) {
+            return Ok(());
+        }
         match &entry {
             Entry::OrgAdded { org, .. } => {
                 self.orgs.insert(org.clone(), (entry, index));
@@ -276,9 +333,11 @@ impl<'s, S: Store> Binder<'s, S> {
     }
 
     fn next_record(&mut self) -> Result<Option<RecordWithOrigin>> {
-        let store = self.store;
-        self.records
-            .next(|after| Ok(store.records_page(after, PAGE)?), |r| r.row.id)
+        let (store, scope) = (self.store, self.scope.as_deref());
+        self.records.next(
+            |after| Ok(store.records_page(scope, after, PAGE)?),
+            |r| r.row.id,
+        )
     }
 
     fn commit(&self, org: &str, subject: &str) -> Option<[u8; 32]> {
@@ -358,6 +417,13 @@ impl<'s, S: Store> Binder<'s, S> {
         subject: &[u8; 32],
     ) -> Result<()> {
         let record = record.expect("version-2 entries name their record");
+        if self.scope.is_some() {
+            // Only the copies it makes for the organisation bound.
+            if reasons.is_none_or(|r| r == 0) {
+                self.copy(index, disclosure, record, subject)?;
+            }
+            return Ok(());
+        }
         if self.decisions.as_ref().map(|d| d.disclosure) != Some(disclosure) {
             self.flush_decisions()?;
             if !self.decided.insert(disclosure) {
@@ -487,6 +553,20 @@ impl<'s, S: Store> Binder<'s, S> {
         {
             return Err(unlogged("preferences", id));
         }
+        if self.scope.is_none() {
+            self.all_decisions_logged()?;
+        }
+        self.orgs()?;
+        self.terms()?;
+        self.explicit()?;
+        self.notices()?;
+        self.collections()?;
+        self.disclosures()
+    }
+
+    /// No decision without its entry: those of disclosures with no decision
+    /// logged, and those of disclosures the log does not record.
+    fn all_decisions_logged(&mut self) -> Result<()> {
         let undecided: Vec<i64> = self
             .disclosures
             .keys()
@@ -505,12 +585,7 @@ impl<'s, S: Store> Binder<'s, S> {
                 self.decision_rows
             )));
         }
-        self.orgs()?;
-        self.terms()?;
-        self.explicit()?;
-        self.notices()?;
-        self.collections()?;
-        self.disclosures()
+        Ok(())
     }
 
     fn orgs(&self) -> Result<()> {

@@ -557,7 +557,7 @@ impl<S: Store> Engine<S> {
         // decided on are the facts the verification beside it reads.
         let (id, row, walked) = logged(&mut self.store, signer, |s, log| {
             s.hold_state()?;
-            let vouching = Vouching::start(voucher);
+            let vouching = Vouching::start(voucher, &row.from_org);
             let walk = HeldWalk {
                 vocab,
                 row: &row,

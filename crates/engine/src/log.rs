@@ -240,6 +240,25 @@ impl<S: Store> Engine<S> {
     /// kept), and the state the entries describe. The first fault is an error
     /// naming the entry.
     pub fn verify_log(&self, from: Option<&str>, progress: &dyn Progress) -> Result<Verified> {
+        self.verify(from, None, progress)
+    }
+
+    /// What a decision about `org`'s records rests on, verified (issue 13,
+    /// point 2): the whole tree against every signed checkpoint, and the
+    /// rows of those facts bound to their entries ([`Binder::facts_of`]).
+    /// An entry the decisions do not rest on (a decision made, another
+    /// holder's record) enters the tree by its stored hash: the signed root
+    /// still vouches for that hash, and its content decides nothing here.
+    pub fn verify_facts_of(&self, org: &str, progress: &dyn Progress) -> Result<Verified> {
+        self.verify(None, Some(org), progress)
+    }
+
+    fn verify(
+        &self,
+        from: Option<&str>,
+        scope: Option<&str>,
+        progress: &dyn Progress,
+    ) -> Result<Verified> {
         let verifier = self.signer.verifier();
         let mut checkpoints = Vec::new();
         for (size, note) in self.store.checkpoints()? {
@@ -300,7 +319,16 @@ impl<S: Store> Engine<S> {
         check_targets(&writer, &mut next_target, &mut last_good)?;
         // Rows are bound to entries only in a log of version-2 entries: a
         // version-1 entry does not hold its whole row.
-        let mut binder = Some(Binder::new(&self.store)?);
+        let mut binder = Some(match scope {
+            Some(org) => Binder::facts_of(&self.store, org)?,
+            None => Binder::new(&self.store)?,
+        });
+        // The stored tiles above level 0 are compared only in a whole
+        // verification: no decision reads them.
+        let compare = |dirty: Vec<(TileId, Vec<Hash>)>| match scope {
+            None => compare_tiles(&self.store, dirty),
+            Some(_) => Ok(()),
+        };
         let mut unbound = false;
         let mut failed: Option<Error> = None;
         self.store.for_each_log_entry(0, &mut |index, bytes| {
@@ -310,12 +338,18 @@ impl<S: Store> Engine<S> {
             }
             let entry = Entry::decode(bytes).map_err(|e| fail(format!("entry {index} does not decode: {e}")))?;
             count(&mut kinds, &entry);
-            let leaf = merkle::leaf_hash(bytes);
             if index.is_multiple_of(256) {
                 let tile = self.store.log_tile(0, index / 256)?.unwrap_or_default();
                 stored_leaves = tiles::decode_tile(&tile).unwrap_or_default();
             }
-            if stored_leaves.get((index % 256) as usize) != Some(&leaf) {
+            let stored = stored_leaves.get((index % 256) as usize).copied();
+            let leaf = match &binder {
+                Some(b) if !b.concerns(&entry) => stored.ok_or_else(|| {
+                    fail(format!("entry {index} has no hash stored: the tiles were cut short"))
+                })?,
+                _ => merkle::leaf_hash(bytes),
+            };
+            if stored != Some(leaf) {
                 return Err(fail(format!(
                     "entry {index} does not match the hash stored when it was appended: it was edited or moved"
                 )));
@@ -323,7 +357,7 @@ impl<S: Store> Engine<S> {
             writer.push(leaf);
             expected += 1;
             if expected.is_multiple_of(65536) {
-                compare_tiles(&self.store, writer.take_dirty()).map_err(|e| fail(e.to_string()))?;
+                compare(writer.take_dirty()).map_err(|e| fail(e.to_string()))?;
                 progress.advance(65536);
             }
             check_targets(&writer, &mut next_target, &mut last_good).map_err(|e| fail(e.to_string()))?;
@@ -345,7 +379,7 @@ impl<S: Store> Engine<S> {
             (None, other) => other.into(),
         })?;
         progress.finish();
-        compare_tiles(&self.store, writer.take_dirty())?;
+        compare(writer.take_dirty())?;
         if let Some((cp, what)) = targets.get(next_target) {
             return Err(Error::Log(format!(
                 "{what} covers {} entries but the log holds {size}: entries were removed from its end",
@@ -362,7 +396,12 @@ impl<S: Store> Engine<S> {
         if let Some(b) = binder {
             b.finish()?;
         }
-        let state = self.store.state_counts()?;
+        let mut state = self.store.state_counts()?;
+        if scope.is_some() {
+            // Decisions are not facts a decision rests on.
+            (state.decisions, state.disclosed_history) = (0, 0);
+            (kinds.decisions, kinds.disclosed_history) = (0, 0);
+        }
         if state != kinds {
             return Err(Error::Log(format!(
                 "the store and the log disagree: the store holds {} and the log records {}",

@@ -15,19 +15,20 @@
 
 use std::thread::JoinHandle;
 
-use custody_store::Store;
+use custody_store::{Store, StoreError};
 
 use crate::log::Verified;
 use crate::{Engine, Error, Result, Silent};
 
 /// An engine on a connection of its own, to verify the store with.
 pub trait Voucher: Send {
-    fn verify(self: Box<Self>) -> Result<Verified>;
+    /// Verifies what decisions about `org`'s records rest on.
+    fn verify(self: Box<Self>, org: &str) -> Result<Verified>;
 }
 
 impl<S: Store + Send> Voucher for Engine<S> {
-    fn verify(self: Box<Self>) -> Result<Verified> {
-        self.verify_log(None, &Silent)
+    fn verify(self: Box<Self>, org: &str) -> Result<Verified> {
+        self.verify_facts_of(org, &Silent)
     }
 }
 
@@ -38,11 +39,12 @@ pub(crate) struct Vouching(Option<JoinHandle<Result<Verified>>>);
 impl Vouching {
     /// Starts verifying. Call it once the command's transaction holds the
     /// state, so that the verifier reads the state the command reads.
-    pub(crate) fn start(voucher: Option<Box<dyn Voucher>>) -> Vouching {
+    pub(crate) fn start(voucher: Option<Box<dyn Voucher>>, org: &str) -> Vouching {
+        let org = org.to_string();
         Vouching(voucher.map(|v| {
             std::thread::Builder::new()
                 .name("custody-vouch".into())
-                .spawn(move || v.verify())
+                .spawn(move || v.verify(&org))
                 .expect("a thread starts")
         }))
     }
@@ -54,9 +56,13 @@ impl Vouching {
         };
         match handle.join() {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(Error::Log(format!(
-                "the store no longer verifies, so nothing was decided or disclosed: {e}"
-            ))),
+            // What the log and the rows say, or what they are (a notice
+            // that no longer parses): a store that does not verify.
+            Ok(Err(e @ (Error::Log(_) | Error::Store(StoreError::Corrupt(_))))) => Err(Error::Log(
+                format!("the store no longer verifies, so nothing was decided or disclosed: {e}"),
+            )),
+            // Anything else (the database gone, a full disk) keeps its kind.
+            Ok(Err(e)) => Err(e),
             Err(panic) => std::panic::resume_unwind(panic),
         }
     }

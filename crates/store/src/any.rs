@@ -255,8 +255,13 @@ impl Store for AnyStore {
         delegate!(self, s => s.decisions_for(record))
     }
 
-    fn records_page(&self, after: i64, limit: u64) -> Result<Vec<RecordWithOrigin>> {
-        delegate!(self, s => s.records_page(after, limit))
+    fn records_page(
+        &self,
+        org: Option<&str>,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<RecordWithOrigin>> {
+        delegate!(self, s => s.records_page(org, after, limit))
     }
 
     fn preferences_page(&self, after: i64, limit: u64) -> Result<Vec<(i64, PreferenceRow)>> {

@@ -286,7 +286,7 @@ mod shared_sql {
         "SELECT r.id, r.org, r.subject, r.origin, r.notice, r.collection, r.at, r.consented, \
                 r.fields, r.received_via, o.notice \
          FROM records r LEFT JOIN records o ON o.id = r.origin \
-         WHERE r.id > $1 ORDER BY r.id LIMIT $2";
+         WHERE r.id > $1 AND (CAST($2 AS TEXT) IS NULL OR r.org = $2) ORDER BY r.id LIMIT $3";
     pub(crate) const PREFERENCES_PAGE: &str =
         "SELECT record, at, action, purpose, notice, source, recorded, id FROM preferences \
          WHERE id > $1 ORDER BY id LIMIT $2";
@@ -426,7 +426,14 @@ pub trait Store {
     ) -> Result<Vec<DecisionRow>>;
     fn decisions_for(&self, record: i64) -> Result<Vec<DecisionRow>>;
     /// Up to `limit` records (any holder's) with ids above `after`, by id.
-    fn records_page(&self, after: i64, limit: u64) -> Result<Vec<RecordWithOrigin>>;
+    /// Up to `limit` records (of `org`, or of everyone) with ids above
+    /// `after`, by id, each with its origin's notice.
+    fn records_page(
+        &self,
+        org: Option<&str>,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<RecordWithOrigin>>;
     /// Up to `limit` preference events with ids above `after`, by id, with their ids.
     fn preferences_page(&self, after: i64, limit: u64) -> Result<Vec<(i64, PreferenceRow)>>;
     /// Copies delivered to `org` by `disclosure`: (origin, subject). Existing copies are kept.

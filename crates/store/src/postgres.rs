@@ -1140,10 +1140,15 @@ impl Store for PostgresStore {
         )
     }
 
-    fn records_page(&self, after: i64, limit: u64) -> Result<Vec<RecordWithOrigin>> {
+    fn records_page(
+        &self,
+        org: Option<&str>,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<RecordWithOrigin>> {
         self.query(
             crate::RECORDS_PAGE,
-            &[&after, &(limit.min(i64::MAX as u64) as i64)],
+            &[&after, &org, &(limit.min(i64::MAX as u64) as i64)],
         )?
         .iter()
         .map(|r| {

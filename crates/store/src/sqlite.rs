@@ -889,9 +889,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn records_page(&self, after: i64, limit: u64) -> Result<Vec<RecordWithOrigin>> {
+    fn records_page(
+        &self,
+        org: Option<&str>,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<RecordWithOrigin>> {
         let mut stmt = self.conn.prepare_cached(crate::RECORDS_PAGE)?;
-        let rows = stmt.query_map(params![after, limit.min(i64::MAX as u64) as i64], |r| {
+        let limit = limit.min(i64::MAX as u64) as i64;
+        let rows = stmt.query_map(params![after, org, limit], |r| {
             Ok(RecordWithOrigin {
                 row: record_from(r)?,
                 origin_notice: r.get(10)?,

@@ -939,14 +939,23 @@ pub(crate) fn records_and_events_page_by_id_with_each_copy_s_origin(s: &mut impl
         .collect();
     s.insert_preferences(&events).unwrap();
 
-    let mut all = Vec::new();
-    let mut after = i64::MIN;
-    loop {
-        let page = s.records_page(after, 2).unwrap();
-        let Some(last) = page.last() else { break };
-        after = last.row.id;
-        all.extend(page);
-    }
+    let pages = |org: Option<&str>| {
+        let mut all = Vec::new();
+        let mut after = i64::MIN;
+        loop {
+            let page = s.records_page(org, after, 2).unwrap();
+            let Some(last) = page.last() else { break };
+            after = last.row.id;
+            all.extend(page);
+        }
+        all
+    };
+    let all = pages(None);
+    // One organisation's: its own and its copies, no one else's.
+    assert_eq!(pages(Some("a")).len(), 5);
+    let b = pages(Some("b"));
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].row.id, all[5].row.id);
     let ids: Vec<i64> = all.iter().map(|r| r.row.id).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "in id order: {ids:?}");
     assert_eq!(all.len(), 6, "five collected and one copy");

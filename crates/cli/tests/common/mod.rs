@@ -205,13 +205,33 @@ impl Sandbox {
                         &[&from.name],
                     )
                     .expect("list tables");
+                // With their keys, defaults and identities (each carried on
+                // from the original's last id), so that custody can go on
+                // writing to the copy; not their triggers, as an attacker's
+                // copy would not have them.
                 for t in tables {
                     let t: String = t.get(0);
+                    let (to, from) = (&to.name, &from.name);
                     c.batch_execute(&format!(
-                        "CREATE TABLE {}.{t} AS TABLE {}.{t}",
-                        to.name, from.name
+                        "CREATE TABLE {to}.{t} (LIKE {from}.{t} INCLUDING ALL);
+                         INSERT INTO {to}.{t} OVERRIDING SYSTEM VALUE SELECT * FROM {from}.{t};"
                     ))
                     .expect("copy a table");
+                    let identity = c
+                        .query(
+                            "SELECT column_name::text FROM information_schema.columns
+                             WHERE table_schema = $1 AND table_name = $2 AND is_identity = 'YES'",
+                            &[to, &t],
+                        )
+                        .expect("list identities");
+                    for col in identity {
+                        let col: String = col.get(0);
+                        c.batch_execute(&format!(
+                            "SELECT setval(pg_get_serial_sequence('{to}.{t}', '{col}'),
+                                           coalesce((SELECT max({col}) FROM {to}.{t}), 0) + 1, false)"
+                        ))
+                        .expect("carry an identity on");
+                    }
                 }
             }
             _ => {
