@@ -566,7 +566,6 @@ impl<S: Store> Engine<S> {
                 files: &files,
             };
             let (outcomes, walked) = walk.run(s, progress)?;
-            vouching.held()?;
             let mut row = row.clone();
             walked.tally(&mut row, outcomes.len());
             progress.start("recording", None);
@@ -582,6 +581,10 @@ impl<S: Store> Engine<S> {
                 reasons: o.reasons.unwrap_or(0),
                 record: Some(o.record_ref()),
             })?;
+            // Recorded, not yet committed: the verification reads the state
+            // as it was before this transaction wrote, and nothing commits
+            // or appears unless it held.
+            vouching.held()?;
             Ok((id, row, walked))
         })?;
         progress.finish();

@@ -1,18 +1,22 @@
 //! No decision rests on a fact the log does not vouch for (issue 13,
 //! point 2). A command that decides on the store's rows and publishes what
-//! it decided runs, beside its own reading and on a connection of its own,
-//! the whole of `log verify` over the same state: the Merkle tree recomputed
-//! from the entries and checked against every signed checkpoint, and every
-//! row bound to its entry ([`crate::binding`]). The command's transaction
-//! keeps every other writer out while both read ([`Store::hold_state`]), so
-//! the two read one state; the command records its decisions and moves its
-//! files into place only once the verification has held. Otherwise it fails
-//! naming the first row that differs, and has disclosed nothing.
+//! it decided verifies, beside its own reading and on a connection of its
+//! own, what its decisions rest on ([`Engine::verify_facts_of`]): the Merkle
+//! tree recomputed and checked against every signed checkpoint, and every
+//! fact about the sender's records (its records and copies, every
+//! preference event, notices, terms, organisations, disclosures) bound to
+//! its entry ([`crate::binding`]). Not the decisions already made, nor
+//! other holders' records: they enter the tree by their stored hashes, which
+//! the signed root vouches for, and decide nothing here. So the cost grows
+//! with the facts, not with every decision ever logged.
 //!
-//! The verification runs on the other core while the command decides, but
-//! it takes longer than the deciding: a share of 1,065,220 records went from
-//! 6.67 s to 18.51 s, `log verify` of that store alone taking 16.5 s.
-
+//! The command's transaction keeps every other writer out while both read
+//! ([`Store::hold_state`]), so the two read one state. The command records
+//! its decisions meanwhile, in its transaction, which the verifier does not
+//! see; it commits them and moves its files into place only once the
+//! verification has held. Otherwise it rolls back, fails naming the first
+//! row that differs, and has disclosed nothing.
+//!
 use std::thread::JoinHandle;
 
 use custody_store::{Store, StoreError};
