@@ -216,7 +216,7 @@ pub fn verify(file: &Path, key: &str, as_json: bool) -> Result<()> {
         "what this proves: the log's key signed a tree that contains exactly this entry at that position; \
          the log cannot later remove or change it without every later checkpoint failing to extend this one"
     );
-    if !matches!(v.entry.subject(), None) {
+    if v.entry.subject().is_some() {
         println!("the person appears in it only as a keyed commitment, not by name");
     }
     Ok(())

@@ -5,18 +5,17 @@ mod args;
 mod check;
 mod demo;
 mod log;
+mod notice;
+mod org;
 mod output;
 mod progress;
 mod serve;
+mod vocab;
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use custody_core::notice::check::Severity;
-use custody_core::organisation::Organisation;
-use custody_core::recipient::RecipientCategory;
 use custody_core::time::parse_instant;
-use custody_core::vocab::{TermKind, VocabError};
 use custody_engine::collection::CollectSpec;
 use custody_engine::disclosure::{Selection, ShareSpec};
 use custody_engine::preferences::{Change, PreferenceRequest};
@@ -192,230 +191,13 @@ fn run(cli: Cli) -> Result<()> {
             json,
         } => log::receipt(&paths, &org, &subject, &out, json),
         Command::VerifyReceipt { file, key, json } => log::verify(&file, &key, json),
-        Command::Org(OrgCommand::Add {
-            id,
-            name,
-            role,
-            category,
-        }) => {
-            let mut engine = paths.open()?;
-            let categories = if category.is_empty() {
-                role.default_categories()
-            } else {
-                category
-                    .iter()
-                    .map(|c| RecipientCategory::parse(c))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(anyhow::Error::msg)?
-            };
-            let org = Organisation {
-                id,
-                name,
-                role,
-                categories,
-            };
-            engine.add_org(&org)?;
-            println!("added {} ({}, {})", org.id, org.name, org.role.as_str());
-            Ok(())
-        }
-        Command::Org(OrgCommand::List { json }) => {
-            let engine = paths.open()?;
-            output::orgs(&custody_store::Store::orgs(&engine.store)?, json);
-            Ok(())
-        }
-        Command::Vocab(VocabCommand::Show { term, kind, json }) => {
-            let engine = paths.open()?;
-            let id = match kind {
-                Some(k) => engine.vocab.resolve(k, &term)?,
-                // The first kind that knows the name, even as an ambiguity.
-                None => TermKind::ALL
-                    .iter()
-                    .map(|k| engine.vocab.resolve(*k, &term))
-                    .find(|r| !matches!(r, Err(VocabError::Unknown { .. })))
-                    .unwrap_or_else(|| engine.vocab.resolve(TermKind::Purpose, &term))?,
-            };
-            output::term(&engine.vocab, id, json);
-            Ok(())
-        }
-        Command::Vocab(VocabCommand::Search {
-            text,
-            kind,
-            limit,
-            json,
-        }) => {
-            let engine = paths.open()?;
-            output::search(&engine.vocab, &text, kind, limit, json);
-            Ok(())
-        }
-        Command::Vocab(VocabCommand::Add {
-            org,
-            key,
-            kind,
-            parent,
-            label,
-            definition,
-        }) => {
-            let mut engine = paths.open()?;
-            engine.add_term(
-                &org,
-                &key,
-                kind,
-                &label,
-                definition.as_deref().unwrap_or(""),
-                &parent,
-            )?;
-            println!("added {key} under {}", parent.join(", "));
-            Ok(())
-        }
-        Command::Vocab(VocabCommand::Explicit { set, json }) => {
-            let mut engine = paths.open()?;
-            if let Some(file) = set {
-                let text = std::fs::read_to_string(&file)
-                    .with_context(|| format!("reading {}", file.display()))?;
-                let list = engine
-                    .vocab
-                    .parse_explicit(&file.display().to_string(), &text)?;
-                let pairs = list
-                    .iter()
-                    .map(|e| (engine.vocab.term(e.term).key.clone(), e.reason.clone()))
-                    .collect();
-                engine.set_explicit(pairs)?;
-            }
-            output::explicit(&engine.vocab, json);
-            Ok(())
-        }
-        Command::Notice(NoticeCommand::Publish { org, file }) => {
-            let mut engine = paths.open()?;
-            let p = engine.publish_notice(&org, &file)?;
-            for f in &p.findings {
-                eprintln!("warning: {}: {f}", file.display());
-            }
-            if p.unchanged {
-                println!(
-                    "{org} {} was already published with this content (sha256 {})",
-                    p.notice.version, p.notice.content_hash
-                );
-            } else {
-                println!(
-                    "published {org} notice version {} (effective {}, {}, sha256 {})",
-                    p.notice.version,
-                    p.notice.effective_text(),
-                    output::count(p.notice.declarations.len(), "declaration"),
-                    p.notice.content_hash
-                );
-            }
-            Ok(())
-        }
-        Command::Notice(NoticeCommand::Check { file, json }) => {
-            let engine = paths.open()?;
-            let (notice, findings) = engine.check_notice(&file)?;
-            output::findings(&file, &notice, &findings, json);
-            let errors = findings
-                .iter()
-                .filter(|f| f.severity == Severity::Error)
-                .count();
-            if errors > 0 {
-                bail!("{}: {}", file.display(), output::count(errors, "error"));
-            }
-            Ok(())
-        }
-        Command::Notice(NoticeCommand::Show {
-            org,
-            version,
-            version_flag,
-            json,
-        }) => {
-            let engine = paths.open()?;
-            let n = engine.notice(&org, version.or(version_flag).as_deref())?;
-            output::notice(&engine.vocab, &n, json);
-            Ok(())
-        }
-        Command::Notice(NoticeCommand::List { org, json }) => {
-            let engine = paths.open()?;
-            output::notice_list(&engine.notices(&org)?, json);
-            Ok(())
-        }
-        Command::Notice(NoticeCommand::Diff {
-            org,
-            from,
-            to,
-            json,
-        }) => {
-            let engine = paths.open()?;
-            output::diff(&engine.diff_notices(&org, &from, &to)?, json);
-            Ok(())
-        }
-        Command::Collect(a) => {
-            let mut engine = paths.open()?;
-            let rejects = a.skip_bad.then(|| {
-                a.rejects
-                    .clone()
-                    .unwrap_or_else(|| a.records.with_extension("rejects.csv"))
-            });
-            let spec = CollectSpec {
-                org: &a.org,
-                records: &a.records,
-                mapping: a.mapping.as_deref(),
-                mapping_source: None,
-                name: None,
-                notice: &a.notice,
-                collected_at: a.collected_at.as_deref().map(parse_instant).transpose()?,
-                rejects: rejects.as_deref(),
-                format: a.format,
-            };
-            let bar = Bar::reading(&a.records, a.format);
-            let c = engine.collect(&spec, &bar)?;
-            paths.keep_snapshot_current(&mut engine, &a.org);
-            output::collected(&c, rejects.as_deref(), a.json);
-            Ok(())
-        }
+        Command::Org(c) => org::run(&paths, c),
+        Command::Vocab(c) => vocab::run(&paths, c),
+        Command::Notice(c) => notice::run(&paths, c),
+        Command::Collect(a) => collect(&paths, a),
         Command::Consent(a) => consent(&paths, a),
-        Command::Share(a) => {
-            let mut engine = paths.open()?;
-            let (purposes, categories) = (a.terms.purposes(), a.terms.categories());
-            let spec = ShareSpec {
-                from: &a.from,
-                to: &a.terms.to,
-                on_behalf_of: a.terms.on_behalf_of.as_deref(),
-                purposes: &purposes,
-                categories: &categories,
-                basis: a.terms.basis.as_deref(),
-                records: Selection::parse(&a.records),
-                at: a.terms.at.as_deref().map(parse_instant).transpose()?,
-                out: Some(&a.out),
-                refused: Some(&a.refused),
-                report: a.report.as_deref(),
-                out_format: a.out_format,
-            };
-            // The store is verified beside the share, on a connection of its own.
-            let r = engine.share(&spec, Some(Box::new(paths.open()?)), &Bar::records())?;
-            output::share(&r, a.json);
-            Ok(())
-        }
-        Command::Screen(a) => {
-            let mut engine = paths.open()?;
-            let snapshots = paths.snapshots()?;
-            let (purposes, categories) = (a.terms.purposes(), a.terms.categories());
-            let spec = ScreenSpec {
-                holder: &a.holder,
-                to: &a.terms.to,
-                on_behalf_of: a.terms.on_behalf_of.as_deref(),
-                purposes: &purposes,
-                categories: &categories,
-                basis: a.terms.basis.as_deref(),
-                at: a.terms.at.as_deref().map(parse_instant).transpose()?,
-                list: &a.list,
-                format: a.format,
-                subject_column: a.subject_column.as_deref(),
-                out: &a.out,
-                refused: &a.refused,
-                out_format: a.out_format,
-            };
-            let bar = Bar::reading(&a.list, a.format);
-            let r = engine.screen(&spec, &snapshots, &bar)?;
-            output::screen(&r, a.json);
-            Ok(())
-        }
+        Command::Share(a) => share(&paths, a),
+        Command::Screen(a) => screen(&paths, a),
         Command::Trace { org, subject, json } => {
             let engine = paths.open()?;
             output::trace(&engine.trace(&org, &subject)?, json);
@@ -441,6 +223,79 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn collect(paths: &Paths, a: CollectArgs) -> Result<()> {
+    let mut engine = paths.open()?;
+    let rejects = a.skip_bad.then(|| {
+        a.rejects
+            .clone()
+            .unwrap_or_else(|| a.records.with_extension("rejects.csv"))
+    });
+    let spec = CollectSpec {
+        org: &a.org,
+        records: &a.records,
+        mapping: a.mapping.as_deref(),
+        mapping_source: None,
+        name: None,
+        notice: &a.notice,
+        collected_at: a.collected_at.as_deref().map(parse_instant).transpose()?,
+        rejects: rejects.as_deref(),
+        format: a.format,
+    };
+    let bar = Bar::reading(&a.records, a.format);
+    let c = engine.collect(&spec, &bar)?;
+    paths.keep_snapshot_current(&mut engine, &a.org);
+    output::collected(&c, rejects.as_deref(), a.json);
+    Ok(())
+}
+
+fn share(paths: &Paths, a: ShareArgs) -> Result<()> {
+    let mut engine = paths.open()?;
+    let (purposes, categories) = (a.terms.purposes(), a.terms.categories());
+    let spec = ShareSpec {
+        from: &a.from,
+        to: &a.terms.to,
+        on_behalf_of: a.terms.on_behalf_of.as_deref(),
+        purposes: &purposes,
+        categories: &categories,
+        basis: a.terms.basis.as_deref(),
+        records: Selection::parse(&a.records),
+        at: a.terms.at.as_deref().map(parse_instant).transpose()?,
+        out: Some(&a.out),
+        refused: Some(&a.refused),
+        report: a.report.as_deref(),
+        out_format: a.out_format,
+    };
+    // The store is verified beside the share, on a connection of its own.
+    let r = engine.share(&spec, Some(Box::new(paths.open()?)), &Bar::records())?;
+    output::share(&r, a.json);
+    Ok(())
+}
+
+fn screen(paths: &Paths, a: ScreenArgs) -> Result<()> {
+    let mut engine = paths.open()?;
+    let snapshots = paths.snapshots()?;
+    let (purposes, categories) = (a.terms.purposes(), a.terms.categories());
+    let spec = ScreenSpec {
+        holder: &a.holder,
+        to: &a.terms.to,
+        on_behalf_of: a.terms.on_behalf_of.as_deref(),
+        purposes: &purposes,
+        categories: &categories,
+        basis: a.terms.basis.as_deref(),
+        at: a.terms.at.as_deref().map(parse_instant).transpose()?,
+        list: &a.list,
+        format: a.format,
+        subject_column: a.subject_column.as_deref(),
+        out: &a.out,
+        refused: &a.refused,
+        out_format: a.out_format,
+    };
+    let bar = Bar::reading(&a.list, a.format);
+    let r = engine.screen(&spec, &snapshots, &bar)?;
+    output::screen(&r, a.json);
+    Ok(())
 }
 
 fn consent(paths: &Paths, a: ConsentArgs) -> Result<()> {
