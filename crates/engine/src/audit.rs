@@ -155,9 +155,7 @@ impl<S: Store> Engine<S> {
                     return Ok(());
                 }
                 let row = rows[next];
-                if next.is_multiple_of(65536) {
-                    progress.advance(65536);
-                }
+                progress.counted(next as u64);
                 if let Some(reasons) = row.reasons.filter(|r| *r != 0) {
                     entry.refused_at_gate += 1;
                     for r in ReasonSet(reasons).iter() {

@@ -170,13 +170,13 @@ impl<S: Store> Engine<S> {
                 parse.recorded = log.recorded();
                 let parse = &parse;
                 let (inserted, already, rows, rejected, repeats) = std::thread::scope(|scope| {
-                    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Chunk>>(2);
+                    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<ParsedChunk>>(2);
                     let reading = scope.spawn(|| parse.chunks(reader, &mut rejects, &key, id, tx));
                     let (mut inserted, mut already) = (0u64, 0u64);
                     let mut repeats = Repeats::default();
                     let mut last_pos = 0;
                     for chunk in rx {
-                        let Chunk {
+                        let ParsedChunk {
                             records,
                             lines,
                             mut entries,
@@ -261,7 +261,7 @@ const CHUNK: usize = 1 << 16;
 
 /// A chunk of parsed records, the entry each gets if the store takes it,
 /// and how far into the file it reaches (in the reader's progress unit).
-struct Chunk {
+struct ParsedChunk {
     records: Vec<NewRecord>,
     /// The line of each record.
     lines: Vec<u64>,
@@ -294,7 +294,7 @@ impl Parse<'_> {
         rejects: &mut Rejects,
         key: &SubjectKey,
         collection: i64,
-        tx: std::sync::mpsc::SyncSender<Result<Chunk>>,
+        tx: std::sync::mpsc::SyncSender<Result<ParsedChunk>>,
     ) -> Result<(u64, u64)> {
         let (mut rows, mut rejected) = (0u64, 0u64);
         let mut record = csv::StringRecord::new();
@@ -360,7 +360,7 @@ impl Parse<'_> {
                     })
                 }),
             )?;
-            let chunk = Chunk {
+            let chunk = ParsedChunk {
                 records: std::mem::replace(&mut records, Vec::with_capacity(CHUNK)),
                 lines: std::mem::replace(&mut lines, Vec::with_capacity(CHUNK)),
                 entries,

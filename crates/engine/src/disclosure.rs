@@ -756,9 +756,7 @@ impl HeldWalk<'_> {
                 }
             }
             outcomes.push(&outcome).map_err(through_store)?;
-            if outcomes.len().is_multiple_of(65536) {
-                progress.advance(65536);
-            }
+            progress.counted(outcomes.len());
             Ok(())
         })?;
         let mut not_held: Vec<String> = selected

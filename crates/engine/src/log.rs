@@ -356,10 +356,10 @@ impl<S: Store> Engine<S> {
             }
             writer.push(leaf);
             expected += 1;
-            if expected.is_multiple_of(65536) {
+            if expected.is_multiple_of(crate::progress::STEP) {
                 compare(writer.take_dirty()).map_err(|e| fail(e.to_string()))?;
-                progress.advance(65536);
             }
+            progress.counted(expected);
             check_targets(&writer, &mut next_target, &mut last_good).map_err(|e| fail(e.to_string()))?;
             if bytes[0] != custody_core::entry::VERSION {
                 binder = None;

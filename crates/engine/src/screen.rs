@@ -100,7 +100,7 @@ pub struct SnapshotUse {
 }
 
 /// Rows of the list as read: the subject and the columns to send.
-enum Chunk {
+enum ListChunk {
     Plain(PlainLines),
     Csv {
         records: Vec<csv::ByteRecord>,
@@ -116,7 +116,7 @@ enum Chunk {
 }
 
 struct Read {
-    chunk: Chunk,
+    chunk: ListChunk,
     /// Progress reached, in the unit of the progress total.
     position: u64,
 }
@@ -127,12 +127,12 @@ struct Layout {
     wanted: Vec<usize>,
 }
 
-impl Chunk {
+impl ListChunk {
     fn len(&self) -> usize {
         match self {
-            Chunk::Plain(p) => p.len(),
-            Chunk::Csv { len, .. } => *len,
-            Chunk::Parquet { columns, .. } => columns.first().map_or(0, |c| c.len()),
+            ListChunk::Plain(p) => p.len(),
+            ListChunk::Csv { len, .. } => *len,
+            ListChunk::Parquet { columns, .. } => columns.first().map_or(0, |c| c.len()),
         }
     }
 
@@ -140,9 +140,9 @@ impl Chunk {
     /// not UTF-8 (Arrow's strings are, already).
     fn text<'a>(&'a self, layout: &Layout, i: usize, j: usize) -> Option<&'a str> {
         let bytes = match self {
-            Chunk::Plain(p) => p.field(i, layout.wanted[j]),
-            Chunk::Csv { records, .. } => records[i].get(layout.wanted[j]).unwrap_or(b""),
-            Chunk::Parquet { columns, .. } => {
+            ListChunk::Plain(p) => p.field(i, layout.wanted[j]),
+            ListChunk::Csv { records, .. } => records[i].get(layout.wanted[j]).unwrap_or(b""),
+            ListChunk::Parquet { columns, .. } => {
                 let c = &columns[j];
                 return Some(if c.is_null(i) { "" } else { c.value(i) });
             }
@@ -152,13 +152,13 @@ impl Chunk {
 
     fn line(&self, i: usize) -> u64 {
         match self {
-            Chunk::Plain(p) => p.line(i),
-            Chunk::Csv {
+            ListChunk::Plain(p) => p.line(i),
+            ListChunk::Csv {
                 records,
                 line_offset,
                 ..
             } => line_offset + records[i].position().map_or(0, |p| p.line()),
-            Chunk::Parquet { first_line, .. } => first_line + i as u64,
+            ListChunk::Parquet { first_line, .. } => first_line + i as u64,
         }
     }
 }
@@ -282,7 +282,7 @@ impl<S: Store> Engine<S> {
                 let fields = header.len();
                 scope.spawn(move || read_list(list, format, &layout_cols, fields, tx, back_rx))
             };
-            let (decided_tx, decided_rx) = sync_channel::<(Chunk, Vec<ReasonSet>)>(8);
+            let (decided_tx, decided_rx) = sync_channel::<(ListChunk, Vec<ReasonSet>)>(8);
             let writer = {
                 let (layout, header) = (&layout, &header);
                 let sink = ScreenFiles {
@@ -417,7 +417,7 @@ impl ScreenFiles<'_> {
     /// Writes each decided chunk, handing its buffers `back` to the reader.
     fn write(
         mut self,
-        decided: Receiver<(Chunk, Vec<ReasonSet>)>,
+        decided: Receiver<(ListChunk, Vec<ReasonSet>)>,
         back: SyncSender<Vec<csv::ByteRecord>>,
     ) -> Result<()> {
         let layout = self.layout;
@@ -444,7 +444,7 @@ impl ScreenFiles<'_> {
                     self.refused.write([who, ids.as_str()])?;
                 }
             }
-            if let Chunk::Csv { records, .. } = chunk {
+            if let ListChunk::Csv { records, .. } = chunk {
                 let _ = back.try_send(records);
             }
         }
@@ -453,7 +453,7 @@ impl ScreenFiles<'_> {
     }
 }
 
-fn not_utf8(list: &Path, chunk: &Chunk, i: usize, column: &str) -> Error {
+fn not_utf8(list: &Path, chunk: &ListChunk, i: usize, column: &str) -> Error {
     Error::Input {
         file: list.display().to_string(),
         line: chunk.line(i),
@@ -521,7 +521,7 @@ fn read_list(
                         })?;
                         let n = b.num_rows() as u64;
                         Ok(Read {
-                            chunk: Chunk::Parquet {
+                            chunk: ListChunk::Parquet {
                                 columns,
                                 first_line: line,
                             },
@@ -597,7 +597,7 @@ fn read_csv(
                     // Progress in bytes, spread over the block's groups.
                     let position = size / n + if k == 0 { size % n } else { 0 };
                     if !send(Ok(Read {
-                        chunk: Chunk::Plain(g),
+                        chunk: ListChunk::Plain(g),
                         position,
                     })) {
                         return Ok(());
@@ -660,7 +660,7 @@ fn read_parsed(
         }
         let position = reader.position().byte();
         let read = Read {
-            chunk: Chunk::Csv {
+            chunk: ListChunk::Csv {
                 records,
                 len,
                 line_offset,

@@ -96,14 +96,14 @@ struct Batch {
     consented: Int64Array,
     received_via: Int32Array,
     /// Per record, its collection record's events: an index into
-    /// `Held::ranges`, or `NO_EVENTS`.
+    /// `SnapshotHoldings::ranges`, or `NO_EVENTS`.
     event_range: Vec<u32>,
 }
 
 /// One organisation's holdings, found by subject. The records stay in the
 /// mapped files (the page cache holds them, not the heap); only the events,
 /// few beside records, are decoded.
-pub struct Held {
+pub struct SnapshotHoldings {
     batches: Vec<Batch>,
     notices: Vec<i64>,
     /// Some record is a copy: a subject may then be held more than once.
@@ -125,7 +125,7 @@ struct Index {
     more: FxHashMap<Row, Vec<Row>>,
 }
 
-impl Held {
+impl SnapshotHoldings {
     pub fn len(&self) -> usize {
         self.batches.iter().map(|b| b.subject.len()).sum()
     }
@@ -423,12 +423,12 @@ impl SnapshotDir {
     }
 
     /// `org`'s holdings as of the last catch-up.
-    pub fn load(&self, org: &str, vocab: &Vocabulary) -> Result<Held> {
+    pub fn load(&self, org: &str, vocab: &Vocabulary) -> Result<SnapshotHoldings> {
         let manifest = self.manifest()?;
         if manifest.format != FORMAT {
             return Err(self.corrupt(MANIFEST, "made by another version; catch it up first"));
         }
-        let mut held = Held {
+        let mut held = SnapshotHoldings {
             batches: Vec::new(),
             notices: Vec::new(),
             copies: false,
@@ -455,7 +455,7 @@ impl SnapshotDir {
         &self,
         manifest: &Manifest,
         org: &str,
-        held: &mut Held,
+        held: &mut SnapshotHoldings,
     ) -> Result<Vec<Int64Array>> {
         let mut origins = Vec::new();
         let files = manifest

@@ -68,7 +68,7 @@ pub(crate) type NoticeCache = Option<Arc<HashMap<NoticeId, Notice>>>;
 
 /// A held record as `for_each_held` gives it, owned, without its fields (no
 /// file is written here).
-struct Held {
+struct NamedRecord {
     id: i64,
     subject: String,
     origin: i64,
@@ -79,7 +79,7 @@ struct Held {
     received_via: Option<i64>,
 }
 
-impl Held {
+impl NamedRecord {
     fn as_held(&self) -> HeldRecord<'_> {
         HeldRecord {
             id: self.id,
@@ -99,7 +99,7 @@ impl Held {
 /// record `share` would decide (the holder's first by id), and the holdings
 /// (events, receipt terms, notices) of those records.
 struct Facts {
-    held: HashMap<(String, String), Held>,
+    held: HashMap<(String, String), NamedRecord>,
     holdings: Holdings,
 }
 
@@ -235,13 +235,13 @@ impl Facts {
                 .or_default()
                 .extend(r.subjects.iter().map(String::as_str));
         }
-        let mut held: HashMap<(String, String), Held> = HashMap::new();
+        let mut held: HashMap<(String, String), NamedRecord> = HashMap::new();
         for (org, subjects) in &wanted {
             let subjects: Vec<&str> = subjects.iter().copied().collect();
             s.for_each_held_of(org, &subjects, &mut |h| {
                 // In id order: the first of a subject is the one `share` decides.
                 held.entry((org.to_string(), h.subject.to_string()))
-                    .or_insert_with(|| Held {
+                    .or_insert_with(|| NamedRecord {
                         id: h.id,
                         subject: h.subject.to_string(),
                         origin: h.origin,
@@ -312,7 +312,7 @@ fn record_one<S: Store>(
     let holdings = &facts.holdings;
     let ctx = Context::new(vocab, &holdings.notices);
     let projection = Projection::new(vocab, collections, &r.request.categories);
-    let mut held: Vec<&Held> = Vec::with_capacity(r.subjects.len());
+    let mut held: Vec<&NamedRecord> = Vec::with_capacity(r.subjects.len());
     let mut not_held: Vec<&str> = Vec::new();
     for subject in &r.subjects {
         match facts.held.get(&(r.row.from_org.clone(), subject.clone())) {
