@@ -10,6 +10,7 @@ const ALL: &[&str] = &[
     "basis-mismatch",
     "no-consent",
     "consent-withdrawn",
+    "consent-not-informed",
     "objected-direct-marketing",
     "special-category-no-condition",
     "childrens-data",

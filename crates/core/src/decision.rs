@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::basis::{LegalBasis, SpecialCondition};
 use crate::notice::{Declaration, Notice, NoticeId};
 use crate::organisation::Organisation;
-use crate::preference::{ConsentStatus, PreferenceEvent, Preferences};
+use crate::preference::{Asked, ConsentStatus, PreferenceEvent, Preferences};
 use crate::reason::{Reason, ReasonSet};
 use crate::time::Instant;
 use crate::vocab::{TermId, Vocabulary};
@@ -120,6 +120,7 @@ pub fn decide(ctx: &Context, req: &Request, facts: &RecordFacts) -> Decision {
     let prefs = Preferences {
         collected_at: facts.collected_at,
         collection_notice,
+        notices: ctx.notices,
         consented: facts.consented,
         events: facts.events,
     };
@@ -208,25 +209,37 @@ fn failures(
     {
         f.insert(Reason::CategoryNotDeclared);
     }
-    let named = |o: &Organisation| {
-        d.recipient_orgs.contains(&o.id)
-            || o.categories
-                .iter()
-                .any(|c| d.recipient_categories.contains(c))
+    let names_recipients = |d: &Declaration| {
+        names(d, &req.recipient) && req.on_behalf_of.as_ref().is_none_or(|o| names(d, o))
     };
-    if !named(&req.recipient) || req.on_behalf_of.as_ref().is_some_and(|o| !named(o)) {
+    let recipient_named = names_recipients(d);
+    if !recipient_named {
         f.insert(Reason::RecipientNotNamed);
     }
     if req.basis.is_some_and(|b| b != d.basis) {
         f.insert(Reason::BasisMismatch);
     }
-    // Consent is read lazily: it is the one check that walks events.
-    let consent = || prefs.consent(vocab, &d.id, purpose, req.at);
+    // Consent is read lazily: it is the one check that walks events. Where
+    // this declaration does not name the recipient either, that is said
+    // above; the consent is then asked to be informed of the purpose only.
+    let anyone = |_: &Declaration| true;
+    let asked = Asked {
+        declaration: &d.id,
+        purpose,
+        at: req.at,
+        recipients_told: if recipient_named {
+            &names_recipients
+        } else {
+            &anyone
+        },
+    };
+    let consent = || prefs.consent(vocab, &asked);
     if d.basis == LegalBasis::Consent {
         match consent() {
             ConsentStatus::Given => {}
             ConsentStatus::Withdrawn => f.insert(Reason::ConsentWithdrawn),
             ConsentStatus::Never => f.insert(Reason::NoConsent),
+            ConsentStatus::Uninformed => f.insert(Reason::ConsentNotInformed),
         }
     }
     if d.retention
@@ -261,6 +274,15 @@ fn failures(
         f.insert(Reason::ElectronicMarketingWithoutConsent);
     }
     f
+}
+
+/// Whether declaration `d` names organisation `o`, itself or by a category
+/// it belongs to.
+fn names(d: &Declaration, o: &Organisation) -> bool {
+    d.recipient_orgs.contains(&o.id)
+        || o.categories
+            .iter()
+            .any(|c| d.recipient_categories.contains(c))
 }
 
 pub mod classes;

@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
-use crate::notice::{Notice, NoticeId};
+use std::collections::HashMap;
+
+use crate::notice::{Declaration, Notice, NoticeId};
 use crate::time::Instant;
 use crate::vocab::{TermId, Vocabulary};
 
@@ -50,6 +52,22 @@ pub enum ConsentStatus {
     Given,
     Withdrawn,
     Never,
+    /// Given, but while no notice shown to the person told of what it is
+    /// now relied on for: not consent (UK GDPR Art 4(11)).
+    Uninformed,
+}
+
+/// What a consent is asked to cover: a purpose, under one declaration of
+/// the governing notice, at an instant, for recipients the notice shown
+/// when it was given must have named.
+#[derive(Clone, Copy)]
+pub struct Asked<'q> {
+    pub declaration: &'q str,
+    pub purpose: TermId,
+    pub at: Instant,
+    /// Whether a declaration of a notice shown to the person named the
+    /// recipients the consent is relied on for.
+    pub recipients_told: &'q dyn Fn(&Declaration) -> bool,
 }
 
 /// One record's preferences: consents ticked at collection plus later events,
@@ -58,6 +76,8 @@ pub enum ConsentStatus {
 pub struct Preferences<'a> {
     pub collected_at: Instant,
     pub collection_notice: &'a Notice,
+    /// Every notice an event may name.
+    pub notices: &'a HashMap<NoticeId, Notice>,
     /// Bit i: declaration i of the collection notice was consented at collection.
     pub consented: u64,
     pub events: &'a [PreferenceEvent],
@@ -69,20 +89,22 @@ impl<'a> Preferences<'a> {
         &self.events[..n]
     }
 
-    /// Consent for `purpose` under the declaration `declaration` (its id) at
-    /// `at`. The latest relevant event wins: a gift of consent counts only if
-    /// its purpose covers this one (explicit purposes must be named); a
-    /// withdrawal counts if its purpose is this one or broader. Failing events,
-    /// the box ticked at collection counts, but only for the declaration it was
-    /// ticked for: consent to a club's own offers is no consent to its partners'.
-    pub fn consent(
-        &self,
-        vocab: &Vocabulary,
-        declaration: &str,
-        purpose: TermId,
-        at: Instant,
-    ) -> ConsentStatus {
-        self.consent_and_cause(vocab, declaration, purpose, at).0
+    /// Consent for `asked.purpose` under the declaration `asked.declaration`
+    /// at `asked.at`. The latest relevant event wins: a gift of consent
+    /// counts only if its purpose covers this one (explicit purposes must be
+    /// named) and it was informed; a withdrawal counts if its purpose is this
+    /// one or broader, whatever the notice. Failing events, the box ticked at
+    /// collection counts, but only for the declaration it was ticked for:
+    /// consent to a club's own offers is no consent to its partners'.
+    ///
+    /// Informed (UK GDPR Art 4(11), 7(1)): when the consent was given, the
+    /// notice shown to the person (the one the event names, else the one
+    /// governing her record then) held a declaration covering the purpose
+    /// and naming the recipients. A consent to political campaigning given
+    /// under a notice that declared none does not count once a later notice
+    /// declares it; the person has to be asked again.
+    pub fn consent(&self, vocab: &Vocabulary, asked: &Asked) -> ConsentStatus {
+        self.consent_and_cause(vocab, asked).0
     }
 
     /// [`consent`](Self::consent), and the event that decided it (None: the
@@ -90,18 +112,25 @@ impl<'a> Preferences<'a> {
     pub fn consent_and_cause(
         &self,
         vocab: &Vocabulary,
-        declaration: &str,
-        purpose: TermId,
-        at: Instant,
+        asked: &Asked,
     ) -> (ConsentStatus, Option<&'a PreferenceEvent>) {
-        if at < self.collected_at {
+        let purpose = asked.purpose;
+        if asked.at < self.collected_at {
             return (ConsentStatus::Never, None);
         }
-        let events = self.events_until(at);
+        let events = self.events_until(asked.at);
+        let tells = |d: &Declaration| {
+            d.purposes.iter().any(|p| vocab.covers_purpose(*p, purpose))
+                && (asked.recipients_told)(d)
+        };
+        let mut uninformed = false;
         for (i, e) in events.iter().enumerate().rev() {
             match e.preference {
                 Preference::Give(p) if vocab.covers_purpose(p, purpose) => {
-                    return (ConsentStatus::Given, Some(e))
+                    if self.shown_with(events, i).declarations.iter().any(tells) {
+                        return (ConsentStatus::Given, Some(e));
+                    }
+                    uninformed = true;
                 }
                 Preference::Withdraw(p) if vocab.is_ancestor_or_self(p, purpose) => {
                     // Withdrawing what was never given leaves it never given:
@@ -110,7 +139,7 @@ impl<'a> Preferences<'a> {
                         events: &events[..i],
                         ..*self
                     };
-                    return match before.consent_and_cause(vocab, declaration, purpose, at).0 {
+                    return match before.consent_and_cause(vocab, asked).0 {
                         ConsentStatus::Given => (ConsentStatus::Withdrawn, Some(e)),
                         _ => (ConsentStatus::Never, None),
                     };
@@ -118,21 +147,33 @@ impl<'a> Preferences<'a> {
                 _ => {}
             }
         }
-        let given = self
+        let ticked = self
             .collection_notice
             .declarations
             .iter()
             .enumerate()
-            .any(|(i, d)| {
-                d.id == declaration
+            .find(|(i, d)| {
+                d.id == asked.declaration
                     && self.consented & (1 << i) != 0
                     && d.purposes.iter().any(|p| vocab.covers_purpose(*p, purpose))
             });
-        if given {
-            (ConsentStatus::Given, None)
-        } else {
-            (ConsentStatus::Never, None)
+        match ticked {
+            Some((_, d)) if (asked.recipients_told)(d) => (ConsentStatus::Given, None),
+            Some(_) => (ConsentStatus::Uninformed, None),
+            None if uninformed => (ConsentStatus::Uninformed, None),
+            None => (ConsentStatus::Never, None),
         }
+    }
+
+    /// The notice shown when `events[i]` happened: the one it names, else
+    /// the last one named before it, else the collection notice.
+    fn shown_with(&self, events: &[PreferenceEvent], i: usize) -> &'a Notice {
+        events[..=i]
+            .iter()
+            .rev()
+            .find_map(|e| e.notice)
+            .and_then(|n| self.notices.get(&n))
+            .unwrap_or(self.collection_notice)
     }
 
     /// Whether an objection to direct marketing stands at `at`.
@@ -208,6 +249,19 @@ data_categories = ["Name"]
 legal_basis = "consent"
 "#;
 
+    fn anyone(_: &Declaration) -> bool {
+        true
+    }
+
+    fn asked(declaration: &str, purpose: TermId, at: Instant) -> Asked<'_> {
+        Asked {
+            declaration,
+            purpose,
+            at,
+            recipients_told: &anyone,
+        }
+    }
+
     fn notice(vocab: &Vocabulary) -> Notice {
         parse_source("n.toml", NOTICE)
             .unwrap()
@@ -250,10 +304,11 @@ legal_basis = "consent"
             let prefs = Preferences {
                 collected_at: t("2017-04-24"),
                 collection_notice: &notice,
+                notices: &HashMap::new(),
                 consented,
                 events: &events,
             };
-            let got = prefs.consent(&vocab, "partners", p("Marketing"), t("2017-05-01"));
+            let got = prefs.consent(&vocab, &asked("partners", p("Marketing"), t("2017-05-01")));
             assert_eq!(got, want, "ticked {consented:#b}, {} events", events.len());
         }
     }
@@ -316,10 +371,11 @@ legal_basis = "consent"
             let prefs = Preferences {
                 collected_at: t("2017-04-24"),
                 collection_notice: &notice,
+                notices: &HashMap::new(),
                 consented: 0,
                 events: &events,
             };
-            let status = |at| prefs.consent(&vocab, "partners", id("dpv:Marketing"), t(at));
+            let status = |at| prefs.consent(&vocab, &asked("partners", id("dpv:Marketing"), t(at)));
             assert_eq!(status("2017-04-25"), ConsentStatus::Given, "{given}");
             assert_eq!(
                 status("2017-05-01"),
@@ -343,21 +399,24 @@ legal_basis = "consent"
         let prefs = Preferences {
             collected_at: t("2017-04-24"),
             collection_notice: &notice,
+            notices: &HashMap::new(),
             consented: 0b11,
             events: &events,
         };
         // Before the withdrawal, both boxes ticked at collection stand.
-        let (status, cause) =
-            prefs.consent_and_cause(&vocab, "offers", p("DirectMarketing"), t("2017-04-25"));
+        let (status, cause) = prefs.consent_and_cause(
+            &vocab,
+            &asked("offers", p("DirectMarketing"), t("2017-04-25")),
+        );
         assert_eq!((status, cause), (ConsentStatus::Given, None));
         // After it, the broader withdrawal decides the narrower purpose too.
         for (declaration, purpose) in [("offers", "DirectMarketing"), ("partners", "Marketing")] {
             let (status, cause) =
-                prefs.consent_and_cause(&vocab, declaration, p(purpose), t("2017-05-01"));
+                prefs.consent_and_cause(&vocab, &asked(declaration, p(purpose), t("2017-05-01")));
             assert_eq!(status, ConsentStatus::Withdrawn, "{purpose}");
             assert_eq!(cause, Some(&events[0]));
             assert_eq!(
-                prefs.consent(&vocab, declaration, p(purpose), t("2017-05-01")),
+                prefs.consent(&vocab, &asked(declaration, p(purpose), t("2017-05-01"))),
                 status
             );
         }

@@ -62,6 +62,10 @@ reasons! {
         "This person withdrew consent before the disclosure.",
         "You withdrew your agreement before this was asked.",
         ["UK GDPR Art 7(3)", "UK GDPR Art 6(1)(a)"];
+    ConsentNotInformed = 15, "consent-not-informed",
+        "The consent was given before any notice shown to this person declared this purpose for this recipient; consent that was not informed is not consent.",
+        "You agreed before you had been told your data would be used for this, or go to this organisation; agreement given without being told is not agreement.",
+        ["UK GDPR Art 4(11)", "UK GDPR Art 6(1)(a)", "UK GDPR Art 7(1)", "UK GDPR Recital 42"];
     ObjectedToDirectMarketing = 7, "objected-direct-marketing",
         "This person objected to direct marketing; the objection is absolute.",
         "You objected to direct marketing, and nobody may market to you once you have.",

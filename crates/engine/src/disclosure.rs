@@ -600,7 +600,7 @@ impl<S: Store> Engine<S> {
             requested: row.requested as u64,
             allowed: walked.allowed,
             refused: row.refused as u64,
-            not_held: walked.not_held,
+            not_held: walked.not_held(),
             reasons: reason_counts(&walked.counts),
             columns_sent: walked.columns_sent,
             out: spec.out.map(|p| p.display().to_string()),
@@ -658,17 +658,23 @@ struct Walked {
     counts: BTreeMap<Reason, u64>,
     allowed: u64,
     refused: u64,
-    not_held: u64,
+    /// Subjects the list names that the holder does not hold at all.
+    absent: u64,
     columns_sent: Vec<String>,
 }
 
 impl Walked {
     /// The disclosure's counts, `decided` being the records decided.
     fn tally(&self, row: &mut DisclosureRow, decided: u64) {
-        row.requested = (decided + self.not_held) as i64;
+        row.requested = (decided + self.absent) as i64;
         row.allowed = self.allowed as i64;
-        row.refused = (self.refused + self.not_held) as i64;
-        row.not_held = self.not_held as i64;
+        row.refused = (self.refused + self.absent) as i64;
+        row.not_held = self.not_held() as i64;
+    }
+
+    /// Refusals for not-held, counted as every other reason is.
+    fn not_held(&self) -> u64 {
+        self.counts.get(&Reason::NotHeld).copied().unwrap_or(0)
     }
 }
 
@@ -711,7 +717,7 @@ impl HeldWalk<'_> {
             counts: BTreeMap::new(),
             allowed: 0,
             refused: 0,
-            not_held: 0,
+            absent: 0,
             columns_sent: Vec::new(),
         };
         progress.start("deciding", None);
@@ -769,10 +775,11 @@ impl HeldWalk<'_> {
                     .map_err(|e| e.writing(path))?;
             }
         }
+        // Not held: named and absent, or collected only after the disclosure.
         if !not_held.is_empty() {
-            walked.counts.insert(Reason::NotHeld, not_held.len() as u64);
+            *walked.counts.entry(Reason::NotHeld).or_default() += not_held.len() as u64;
         }
-        walked.not_held = not_held.len() as u64;
+        walked.absent = not_held.len() as u64;
         progress.finish();
         if let (Some(w), Some(path)) = (allowed_w, spec.out) {
             w.finish().map_err(|e| e.writing(path))?;

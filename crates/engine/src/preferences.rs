@@ -7,8 +7,10 @@ use custody_core::basis::LegalBasis;
 use custody_core::entry::{Entry, SubjectKey};
 use std::collections::HashMap;
 
-use custody_core::notice::Notice;
-use custody_core::preference::{purposes_told, touches, ConsentStatus, Preference, Preferences};
+use custody_core::notice::{Declaration, Notice};
+use custody_core::preference::{
+    purposes_told, touches, Asked, ConsentStatus, Preference, Preferences,
+};
 use custody_core::time::{format_instant, parse_instant, Instant};
 use custody_core::vocab::{TermId, TermKind};
 use custody_store::{PreferenceRow, RecordRow, Store};
@@ -202,6 +204,7 @@ impl<S: Store> Engine<S> {
         let prefs = Preferences {
             collected_at: crate::instant(record.at),
             collection_notice,
+            notices: &notices,
             consented: record.consented,
             events: &events,
         };
@@ -214,8 +217,24 @@ impl<S: Store> Engine<S> {
             if d.basis != LegalBasis::Consent {
                 continue;
             }
+            // Informed of this declaration: the notice shown named every
+            // recipient it names.
+            let recipients_told = |shown: &Declaration| {
+                d.recipient_orgs
+                    .iter()
+                    .all(|o| shown.recipient_orgs.contains(o))
+                    && d.recipient_categories
+                        .iter()
+                        .all(|c| shown.recipient_categories.contains(c))
+            };
             for p in &d.purposes {
-                let (status, cause) = prefs.consent_and_cause(&self.vocab, &d.id, *p, at);
+                let asked = Asked {
+                    declaration: &d.id,
+                    purpose: *p,
+                    at,
+                    recipients_told: &recipients_told,
+                };
+                let (status, cause) = prefs.consent_and_cause(&self.vocab, &asked);
                 consents.push(ConsentStanding {
                     declaration: d.id.clone(),
                     summary: src.summary.clone(),

@@ -340,8 +340,12 @@ impl<S: Store> Engine<S> {
                         reasons = reasons.union(classes.decide(&facts).reasons);
                     }
                     if found.is_empty() {
-                        not_held += 1;
                         reasons.insert(Reason::NotHeld);
+                    }
+                    // Counted as every other reason is: absent, or
+                    // collected only after the screening's time.
+                    if reasons.contains(Reason::NotHeld) {
+                        not_held += 1;
                     }
                     if reasons.is_empty() {
                         allowed += 1;

@@ -612,6 +612,45 @@ proptest! {
     }
 
     #[test]
+    fn a_consent_given_before_the_declaration_existed_never_allows(c in case()) {
+        let vocab = Vocabulary::embedded();
+        // Collected under a notice that declares service provision only;
+        // every event but the last is under it, and the last moves the
+        // record to the case's notice. The gifts of consent among them were
+        // given before anything they might allow was declared: with or
+        // without them, the same records are allowed.
+        let told_nothing = DeclSpec { purposes: vec![4], categories: vec![0], basis: 1, special: false, children: false, recipients: vec![] };
+        let mut c = c;
+        c.purposes.retain(|p| *p != 4);
+        if c.purposes.is_empty() { c.purposes.push(3); }
+        let decide_with = |keep_gifts: bool| {
+            let mut first = build(&vocab, &[told_nothing.clone()]);
+            first.id = 1;
+            let mut second = build(&vocab, &c.decls);
+            second.id = 2;
+            let notices = HashMap::from([(1, first), (2, second)]);
+            let ctx = Context::new(&vocab, &notices);
+            // The case's events, and a gift of each purpose asked for.
+            let gifts = c.purposes.iter().map(|p| PreferenceEvent {
+                at: t("2017-01-11"),
+                preference: Preference::Give(vocab.resolve(TermKind::Purpose, PURPOSES[*p]).unwrap()),
+                notice: None,
+            });
+            let mut events: Vec<PreferenceEvent> = events_of(&vocab, &c)
+                .into_iter()
+                .chain(gifts)
+                .filter(|e| keep_gifts || !matches!(e.preference, Preference::Give(_)))
+                .collect();
+            events.push(PreferenceEvent { at: t("2017-03-05"), preference: Preference::WithdrawObjection, notice: Some(2) });
+            events.sort_by_key(|e| e.at);
+            let facts = RecordFacts { collected_at: t("2016-06-01"), notice: 1, consented: c.consented, events: &events, received: None };
+            decide(&ctx, &request_of(&vocab, &c), &facts)
+        };
+        let (with, without) = (decide_with(true), decide_with(false));
+        prop_assert_eq!(with.allowed(), without.allowed(), "with {:?}, without {:?}", with, without);
+    }
+
+    #[test]
     fn deciding_by_class_matches_deciding_each_record(
         c in case(),
         retention in prop::collection::vec(prop::option::of((0u32..48, 0u32..40)), 4),
@@ -656,4 +695,185 @@ proptest! {
         }
         prop_assert!(classes.len() <= records.len());
     }
+}
+
+/// Emma's Diary's notice of May 2018: political campaigning declared, for
+/// Labour alone; and a later one naming every political party.
+const EMMAS_DIARY_2018: &str = r#"
+version = "2018-05"
+effective = "2018-05-25"
+[[declarations]]
+id = "partners"
+purposes = ["Marketing"]
+data_categories = ["Name", "PhysicalAddress"]
+legal_basis = "consent"
+recipients.categories = ["marketing company", "data broker"]
+
+[[declarations]]
+id = "politics"
+purposes = ["PoliticalCampaign"]
+data_categories = ["Name", "PhysicalAddress"]
+legal_basis = "consent"
+recipients.organisations = ["labour"]
+"#;
+
+#[test]
+fn a_consent_counts_only_if_it_was_informed() {
+    let mut f = Fixture::new();
+    for (id, source) in [
+        (2, EMMAS_DIARY_2018.to_string()),
+        (
+            3,
+            EMMAS_DIARY_2018
+                .replace("2018-05", "2019-01")
+                .replace("\"2018-05-25\"", "\"2019-01-01\"")
+                .replace(
+                    "recipients.organisations = [\"labour\"]",
+                    "recipients.categories = [\"political party\"]",
+                ),
+        ),
+    ] {
+        let mut n = parse_source("n.toml", &source)
+            .unwrap()
+            .resolve("n.toml", "emmas-diary", &f.vocab)
+            .unwrap();
+        n.id = id;
+        f.notices.insert(id, n);
+    }
+    let political = f
+        .vocab
+        .resolve(TermKind::Purpose, "PoliticalCampaign")
+        .unwrap();
+    let at = |day: &str, preference, notice| PreferenceEvent {
+        at: t(day),
+        preference,
+        notice,
+    };
+    let give = |day, notice| at(day, Preference::Give(political), notice);
+    let withdraw = |day| at(day, Preference::Withdraw(political), None);
+    let moved = |day, notice| at(day, Preference::WithdrawObjection, Some(notice));
+    let ask = |to: Organisation, on: &str| {
+        let mut req = f.request(&["PoliticalCampaign"], &["Name", "PhysicalAddress"], to);
+        req.at = t(on);
+        req
+    };
+    let labour = || org("labour", Role::Campaign);
+    let tories = || org("conservatives", Role::Campaign);
+    // (events, recipient, asked on, reasons)
+    let table = [
+        // The issue's mother: consent under 2017, moved to 2018-05 by an
+        // unrelated event; 2017 declared no political campaigning.
+        (
+            vec![give("2018-04-28", None), moved("2018-07-09", 2)],
+            labour(),
+            "2018-08-01",
+            "consent-not-informed",
+        ),
+        (
+            vec![give("2018-04-28", Some(1)), moved("2018-07-09", 2)],
+            labour(),
+            "2018-08-01",
+            "consent-not-informed",
+        ),
+        // Asked again once shown 2018-05: informed.
+        (
+            vec![moved("2018-07-09", 2), give("2018-07-10", None)],
+            labour(),
+            "2018-08-01",
+            "",
+        ),
+        (
+            vec![give("2018-07-10", Some(2))],
+            labour(),
+            "2018-08-01",
+            "",
+        ),
+        (
+            vec![
+                give("2018-04-28", None),
+                moved("2018-07-09", 2),
+                give("2018-07-10", None),
+            ],
+            labour(),
+            "2018-08-01",
+            "",
+        ),
+        // Withdrawn after an informed consent, and after an uninformed one.
+        (
+            vec![give("2018-07-10", Some(2)), withdraw("2018-07-20")],
+            labour(),
+            "2018-08-01",
+            "consent-withdrawn",
+        ),
+        (
+            vec![
+                give("2018-04-28", None),
+                moved("2018-07-09", 2),
+                withdraw("2018-07-20"),
+            ],
+            labour(),
+            "2018-08-01",
+            "no-consent",
+        ),
+        // Informed of Labour is not informed of every party.
+        (
+            vec![give("2018-07-10", Some(2)), moved("2019-02-01", 3)],
+            tories(),
+            "2019-03-01",
+            "consent-not-informed",
+        ),
+        (
+            vec![give("2018-07-10", Some(2)), moved("2019-02-01", 3)],
+            labour(),
+            "2019-03-01",
+            "",
+        ),
+        (
+            vec![moved("2019-02-01", 3), give("2019-02-02", None)],
+            tories(),
+            "2019-03-01",
+            "",
+        ),
+    ];
+    for (i, (events, to, on, want)) in table.into_iter().enumerate() {
+        let got = f.decide(&ask(to, on), 0, &events);
+        assert_eq!(ids(got), want, "case {i}");
+    }
+}
+
+#[test]
+fn a_box_ticked_under_a_notice_that_did_not_name_the_recipient_is_no_consent() {
+    let mut f = Fixture::new();
+    // 2018-05's partners declaration adds no recipient; a copy of it that
+    // names Labour as well is a different thing to agree to.
+    let wider = EMMAS_DIARY_2018.replace(
+        "recipients.categories = [\"marketing company\", \"data broker\"]",
+        "recipients.categories = [\"marketing company\", \"data broker\", \"political party\"]",
+    );
+    let mut n = parse_source("n.toml", &wider)
+        .unwrap()
+        .resolve("n.toml", "emmas-diary", &f.vocab)
+        .unwrap();
+    n.id = 2;
+    f.notices.insert(2, n);
+    let moved = PreferenceEvent {
+        at: t("2018-07-09"),
+        preference: Preference::WithdrawObjection,
+        notice: Some(2),
+    };
+    let mut req = f.request(
+        &["DirectMarketing"],
+        &["Name"],
+        org("labour", Role::Campaign),
+    );
+    req.at = t("2018-08-01");
+    // Ticked in 2016 for partners, which then named no party.
+    assert_eq!(ids(f.decide(&req, 0b10, &[moved])), "consent-not-informed");
+    let mut req = f.request(
+        &["DirectMarketing"],
+        &["Name"],
+        org("experian", Role::Broker),
+    );
+    req.at = t("2018-08-01");
+    assert!(f.decide(&req, 0b10, &[moved]).allowed());
 }

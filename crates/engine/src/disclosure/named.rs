@@ -347,15 +347,16 @@ fn record_one<S: Store>(
         }
         outcomes.push(outcome);
     }
+    // Not held: named and absent, or collected only after the disclosure.
     if !not_held.is_empty() {
-        counts.insert(Reason::NotHeld, not_held.len() as u64);
+        *counts.entry(Reason::NotHeld).or_default() += not_held.len() as u64;
     }
 
     let mut row = r.row.clone();
     row.requested = (outcomes.len() + not_held.len()) as i64;
     row.allowed = allowed as i64;
     row.refused = (refused + not_held.len() as u64) as i64;
-    row.not_held = not_held.len() as i64;
+    row.not_held = counts.get(&Reason::NotHeld).copied().unwrap_or(0) as i64;
     row.recorded = Some(log.recorded());
     let id = s.insert_disclosure(&row)?;
     log.append(s, &disclosure_entry(id, &row))?;
@@ -393,7 +394,7 @@ fn record_one<S: Store>(
         requested: row.requested as u64,
         allowed,
         refused: row.refused as u64,
-        not_held: not_held.len() as u64,
+        not_held: row.not_held as u64,
         reasons: reason_counts(&counts),
         columns_sent: projection.header,
         out: None,

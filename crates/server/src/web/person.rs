@@ -211,6 +211,7 @@ fn render<S: custody_store::Store>(
                                 (ConsentStatus::Given, None) => { "you agreed when you signed up." }
                                 (ConsentStatus::Given, Some(at)) => { "you agreed on " (wording::date(at)) "." }
                                 (ConsentStatus::Withdrawn, Some(at)) => { "you withdrew consent on " (wording::date(at)) "." }
+                                (ConsentStatus::Uninformed, _) => { "you agreed before you had been told of this, so it does not count; they must ask you again." }
                                 (_, _) => { "you have not agreed." }
                             }
                         }
