@@ -180,3 +180,151 @@ fn not_held_is_counted_as_the_refusals_are() {
         assert_eq!(tallied, Some(4.into()), "{head:?}: {report}");
     }
 }
+
+/// A broker holds `M01` from two clubs: Emma's Diary's notice names
+/// marketing companies as recipients, Bounty's only data brokers. They are
+/// two people to custody (a subject identifier belongs to the organisation
+/// that assigned it), decided each on their own terms, and every row says
+/// which it carries; a list that names `M01` without saying whose is refused
+/// before anything is decided.
+#[test]
+fn one_identifier_from_two_collectors_is_two_holdings_on_every_path() {
+    let s = Sandbox::collected();
+    s.ok(&[
+        "org",
+        "add",
+        "bounty",
+        "--name",
+        "Bounty",
+        "--role",
+        "controller",
+    ]);
+    s.ok(&[
+        "org",
+        "add",
+        "acme",
+        "--name",
+        "Acme Offers",
+        "--role",
+        "controller",
+        "--category",
+        "marketing-company",
+    ]);
+    s.write(
+        "bounty-2017.toml",
+        &common::example_text("notice-2017.toml").replace(
+            "recipients.categories = [\"marketing company\", \"data broker\"]",
+            "recipients.categories = [\"data broker\"]",
+        ),
+    );
+    s.ok(&["notice", "publish", "bounty", "bounty-2017.toml"]);
+    s.write(
+        "bounty.csv",
+        &s.read("signups.csv")
+            .lines()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    s.ok(&[
+        "collect",
+        "bounty",
+        "bounty.csv",
+        "--notice",
+        "2017",
+        "--mapping",
+        "signups.mapping.toml",
+    ]);
+    for club in ["emmas-diary", "bounty"] {
+        s.ok(&[
+            "share",
+            club,
+            "--to",
+            "experian",
+            "--purpose",
+            "Marketing",
+            "--categories",
+            "Name",
+            "--at",
+            "2017-04-01",
+            "--out",
+            "sold.csv",
+            "--refused",
+            "kept.csv",
+        ]);
+    }
+    let onward = [
+        "--to",
+        "acme",
+        "--purpose",
+        "DirectMarketing",
+        "--categories",
+        "Name",
+        "--at",
+        "2017-05-01",
+    ];
+    let run = |head: &[&str], tag: &str| {
+        let mut args = head.to_vec();
+        args.extend(onward);
+        let (out, refused) = (format!("{tag}.csv"), format!("{tag}-refused.csv"));
+        args.extend(["--out", &out, "--refused", &refused]);
+        s.ok(&args);
+        let allowed: Vec<String> = s.csv_rows(&out).into_iter().skip(1).collect();
+        (allowed, common::refused_holdings(&s.read(&refused)))
+    };
+    let bounty_refused = (
+        "M01".to_string(),
+        "bounty".to_string(),
+        "recipient-not-named".to_string(),
+    );
+    // Everyone experian holds: M01 twice, told apart by the collector.
+    let (allowed, refused) = run(&["share", "experian"], "all");
+    assert!(
+        allowed.iter().any(|r| r.starts_with("M01,emmas-diary,")),
+        "{allowed:?}"
+    );
+    assert!(refused.contains(&bounty_refused), "{refused:?}");
+    assert!(
+        !allowed.iter().any(|r| r.starts_with("M01,bounty,")),
+        "{allowed:?}"
+    );
+    // A list naming each holding: the same answers from share and screen.
+    s.write(
+        "both.csv",
+        "subject,collector\nM01,emmas-diary\nM01,bounty\n",
+    );
+    for head in [
+        &["share", "experian", "--records", "both.csv"][..],
+        &["screen", "experian", "both.csv"],
+    ] {
+        let (allowed, refused) = run(head, "listed");
+        assert_eq!(allowed.len(), 1, "{head:?}: {allowed:?}");
+        assert!(
+            allowed[0].starts_with("M01,emmas-diary"),
+            "{head:?}: {allowed:?}"
+        );
+        assert_eq!(refused, vec![bounty_refused.clone()], "{head:?}");
+    }
+    // A list naming M01 alone is ambiguous: refused with its line, nothing recorded.
+    s.write("m01.csv", "subject\nM01\n");
+    let disclosures = s.json(&["audit", "experian", "--json"])["disclosures"].clone();
+    for head in [
+        &["share", "experian", "--records", "m01.csv"][..],
+        &["screen", "experian", "m01.csv"],
+    ] {
+        let mut args = head.to_vec();
+        args.extend(onward);
+        args.extend(["--out", "no.csv", "--refused", "no-refused.csv"]);
+        let err = s.fails(&args);
+        assert!(err.contains("m01.csv:2"), "{head:?}: {err}");
+        assert!(
+            err.contains("bounty") && err.contains("emmas-diary"),
+            "{err}"
+        );
+        assert!(err.contains("collector"), "{err}");
+    }
+    assert_eq!(
+        s.json(&["audit", "experian", "--json"])["disclosures"],
+        disclosures
+    );
+}

@@ -198,7 +198,7 @@ fn onward_share_refused_and_onward_history_audited() {
     ]);
     assert_eq!(
         s.csv_rows("onward.csv"),
-        vec!["subject,first_name,last_name"]
+        vec!["subject,collector,first_name,last_name"]
     );
     let refused = common::refused_rows(&s.read("onward-refused.csv"));
     assert_eq!(refused.len(), 3);

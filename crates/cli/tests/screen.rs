@@ -198,7 +198,7 @@ fn a_list_with_quotes_strangers_and_unknown_columns() {
     // M01 ticked both boxes; the quoted comma stays in its field.
     assert_eq!(
         s.read("a.csv"),
-        "subject,first_name,last_name,postcode\nM01,Ann,\"Ames, Jr\",AB1 1AA\n"
+        "subject,collector,first_name,last_name,postcode\nM01,emmas-diary,Ann,\"Ames, Jr\",AB1 1AA\n"
     );
     assert!(refused.contains_key("M02"), "M02 ticked no box");
 }

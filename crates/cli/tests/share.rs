@@ -20,13 +20,13 @@ fn allowed_direct_marketing_to_broker_sends_only_requested_columns() {
     );
     assert!(out.contains("requested 6   allowed 3   refused 3"), "{out}");
     let sent = s.csv_rows("out.csv");
-    assert_eq!(sent[0], "subject,first_name,last_name,postcode");
+    assert_eq!(sent[0], "subject,collector,first_name,last_name,postcode");
     assert_eq!(
         &sent[1..],
         &[
-            "M01,Ann,Ames,AB1 1AA",
-            "M05,Eve,Ede,AB1 5EE",
-            "M06,Fay,Fox,AB1 6FF"
+            "M01,emmas-diary,Ann,Ames,AB1 1AA",
+            "M05,emmas-diary,Eve,Ede,AB1 5EE",
+            "M06,emmas-diary,Fay,Fox,AB1 6FF"
         ]
     );
     let all = s.read("out.csv");
@@ -134,7 +134,7 @@ fn political_campaign_refuses_everyone() {
     .success();
     assert_eq!(
         s.csv_rows("out.csv"),
-        vec!["subject,first_name,last_name,postcode"],
+        vec!["subject,collector,first_name,last_name,postcode"],
         "nobody sent"
     );
     let refused = refused_rows(&s.read("refused.csv"));
@@ -192,8 +192,8 @@ fn political_campaign_allowed_under_2018_notice_after_reconsent() {
     assert_eq!(
         s.csv_rows("out.csv"),
         vec![
-            "subject,first_name,last_name,postcode",
-            "M01,Ann,Ames,AB1 1AA"
+            "subject,collector,first_name,last_name,postcode",
+            "M01,emmas-diary,Ann,Ames,AB1 1AA"
         ]
     );
     let refused = refused_rows(&s.read("refused.csv"));
@@ -215,8 +215,8 @@ fn records_file_with_unknown_subject_is_not_held() {
     assert_eq!(
         s.csv_rows("out.csv"),
         vec![
-            "subject,first_name,last_name,postcode",
-            "M01,Ann,Ames,AB1 1AA"
+            "subject,collector,first_name,last_name,postcode",
+            "M01,emmas-diary,Ann,Ames,AB1 1AA"
         ]
     );
     assert_eq!(
@@ -502,7 +502,7 @@ fn consent_to_own_offers_does_not_cover_third_party_declaration() {
     // G01 ticked "our own offers" only; the broker is named only by "partners", which she left unticked.
     assert_eq!(
         s.csv_rows("out.csv"),
-        vec!["subject,first_name,last_name"],
+        vec!["subject,collector,first_name,last_name"],
         "G01 must not go to the broker"
     );
     assert_eq!(refused_rows(&s.read("refused.csv")).len(), 1);

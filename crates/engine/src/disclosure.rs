@@ -3,7 +3,7 @@
 //! the refused ones with their reasons, and keep the request, every decision
 //! and the recipient's copies with their provenance.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use custody_core::basis::LegalBasis;
@@ -21,20 +21,23 @@ use crate::error::through_store;
 use crate::holdings::Holdings;
 use crate::outcome::{Outcome, Spill};
 use crate::sequencer::{Prepared, Sequencer};
-use crate::table::{Format, RowReader, RowWriter};
+use crate::table::{Format, RowWriter};
 use crate::vouch::{Voucher, Vouching};
 use crate::{instant, logged, seconds, Engine, Error, Progress, Result};
 
+mod listed;
 pub(crate) mod named;
+pub use listed::{Listed, Named};
 pub use named::NamedShare;
 
 #[derive(Debug, Clone)]
 pub enum Selection {
     All,
-    /// A CSV file whose `subject` column (or first column) lists the subjects.
+    /// A CSV file whose `subject` column (or first column) lists the
+    /// subjects, with their `collector` where it has that column.
     Subjects(PathBuf),
-    /// The subjects themselves.
-    List(HashSet<String>),
+    /// The holdings themselves, as a request's `records` names them.
+    List(Vec<Named>),
 }
 
 impl Selection {
@@ -46,28 +49,13 @@ impl Selection {
         }
     }
 
-    /// The subjects listed, or None for all.
-    pub fn subjects(&self) -> Result<Option<HashSet<String>>> {
-        let path = match self {
-            Selection::All => return Ok(None),
-            Selection::List(set) => return Ok(Some(set.clone())),
-            Selection::Subjects(path) => path,
-        };
-        let mut reader = RowReader::open(path, Format::of(path, None))?;
-        let col = reader
-            .header()
-            .iter()
-            .position(|h| h == "subject")
-            .unwrap_or(0);
-        let mut set = HashSet::new();
-        let mut rec = csv::StringRecord::new();
-        while reader.read(&mut rec)? {
-            let s = rec.get(col).unwrap_or("").trim();
-            if !s.is_empty() {
-                set.insert(s.to_string());
-            }
+    /// The holdings listed, or None for all.
+    pub fn listed(&self) -> Result<Option<Listed>> {
+        match self {
+            Selection::All => Ok(None),
+            Selection::List(items) => Ok(Some(Listed::of("records", items))),
+            Selection::Subjects(path) => Listed::read(path).map(Some),
         }
-        Ok(Some(set))
     }
 }
 
@@ -682,7 +670,7 @@ impl HeldWalk<'_> {
     /// The outcomes, spilled to disk, and their tally.
     fn run<S: Store>(&self, s: &mut S, progress: &dyn Progress) -> Result<(Spill, Walked)> {
         let spec = self.spec;
-        let mut selected = spec.records.subjects()?;
+        let mut listed = spec.records.listed()?;
         let holdings = Holdings::load(s, self.vocab, &self.row.from_org)?;
         let ctx = Context::new(self.vocab, &holdings.notices);
         let projection =
@@ -694,7 +682,9 @@ impl HeldWalk<'_> {
                 spec.out.map_or(Format::Csv, |o| Format::of(o, None))
             }
         });
-        let mut head = vec!["subject".to_string()];
+        // Each row says which holding it carries: the subject and the
+        // organisation whose identifier it is.
+        let mut head = vec!["subject".to_string(), "collector".to_string()];
         head.extend(projection.header.iter().cloned());
         let mut allowed_w = self
             .files
@@ -706,7 +696,12 @@ impl HeldWalk<'_> {
             .files
             .refused
             .as_ref()
-            .map(|o| o.rows(format, &["subject".into(), "reasons".into()]))
+            .map(|o| {
+                o.rows(
+                    format,
+                    &["subject".into(), "collector".into(), "reasons".into()],
+                )
+            })
             .transpose()?;
 
         let committer = Committer::load(s)?;
@@ -723,8 +718,9 @@ impl HeldWalk<'_> {
         progress.start("deciding", None);
         let mut classes = Classes::new(&ctx, self.request);
         s.for_each_held(&self.row.from_org, &mut |h| {
-            if let Some(sel) = &mut selected {
-                if !sel.remove(h.subject) {
+            let collector = holdings.collector(h.notice).map_err(through_store)?;
+            if let Some(l) = &mut listed {
+                if !l.names(collector, h.subject) {
                     return Ok(());
                 }
             }
@@ -746,7 +742,7 @@ impl HeldWalk<'_> {
                     let fields: Vec<String> = serde_json::from_str(h.fields).map_err(|e| {
                         custody_store::StoreError::Corrupt(format!("record {}: {e}", h.id))
                     })?;
-                    let mut rec = vec![h.subject];
+                    let mut rec = vec![h.subject, collector];
                     rec.extend(projection.row(h.collection, &fields));
                     w.write(&rec).map_err(|e| through_store(e.writing(path)))?;
                 }
@@ -757,7 +753,7 @@ impl HeldWalk<'_> {
                     *walked.counts.entry(r).or_default() += 1;
                 }
                 if let (Some(w), Some(path)) = (&mut refused_w, spec.refused) {
-                    w.write([h.subject, &reasons.to_ids()])
+                    w.write([h.subject, collector, &reasons.to_ids()])
                         .map_err(|e| through_store(e.writing(path)))?;
                 }
             }
@@ -765,13 +761,11 @@ impl HeldWalk<'_> {
             progress.counted(outcomes.len());
             Ok(())
         })?;
-        let mut not_held: Vec<String> = selected
-            .map(|s| s.into_iter().collect())
-            .unwrap_or_default();
-        not_held.sort();
+        let not_held = listed.map(Listed::finish).transpose()?.unwrap_or_default();
         if let (Some(w), Some(path)) = (&mut refused_w, spec.refused) {
-            for s in &not_held {
-                w.write([s.as_str(), Reason::NotHeld.id()])
+            for n in &not_held {
+                let collector = n.collector.as_deref().unwrap_or("");
+                w.write([n.subject.as_str(), collector, Reason::NotHeld.id()])
                     .map_err(|e| e.writing(path))?;
             }
         }

@@ -11,7 +11,7 @@ use custody_store::{DisclosureRow, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::commitment::Committer;
-use crate::disclosure::{record_disclosure, Selection};
+use crate::disclosure::{record_disclosure, Listed, Selection};
 use crate::outcome::{Outcome, CHUNK};
 use crate::{logged, seconds, Engine, Error, Result};
 
@@ -134,19 +134,28 @@ impl<S: Store> Engine<S> {
         }
         logged(&mut self.store, &self.signer, |s, log| {
             let committer = Committer::load(s)?;
+            let collectors = crate::holdings::all_notices(s, vocab)?;
             let mut out = Vec::new();
             for (mut row, selection, at) in plans {
-                let mut selected = selection.subjects()?;
+                // The list names holdings as a share's does (README: The
+                // rules, one person, one holding).
+                let mut listed = selection.listed()?;
                 let mut records = Vec::new();
                 s.for_each_held(org, &mut |h| {
+                    let collector = collectors.get(&h.notice).map_or("", |n| n.org.as_str());
                     if h.collected_at <= row.at
-                        && selected.as_mut().is_none_or(|sel| sel.remove(h.subject))
+                        && listed
+                            .as_mut()
+                            .is_none_or(|l| l.names(collector, h.subject))
                     {
                         records.push((h.id, h.origin, h.subject.to_string(), h.notice));
                     }
                     Ok(())
                 })?;
-                let not_held = selected.map(|s| s.len()).unwrap_or(0) as i64;
+                let not_held = listed
+                    .map(Listed::finish)
+                    .transpose()?
+                    .map_or(0, |n| n.len()) as i64;
                 if records.is_empty() {
                     return Err(Error::Invalid(format!(
                         "{file}: the disclosure to {} on {at}: none of the records it names was held by {org} then",

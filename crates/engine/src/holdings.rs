@@ -160,6 +160,15 @@ impl Holdings {
         Ok((facts, set_aside))
     }
 
+    /// The organisation that collected a record under `notice`: the one
+    /// whose subject identifier the record carries.
+    pub fn collector(&self, notice: NoticeId) -> Result<&str> {
+        self.notices
+            .get(&notice)
+            .map(|n| n.org.as_str())
+            .ok_or_else(|| Error::Invalid(format!("a record refers to unknown notice {notice}")))
+    }
+
     pub fn facts<'a>(&'a self, h: &HeldRecord) -> Result<RecordFacts<'a>> {
         if !self.notices.contains_key(&h.notice) {
             return Err(Error::Invalid(format!(

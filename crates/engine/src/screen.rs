@@ -27,6 +27,7 @@ use serde::Serialize;
 use custody_core::decision::classes::Classes;
 use custody_core::decision::{Context, RecordFacts};
 use custody_core::mapping::MappingSource;
+use custody_core::notice::NoticeId;
 use custody_core::reason::{Reason, ReasonSet};
 use custody_core::time::{format_instant, Instant};
 use custody_core::vocab::TermKind;
@@ -123,8 +124,25 @@ struct Read {
 
 /// Where each wanted column is: for CSV its index in the row.
 struct Layout {
-    /// Index in the header of the subject column, then of each column sent.
+    /// Index in the header of the subject column, then of the collector
+    /// column if the list has one, then of each column sent.
     wanted: Vec<usize>,
+    collector: bool,
+}
+
+impl Layout {
+    /// Where the sent columns start in `wanted`.
+    fn first_sent(&self) -> usize {
+        1 + self.collector as usize
+    }
+}
+
+/// One row's decision, and whose identifier its subject is (an index into
+/// the organisations; None: not held).
+#[derive(Debug, Clone, Copy)]
+struct Screened {
+    reasons: ReasonSet,
+    collector: Option<u32>,
 }
 
 impl ListChunk {
@@ -247,9 +265,11 @@ impl<S: Store> Engine<S> {
                 })
         };
         let mut wanted = vec![subject_ix];
+        let collector_ix = header.iter().position(|h| h == "collector");
+        wanted.extend(collector_ix);
         let (mut sent, mut withheld) = (Vec::new(), Vec::new());
         for (i, h) in header.iter().enumerate() {
-            if i == subject_ix {
+            if i == subject_ix || Some(i) == collector_ix {
                 continue;
             }
             if covered(h) {
@@ -259,15 +279,23 @@ impl<S: Store> Engine<S> {
                 withheld.push(h.clone());
             }
         }
-        let layout = Layout { wanted };
+        let layout = Layout {
+            wanted,
+            collector: collector_ix.is_some(),
+        };
+        // Each output row says whose identifier its subject is.
+        let orgs: Vec<String> = self.store.orgs()?.into_iter().map(|o| o.id).collect();
 
         let out_format = spec.out_format.unwrap_or(format);
         let out = Output::create(spec.out)?;
         let refused_out = Output::create(spec.refused)?;
-        let mut head = vec!["subject".to_string()];
+        let mut head = vec!["subject".to_string(), "collector".to_string()];
         head.extend(sent.iter().cloned());
         let allowed_w = out.rows(out_format, &head)?;
-        let refused_w = refused_out.rows(out_format, &["subject".into(), "reasons".into()])?;
+        let refused_w = refused_out.rows(
+            out_format,
+            &["subject".into(), "collector".into(), "reasons".into()],
+        )?;
 
         let (report, counts) = std::thread::scope(|scope| -> Result<_> {
             progress.start("screening", total);
@@ -282,13 +310,14 @@ impl<S: Store> Engine<S> {
                 let fields = header.len();
                 scope.spawn(move || read_list(list, format, &layout_cols, fields, tx, back_rx))
             };
-            let (decided_tx, decided_rx) = sync_channel::<(ListChunk, Vec<ReasonSet>)>(8);
+            let (decided_tx, decided_rx) = sync_channel::<(ListChunk, Vec<Screened>)>(8);
             let writer = {
                 let (layout, header) = (&layout, &header);
                 let sink = ScreenFiles {
                     list,
                     header,
                     layout,
+                    orgs: &orgs,
                     allowed: allowed_w,
                     refused: refused_w,
                 };
@@ -306,6 +335,13 @@ impl<S: Store> Engine<S> {
                 )));
             }
             let (mut hint, mut found) = (held.start(), Vec::new());
+            let collector_of: FxHashMap<NoticeId, u32> = notices
+                .iter()
+                .map(|(id, n)| {
+                    let c = orgs.iter().position(|o| *o == n.org).unwrap_or(0);
+                    (*id, c as u32)
+                })
+                .collect();
             let ctx = Context::new(&self.vocab, &notices);
             let mut classes = Classes::new(&ctx, &request);
             let mut counts: BTreeMap<Reason, u64> = BTreeMap::new();
@@ -327,21 +363,64 @@ impl<S: Store> Engine<S> {
                         });
                     }
                     rows += 1;
-                    let mut reasons = ReasonSet::EMPTY;
                     held.rows_of(who.as_bytes(), &mut hint, &mut found);
+                    let named_collector = match layout.collector {
+                        true => chunk
+                            .text(&layout, i, 1)
+                            .map(str::trim)
+                            .filter(|c| !c.is_empty()),
+                        false => None,
+                    };
+                    // The one holding the row names (README: The rules, one
+                    // person, one holding).
+                    let mut chosen: Option<(_, u32)> = None;
                     for &r in &found {
-                        let facts = RecordFacts {
-                            collected_at: instant(held.collected_at(r)),
-                            notice: held.notice(r),
-                            consented: held.consented(r),
-                            events: held.events_of(r),
-                            received: held.received_via(r).and_then(|d| received.get(&d)),
-                        };
-                        reasons = reasons.union(classes.decide(&facts).reasons);
+                        let c = collector_of[&held.notice(r)];
+                        if named_collector.is_some_and(|n| n != orgs[c as usize]) {
+                            continue;
+                        }
+                        match chosen {
+                            None => chosen = Some((r, c)),
+                            Some((_, first)) if first != c => {
+                                let mut both =
+                                    [orgs[first as usize].as_str(), orgs[c as usize].as_str()];
+                                both.sort();
+                                return Err(Error::Input {
+                                    file: list.display().to_string(),
+                                    line: chunk.line(i),
+                                    field: subject.clone(),
+                                    message: format!(
+                                        "`{who}` is an identifier of {} and of {}: a subject \
+                                         identifier belongs to the organisation that assigned it, \
+                                         so name one in a `collector` column",
+                                        both[0], both[1]
+                                    ),
+                                });
+                            }
+                            // Its own record and a copy of it: the first.
+                            Some(_) => {}
+                        }
                     }
-                    if found.is_empty() {
-                        reasons.insert(Reason::NotHeld);
-                    }
+                    let screened = match chosen {
+                        None => Screened {
+                            reasons: [Reason::NotHeld].into_iter().collect(),
+                            collector: None,
+                        },
+                        Some((r, c)) => {
+                            let facts = RecordFacts {
+                                collected_at: instant(held.collected_at(r)),
+                                notice: held.notice(r),
+                                consented: held.consented(r),
+                                events: held.events_of(r),
+                                received: held.received_via(r).and_then(|d| received.get(&d)),
+                            };
+                            Screened {
+                                reasons: classes.decide(&facts).reasons,
+                                collector: Some(c),
+                            }
+                        }
+                    };
+                    let reasons = screened.reasons;
                     // Counted as every other reason is: absent, or
                     // collected only after the screening's time.
                     if reasons.contains(Reason::NotHeld) {
@@ -354,7 +433,7 @@ impl<S: Store> Engine<S> {
                             *counts.entry(r).or_default() += 1;
                         }
                     }
-                    decided.push(reasons);
+                    decided.push(screened);
                 }
                 progress.advance(position);
                 if decided_tx.send((chunk, decided)).is_err() {
@@ -413,6 +492,7 @@ struct ScreenFiles<'a> {
     list: &'a Path,
     header: &'a [String],
     layout: &'a Layout,
+    orgs: &'a [String],
     allowed: RowWriter,
     refused: RowWriter,
 }
@@ -421,20 +501,27 @@ impl ScreenFiles<'_> {
     /// Writes each decided chunk, handing its buffers `back` to the reader.
     fn write(
         mut self,
-        decided: Receiver<(ListChunk, Vec<ReasonSet>)>,
+        decided: Receiver<(ListChunk, Vec<Screened>)>,
         back: SyncSender<Vec<csv::ByteRecord>>,
     ) -> Result<()> {
         let layout = self.layout;
         let mut ids: FxHashMap<u32, String> = FxHashMap::default();
         for (chunk, reasons) in decided {
             let mut fields: Vec<&str> = Vec::with_capacity(layout.wanted.len());
-            for (i, reasons) in reasons.iter().enumerate() {
+            for (i, screened) in reasons.iter().enumerate() {
+                let reasons = screened.reasons;
                 // The decider checked the subject.
                 let who = chunk.text(layout, i, 0).unwrap_or("").trim();
+                let collector = match screened.collector {
+                    Some(c) => self.orgs[c as usize].as_str(),
+                    None if layout.collector => chunk.text(layout, i, 1).unwrap_or("").trim(),
+                    None => "",
+                };
                 if reasons.is_empty() {
                     fields.clear();
                     fields.push(who);
-                    for j in 1..layout.wanted.len() {
+                    fields.push(collector);
+                    for j in layout.first_sent()..layout.wanted.len() {
                         let column = &self.header[layout.wanted[j]];
                         fields.push(
                             chunk
@@ -445,7 +532,7 @@ impl ScreenFiles<'_> {
                     self.allowed.write(fields.drain(..))?;
                 } else {
                     let ids = ids.entry(reasons.0).or_insert_with(|| reasons.to_ids());
-                    self.refused.write([who, ids.as_str()])?;
+                    self.refused.write([who, collector, ids.as_str()])?;
                 }
             }
             if let ListChunk::Csv { records, .. } = chunk {

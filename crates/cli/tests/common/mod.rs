@@ -516,16 +516,25 @@ impl Sandbox {
 
 /// (subject, reasons) rows of a refused.csv.
 pub fn refused_rows(text: &str) -> Vec<(String, String)> {
+    refused_holdings(text)
+        .into_iter()
+        .map(|(s, _, r)| (s, r))
+        .collect()
+}
+
+/// (subject, collector, reasons) rows of a refused.csv, sorted.
+pub fn refused_holdings(text: &str) -> Vec<(String, String, String)> {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("subject,reasons"),
+        Some("subject,collector,reasons"),
         "refused file header:\n{text}"
     );
-    let mut rows: Vec<(String, String)> = lines
+    let mut rows: Vec<(String, String, String)> = lines
         .map(|l| {
-            let (s, r) = l.split_once(',').unwrap_or((l, ""));
-            (s.to_string(), r.to_string())
+            let mut f = l.splitn(3, ',');
+            let mut next = || f.next().unwrap_or("").to_string();
+            (next(), next(), next())
         })
         .collect();
     rows.sort();

@@ -28,7 +28,7 @@ use custody_core::vocab::Vocabulary;
 use custody_store::{CollectionRow, DecisionRow, DisclosureRow, HeldRecord, Store, StoreError};
 use rustc_hash::FxHashMap;
 
-use super::{disclosure_entry, reason_counts, Projection, ShareReport};
+use super::{disclosure_entry, reason_counts, Listed, Named, Projection, ShareReport};
 use crate::commitment::Committer;
 use crate::holdings::{all_notices, preference_event, received_terms, Holdings};
 use crate::outcome::Outcome;
@@ -45,8 +45,8 @@ pub struct NamedShare {
     pub purposes: Vec<String>,
     pub categories: Vec<String>,
     pub basis: Option<String>,
-    /// The subjects to disclose; a subject listed twice counts once.
-    pub subjects: Vec<String>,
+    /// The holdings to disclose; one named twice counts once.
+    pub subjects: Vec<Named>,
     /// When the disclosure happens; default now.
     pub at: Option<Instant>,
 }
@@ -58,7 +58,7 @@ struct Resolved {
     request: Request,
     at: Instant,
     /// Unique, sorted (the order `share` reports not-held subjects in).
-    subjects: Vec<String>,
+    subjects: Vec<Named>,
 }
 
 /// The notices, kept between requests. Notices are immutable and their ids
@@ -95,11 +95,11 @@ impl NamedRecord {
     }
 }
 
-/// What one segment of requests reads: for each (holder, subject), the
-/// record `share` would decide (the holder's first by id), and the holdings
-/// (events, receipt terms, notices) of those records.
+/// What one segment of requests reads: for each (holder, subject), every
+/// holding under that identifier, in id order (one per collector), and the
+/// holdings' facts (events, receipt terms, notices).
 struct Facts {
-    held: HashMap<(String, String), NamedRecord>,
+    held: HashMap<(String, String), Vec<NamedRecord>>,
     holdings: Holdings,
 }
 
@@ -158,7 +158,7 @@ impl<S: Store> Engine<S> {
             s.basis.as_deref(),
             s.at,
         )?;
-        let subjects: BTreeSet<&String> = s.subjects.iter().collect();
+        let subjects: BTreeSet<&Named> = s.subjects.iter().collect();
         Ok(Resolved {
             row,
             request,
@@ -233,15 +233,15 @@ impl Facts {
             wanted
                 .entry(&r.row.from_org)
                 .or_default()
-                .extend(r.subjects.iter().map(String::as_str));
+                .extend(r.subjects.iter().map(|n| n.subject.as_str()));
         }
-        let mut held: HashMap<(String, String), NamedRecord> = HashMap::new();
+        let mut held: HashMap<(String, String), Vec<NamedRecord>> = HashMap::new();
         for (org, subjects) in &wanted {
             let subjects: Vec<&str> = subjects.iter().copied().collect();
             s.for_each_held_of(org, &subjects, &mut |h| {
-                // In id order: the first of a subject is the one `share` decides.
                 held.entry((org.to_string(), h.subject.to_string()))
-                    .or_insert_with(|| NamedRecord {
+                    .or_default()
+                    .push(NamedRecord {
                         id: h.id,
                         subject: h.subject.to_string(),
                         origin: h.origin,
@@ -254,9 +254,10 @@ impl Facts {
                 Ok(())
             })?;
         }
-        let origins: Vec<i64> = held.values().map(|h| h.origin).collect();
+        let origins: Vec<i64> = held.values().flatten().map(|h| h.origin).collect();
         let mut events = FxHashMap::default();
-        let mut notices_needed: HashSet<NoticeId> = held.values().map(|h| h.notice).collect();
+        let mut notices_needed: HashSet<NoticeId> =
+            held.values().flatten().map(|h| h.notice).collect();
         for (record, rows) in s.preferences_of_records(&origins)? {
             let evs = rows
                 .iter()
@@ -266,7 +267,7 @@ impl Facts {
             events.insert(record, evs);
         }
         let mut received = FxHashMap::default();
-        for id in held.values().filter_map(|h| h.received_via) {
+        for id in held.values().flatten().filter_map(|h| h.received_via) {
             if received.contains_key(&id) {
                 continue;
             }
@@ -312,14 +313,24 @@ fn record_one<S: Store>(
     let holdings = &facts.holdings;
     let ctx = Context::new(vocab, &holdings.notices);
     let projection = Projection::new(vocab, collections, &r.request.categories);
+    // Each item names one holding (README: The rules, one person, one
+    // holding); an item that could name holdings of two collectors fails
+    // the request.
+    let mut listed = Listed::of("records", &r.subjects);
     let mut held: Vec<&NamedRecord> = Vec::with_capacity(r.subjects.len());
-    let mut not_held: Vec<&str> = Vec::new();
-    for subject in &r.subjects {
-        match facts.held.get(&(r.row.from_org.clone(), subject.clone())) {
-            Some(h) => held.push(h),
-            None => not_held.push(subject),
+    let mut offered = HashSet::new();
+    for named in &r.subjects {
+        if !offered.insert(named.subject.as_str()) {
+            continue;
+        }
+        let key = (r.row.from_org.clone(), named.subject.clone());
+        for h in facts.held.get(&key).into_iter().flatten() {
+            if listed.names(holdings.collector(h.notice)?, &h.subject) {
+                held.push(h);
+            }
         }
     }
+    let not_held = listed.finish()?;
     held.sort_by_key(|h| h.id);
 
     let mut outcomes = Vec::with_capacity(held.len());

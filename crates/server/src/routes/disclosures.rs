@@ -2,14 +2,12 @@
 //! recorded; the answer is the summary with counts per reason. The allowed
 //! records are not sent by the server: the decisions say which they are.
 
-use std::collections::HashSet;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use custody_core::time::{format_instant, parse_instant};
 use custody_engine::disclosure::{
-    DecisionView, NamedShare, ReasonCount, Selection, ShareReport, ShareSpec,
+    DecisionView, Named, NamedShare, ReasonCount, Selection, ShareReport, ShareSpec,
 };
 use custody_store::DisclosureRow;
 use serde::{Deserialize, Serialize};
@@ -25,12 +23,43 @@ use crate::state::{AppState, Backend};
 /// walking everything the organisation holds, one request to a transaction.
 const FEW: usize = 64;
 
-/// Which records: `"all"`, or a list of subject identifiers.
+/// Which records: `"all"`, or a list of holdings, each a subject
+/// identifier or `{"subject", "collector"}` where the holder holds the
+/// identifier from more than one collector (README: The rules).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum Records {
     All(String),
-    Subjects(Vec<String>),
+    Subjects(Vec<RecordName>),
+}
+
+/// One holding: a subject identifier, and the organisation that assigned
+/// it where that is not plain.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum RecordName {
+    Subject(String),
+    Holding(Holding),
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Holding {
+    pub subject: String,
+    /// The organisation that collected the person and assigned the identifier.
+    pub collector: String,
+}
+
+impl From<RecordName> for Named {
+    fn from(r: RecordName) -> Named {
+        match r {
+            RecordName::Subject(subject) => Named::subject(subject),
+            RecordName::Holding(h) => Named {
+                subject: h.subject,
+                collector: Some(h.collector),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -207,13 +236,13 @@ pub async fn request<S: Backend>(
                     purposes: r.purposes,
                     categories: r.categories,
                     basis: r.basis,
-                    subjects,
+                    subjects: subjects.into_iter().map(Named::from).collect(),
                     at,
                 })
                 .await?;
             return Ok((StatusCode::CREATED, Json(report.into())));
         }
-        Records::Subjects(v) => Selection::List(v.into_iter().collect::<HashSet<_>>()),
+        Records::Subjects(v) => Selection::List(v.into_iter().map(Named::from).collect()),
     };
     // Opened on the blocking pool: PostgreSQL's client blocks as it connects.
     let vouching = st.clone();

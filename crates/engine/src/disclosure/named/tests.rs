@@ -2,7 +2,6 @@
 //! one, on copies of one database, must give the same reports, the same
 //! rows and the same log entries.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -13,7 +12,7 @@ use custody_store::{SqliteStore, Store};
 use rand::{Rng, SeedableRng};
 
 use crate::collection::CollectSpec;
-use crate::disclosure::{NamedShare, Selection, ShareReport, ShareSpec};
+use crate::disclosure::{Named, NamedShare, Selection, ShareReport, ShareSpec};
 use crate::synth::Synth;
 use crate::{signing_key, Engine, Silent};
 
@@ -181,7 +180,7 @@ fn requests(subjects: &[String], n: usize, seed: u64) -> Vec<NamedShare> {
                 purposes: vec!["PoliticalCampaign".into()],
                 categories: vec!["Name".into(), "PostalCode".into()],
                 basis: rng2.gen_bool(0.5).then(|| "consent".into()),
-                subjects: list,
+                subjects: names(&list),
                 at: Some(parse_instant(&at).unwrap()),
             }
         } else {
@@ -192,12 +191,16 @@ fn requests(subjects: &[String], n: usize, seed: u64) -> Vec<NamedShare> {
                 purposes,
                 categories,
                 basis,
-                subjects: list,
+                subjects: names(&list),
                 at: Some(parse_instant(&at).unwrap()),
             }
         });
     }
     out
+}
+
+fn names(subjects: &[String]) -> Vec<Named> {
+    subjects.iter().map(Named::subject).collect()
 }
 
 fn via_share(e: &mut Engine<SqliteStore>, r: &NamedShare) -> crate::Result<ShareReport> {
@@ -209,7 +212,7 @@ fn via_share(e: &mut Engine<SqliteStore>, r: &NamedShare) -> crate::Result<Share
             purposes: &r.purposes,
             categories: &r.categories,
             basis: r.basis.as_deref(),
-            records: Selection::List(r.subjects.iter().cloned().collect::<HashSet<_>>()),
+            records: Selection::List(r.subjects.clone()),
             at: r.at,
             out: None,
             refused: None,
@@ -292,7 +295,7 @@ fn named_disclosures_leave_what_share_leaves() {
         purposes: vec!["Marketing".into()],
         categories: vec!["Name".into()],
         basis: None,
-        subjects: fresh.clone(),
+        subjects: names(&fresh),
         at: Some(parse_instant("2017-05-01").unwrap()),
     };
     let onward = NamedShare {
@@ -365,7 +368,7 @@ fn a_failing_request_does_not_fail_its_batch() {
         purposes: vec!["PoliticalCampaign".into()],
         categories: vec!["Name".into()],
         basis: None,
-        subjects: vec![subjects[0].clone()],
+        subjects: names(&subjects[..1]),
         at: None,
     };
     let unknown = NamedShare {
@@ -394,7 +397,7 @@ fn a_request_failing_inside_the_transaction_fails_alone() {
         purposes: vec!["PoliticalCampaign".into()],
         categories: vec!["Name".into()],
         basis: None,
-        subjects: vec![subjects[1].clone(), subjects[2].clone()],
+        subjects: names(&subjects[1..3]),
         at: None,
     };
     let before = e.store.log_size().unwrap();
