@@ -798,12 +798,22 @@ pub struct Terms {
 }
 
 impl Terms {
-    pub fn purposes(&self) -> Vec<String> {
-        self.purpose.iter().flat_map(|p| split_list(p)).collect()
-    }
-
-    pub fn categories(&self) -> Vec<String> {
-        self.categories.iter().flat_map(|p| split_list(p)).collect()
+    /// The engine's terms of a disclosure from `from`.
+    pub fn of(&self, from: &str) -> anyhow::Result<custody_engine::disclosure::Terms> {
+        let list = |v: &[String]| v.iter().flat_map(|p| split_list(p)).collect();
+        Ok(custody_engine::disclosure::Terms {
+            from: from.to_string(),
+            to: self.to.clone(),
+            on_behalf_of: self.on_behalf_of.clone(),
+            purposes: list(&self.purpose),
+            categories: list(&self.categories),
+            basis: self.basis.clone(),
+            at: self
+                .at
+                .as_deref()
+                .map(custody_core::time::parse_instant)
+                .transpose()?,
+        })
     }
 }
 

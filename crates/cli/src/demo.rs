@@ -10,7 +10,7 @@ use anyhow::{bail, ensure, Context, Result};
 use custody_core::organisation::{Organisation, Role};
 use custody_core::time::parse_instant;
 use custody_engine::collection::CollectSpec;
-use custody_engine::disclosure::{Selection, ShareSpec};
+use custody_engine::disclosure::{Selection, ShareSpec, Terms};
 use custody_engine::receipt::{describe, verify_receipt};
 use custody_engine::synth::{SignupSummary, Synth};
 use custody_engine::table::{Format, RowReader, RowWriter};
@@ -256,14 +256,16 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
     let t = Instant::now();
     let gate = engine.share(
         &ShareSpec {
-            from: "emmas-diary",
-            to: "experian",
-            on_behalf_of: Some("labour"),
-            purposes: &strings(&["PoliticalCampaign"]),
-            categories: &strings(&SHARED),
-            basis: None,
+            terms: &Terms {
+                from: "emmas-diary".into(),
+                to: "experian".into(),
+                on_behalf_of: Some("labour".into()),
+                purposes: strings(&["PoliticalCampaign"]),
+                categories: strings(&SHARED),
+                basis: None,
+                at: Some(parse_instant("2017-05-10")?),
+            },
             records: Selection::All,
-            at: Some(parse_instant("2017-05-10")?),
             out: Some(&dir.join("2017-gate-allowed.csv")),
             refused: Some(&dir.join("2017-gate-refused.csv")),
             report: Some(&dir.join("2017-gate-report.json")),
@@ -298,14 +300,16 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
     );
     let onward = engine.share(
         &ShareSpec {
-            from: "experian",
-            to: "labour",
-            on_behalf_of: None,
-            purposes: &strings(&["PoliticalCampaign"]),
-            categories: &strings(&SHARED),
-            basis: None,
+            terms: &Terms {
+                from: "experian".into(),
+                to: "labour".into(),
+                on_behalf_of: None,
+                purposes: strings(&["PoliticalCampaign"]),
+                categories: strings(&SHARED),
+                basis: None,
+                at: Some(parse_instant("2017-05-20")?),
+            },
             records: Selection::All,
-            at: Some(parse_instant("2017-05-20")?),
             out: Some(&dir.join("2017-onward-allowed.csv")),
             refused: Some(&dir.join("2017-onward-refused.csv")),
             report: None,
@@ -358,14 +362,16 @@ pub fn run(a: &DemoArgs, db: Option<&Path>) -> Result<()> {
     );
     let lawful = engine.share(
         &ShareSpec {
-            from: "emmas-diary",
-            to: "labour",
-            on_behalf_of: None,
-            purposes: &strings(&["PoliticalCampaign"]),
-            categories: &strings(&["Name", "PhysicalAddress", "PostalCode"]),
-            basis: Some("consent"),
+            terms: &Terms {
+                from: "emmas-diary".into(),
+                to: "labour".into(),
+                on_behalf_of: None,
+                purposes: strings(&["PoliticalCampaign"]),
+                categories: strings(&["Name", "PhysicalAddress", "PostalCode"]),
+                basis: Some("consent".into()),
+                at: Some(parse_instant("2018-10-01")?),
+            },
             records: Selection::All,
-            at: Some(parse_instant("2018-10-01")?),
             out: Some(&dir.join("2018-allowed.csv")),
             refused: Some(&dir.join("2018-refused.csv")),
             report: None,

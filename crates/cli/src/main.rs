@@ -252,16 +252,10 @@ fn collect(paths: &Paths, a: CollectArgs) -> Result<()> {
 
 fn share(paths: &Paths, a: ShareArgs) -> Result<()> {
     let mut engine = paths.open()?;
-    let (purposes, categories) = (a.terms.purposes(), a.terms.categories());
+    let terms = a.terms.of(&a.from)?;
     let spec = ShareSpec {
-        from: &a.from,
-        to: &a.terms.to,
-        on_behalf_of: a.terms.on_behalf_of.as_deref(),
-        purposes: &purposes,
-        categories: &categories,
-        basis: a.terms.basis.as_deref(),
+        terms: &terms,
         records: Selection::parse(&a.records),
-        at: a.terms.at.as_deref().map(parse_instant).transpose()?,
         out: Some(&a.out),
         refused: Some(&a.refused),
         report: a.report.as_deref(),
@@ -276,15 +270,9 @@ fn share(paths: &Paths, a: ShareArgs) -> Result<()> {
 fn screen(paths: &Paths, a: ScreenArgs) -> Result<()> {
     let mut engine = paths.open()?;
     let snapshots = paths.snapshots()?;
-    let (purposes, categories) = (a.terms.purposes(), a.terms.categories());
+    let terms = a.terms.of(&a.holder)?;
     let spec = ScreenSpec {
-        holder: &a.holder,
-        to: &a.terms.to,
-        on_behalf_of: a.terms.on_behalf_of.as_deref(),
-        purposes: &purposes,
-        categories: &categories,
-        basis: a.terms.basis.as_deref(),
-        at: a.terms.at.as_deref().map(parse_instant).transpose()?,
+        terms: &terms,
         list: &a.list,
         format: a.format,
         subject_column: a.subject_column.as_deref(),

@@ -59,16 +59,28 @@ impl Selection {
     }
 }
 
-pub struct ShareSpec<'a> {
-    pub from: &'a str,
-    pub to: &'a str,
-    pub on_behalf_of: Option<&'a str>,
-    pub purposes: &'a [String],
-    pub categories: &'a [String],
-    pub basis: Option<&'a str>,
-    pub records: Selection,
+/// A disclosure's terms: who discloses to whom (and for whom), for which
+/// purposes, which kinds of data, on what lawful basis, when. One struct
+/// from the CLI's arguments and the API's body to the gate, for `share`,
+/// named shares and `screen` alike (for `screen`, `from` is the holder the
+/// list is checked against).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Terms {
+    pub from: String,
+    pub to: String,
+    /// The organisation the recipient acts for (a broker building a list for a party).
+    pub on_behalf_of: Option<String>,
+    pub purposes: Vec<String>,
+    pub categories: Vec<String>,
+    /// The lawful basis claimed, if any.
+    pub basis: Option<String>,
     /// When the disclosure happens; default now.
     pub at: Option<Instant>,
+}
+
+pub struct ShareSpec<'a> {
+    pub terms: &'a Terms,
+    pub records: Selection,
     /// Where the allowed records go; None: decide and record only (the server).
     pub out: Option<&'a Path>,
     /// Where the refused subjects and their reasons go; None: nowhere.
@@ -463,16 +475,17 @@ impl<S: Store> Engine<S> {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn resolve_disclosure(
         &self,
-        from: &str,
-        to: &str,
-        on_behalf_of: Option<&str>,
-        purposes: &[String],
-        categories: &[String],
-        basis: Option<&str>,
-        at: Option<Instant>,
+        terms: &Terms,
     ) -> Result<(DisclosureRow, Request, Instant)> {
-        let from = self.org(from)?;
-        let to = self.org(to)?;
+        let Terms {
+            purposes,
+            categories,
+            at,
+            ..
+        } = terms;
+        let (on_behalf_of, basis) = (terms.on_behalf_of.as_deref(), terms.basis.as_deref());
+        let from = self.org(&terms.from)?;
+        let to = self.org(&terms.to)?;
         if from.id == to.id {
             return Err(Error::Invalid(
                 "a disclosure goes to another organisation".into(),
@@ -530,15 +543,7 @@ impl<S: Store> Engine<S> {
         voucher: Option<Box<dyn Voucher>>,
         progress: &dyn Progress,
     ) -> Result<ShareReport> {
-        let (row, request, at) = self.resolve_disclosure(
-            spec.from,
-            spec.to,
-            spec.on_behalf_of,
-            spec.purposes,
-            spec.categories,
-            spec.basis,
-            spec.at,
-        )?;
+        let (row, request, at) = self.resolve_disclosure(spec.terms)?;
         let files = ShareFiles::create(spec)?;
         let (vocab, signer) = (&self.vocab, &self.signer);
         // One transaction from the first read to the last write: the facts

@@ -29,11 +29,11 @@ use custody_core::decision::{Context, RecordFacts};
 use custody_core::mapping::MappingSource;
 use custody_core::notice::NoticeId;
 use custody_core::reason::{Reason, ReasonSet};
-use custody_core::time::{format_instant, Instant};
+use custody_core::time::format_instant;
 use custody_core::vocab::TermKind;
 use custody_store::Store;
 
-use crate::disclosure::{reason_counts, Output, ReasonCount};
+use crate::disclosure::{reason_counts, Output, ReasonCount, Terms};
 use crate::holdings::{all_notices, received_by};
 use crate::snapshot::{CaughtUp, SnapshotDir};
 use crate::table::plain::{NotPlain, PlainLines};
@@ -44,15 +44,9 @@ use crate::{instant, Engine, Error, Progress, Result};
 const CHUNK: usize = 16_384;
 
 pub struct ScreenSpec<'a> {
-    /// Whose holdings the list is checked against (the one who would disclose).
-    pub holder: &'a str,
-    pub to: &'a str,
-    pub on_behalf_of: Option<&'a str>,
-    pub purposes: &'a [String],
-    pub categories: &'a [String],
-    pub basis: Option<&'a str>,
-    /// When the disclosure would happen; default now.
-    pub at: Option<Instant>,
+    /// The disclosure screened for; its `from` is whose holdings the list
+    /// is checked against.
+    pub terms: &'a Terms,
     /// The list: CSV or Parquet, one row per person.
     pub list: &'a Path,
     pub format: Option<Format>,
@@ -188,15 +182,7 @@ impl<S: Store> Engine<S> {
         snapshots: &SnapshotDir,
         progress: &dyn Progress,
     ) -> Result<ScreenReport> {
-        let (row, request, at) = self.resolve_disclosure(
-            spec.holder,
-            spec.to,
-            spec.on_behalf_of,
-            spec.purposes,
-            spec.categories,
-            spec.basis,
-            spec.at,
-        )?;
+        let (row, request, at) = self.resolve_disclosure(spec.terms)?;
         let list = spec.list;
         let format = Format::of(list, spec.format);
         let (header, total) = {

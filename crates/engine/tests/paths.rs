@@ -15,7 +15,7 @@ use custody_core::recipient::RecipientCategory;
 use custody_core::time::parse_instant;
 use custody_core::vocab::TermKind;
 use custody_engine::collection::CollectSpec;
-use custody_engine::disclosure::{Named, NamedShare, Selection, ShareSpec};
+use custody_engine::disclosure::{Named, NamedShare, Selection, ShareSpec, Terms};
 use custody_engine::holdings::Holdings;
 use custody_engine::screen::ScreenSpec;
 use custody_engine::snapshot::SnapshotDir;
@@ -196,13 +196,8 @@ impl World {
         }
         w.events(c);
         for club in ["emmas-diary", "bounty"] {
-            w.share(
-                club,
-                "experian",
-                &["Marketing"],
-                "2017-04-01",
-                Selection::All,
-            );
+            let terms = terms(club, "experian", &["Marketing"], "2017-04-01");
+            w.share(&terms, Selection::All);
         }
         w
     }
@@ -236,20 +231,13 @@ impl World {
             .unwrap();
     }
 
-    fn share(&mut self, from: &str, to: &str, purposes: &[&str], at: &str, records: Selection) {
-        let purposes: Vec<String> = purposes.iter().map(|p| p.to_string()).collect();
+    fn share(&mut self, terms: &Terms, records: Selection) {
         let (out, refused) = (self.path("out.csv"), self.path("refused.csv"));
         self.engine
             .share(
                 &ShareSpec {
-                    from,
-                    to,
-                    on_behalf_of: None,
-                    purposes: &purposes,
-                    categories: &["Name".into()],
-                    basis: None,
+                    terms,
                     records,
-                    at: Some(parse_instant(at).unwrap()),
                     out: Some(&out),
                     refused: Some(&refused),
                     report: None,
@@ -259,6 +247,19 @@ impl World {
                 &Silent,
             )
             .unwrap();
+    }
+}
+
+/// A request for `Name`, on no claimed basis.
+fn terms(from: &str, to: &str, purposes: &[&str], at: &str) -> Terms {
+    Terms {
+        from: from.into(),
+        to: to.into(),
+        on_behalf_of: None,
+        purposes: purposes.iter().map(|p| p.to_string()).collect(),
+        categories: vec!["Name".into()],
+        basis: None,
+        at: Some(parse_instant(at).unwrap()),
     }
 }
 
@@ -328,14 +329,12 @@ proptest! {
                 list.push_str(&format!("{s},{c}\n"));
             }
             let list = w.write("list.csv", &list);
-            let owned: Vec<String> = purposes.iter().map(|p| p.to_string()).collect();
+            let terms = terms(from, to, &purposes, at);
             let (out, refused) = (w.path("s-out.csv"), w.path("s-refused.csv"));
             w.engine.screen(
                 &ScreenSpec {
-                    holder: from, to, on_behalf_of: None, purposes: &owned,
-                    categories: &["Name".into()], basis: None,
-                    at: Some(parse_instant(at).unwrap()), list: &list, format: None,
-                    subject_column: None, out: &out, refused: &refused, out_format: None,
+                    terms: &terms, list: &list, format: None, subject_column: None,
+                    out: &out, refused: &refused, out_format: None,
                 },
                 &SnapshotDir::new(w.path("snapshots")),
                 &Silent,
@@ -344,10 +343,8 @@ proptest! {
 
             // A named share per holding, in one batch.
             let shares: Vec<NamedShare> = holdings.iter().map(|(s, c)| NamedShare {
-                from: from.into(), to: to.into(), on_behalf_of: None,
-                purposes: owned.clone(), categories: vec!["Name".into()], basis: None,
+                terms: terms.clone(),
                 subjects: vec![Named { subject: s.clone(), collector: Some(c.clone()) }],
-                at: Some(parse_instant(at).unwrap()),
             }).collect();
             let mut named = Answers::new();
             for (h, r) in holdings.iter().zip(w.engine.share_named(&shares)) {
@@ -357,7 +354,7 @@ proptest! {
             }
 
             // share of everyone.
-            w.share(from, to, &purposes, at, Selection::All);
+            w.share(&terms, Selection::All);
             let shared = read_answers(&w.path("out.csv"), &w.path("refused.csv"));
 
             prop_assert_eq!(&screened, &plain, "screen, {} -> {} {:?} {}", from, to, purposes, at);

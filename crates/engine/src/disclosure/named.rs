@@ -28,7 +28,7 @@ use custody_core::vocab::Vocabulary;
 use custody_store::{CollectionRow, DecisionRow, DisclosureRow, HeldRecord, Store, StoreError};
 use rustc_hash::FxHashMap;
 
-use super::{disclosure_entry, reason_counts, Listed, Named, Projection, ShareReport};
+use super::{disclosure_entry, reason_counts, Listed, Named, Projection, ShareReport, Terms};
 use crate::commitment::Committer;
 use crate::holdings::{all_notices, preference_event, received_terms, Holdings};
 use crate::outcome::Outcome;
@@ -39,16 +39,9 @@ use crate::{logged, Engine, Result};
 /// to the thread that writes.
 #[derive(Debug, Clone)]
 pub struct NamedShare {
-    pub from: String,
-    pub to: String,
-    pub on_behalf_of: Option<String>,
-    pub purposes: Vec<String>,
-    pub categories: Vec<String>,
-    pub basis: Option<String>,
+    pub terms: Terms,
     /// The holdings to disclose; one named twice counts once.
     pub subjects: Vec<Named>,
-    /// When the disclosure happens; default now.
-    pub at: Option<Instant>,
 }
 
 /// A request checked and resolved, ready to record.
@@ -149,15 +142,7 @@ impl<S: Store> Engine<S> {
     }
 
     fn resolve_named(&self, s: &NamedShare) -> Result<Resolved> {
-        let (row, request, at) = self.resolve_disclosure(
-            &s.from,
-            &s.to,
-            s.on_behalf_of.as_deref(),
-            &s.purposes,
-            &s.categories,
-            s.basis.as_deref(),
-            s.at,
-        )?;
+        let (row, request, at) = self.resolve_disclosure(&s.terms)?;
         let subjects: BTreeSet<&Named> = s.subjects.iter().collect();
         Ok(Resolved {
             row,

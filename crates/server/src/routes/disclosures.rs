@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use custody_core::time::{format_instant, parse_instant};
 use custody_engine::disclosure::{
-    DecisionView, Named, NamedShare, ReasonCount, Selection, ShareReport, ShareSpec,
+    DecisionView, Named, NamedShare, ReasonCount, Selection, ShareReport, ShareSpec, Terms,
 };
 use custody_store::DisclosureRow;
 use serde::{Deserialize, Serialize};
@@ -217,6 +217,16 @@ pub async fn request<S: Backend>(
                 parse_instant(s).map_err(|e| Problem::field(Kind::Validation, "at", e.to_string()))
             })
             .transpose()?;
+    // The body's terms are the engine's, field for field.
+    let terms = Terms {
+        from: org,
+        to: r.to,
+        on_behalf_of: r.on_behalf_of,
+        purposes: r.purposes,
+        categories: r.categories,
+        basis: r.basis,
+        at,
+    };
     let records = match r.records {
         Records::All(s) if s == "all" => Selection::All,
         Records::All(_) => {
@@ -230,14 +240,8 @@ pub async fn request<S: Backend>(
         Records::Subjects(subjects) if subjects.len() <= FEW => {
             let report = st
                 .share_named(NamedShare {
-                    from: org,
-                    to: r.to,
-                    on_behalf_of: r.on_behalf_of,
-                    purposes: r.purposes,
-                    categories: r.categories,
-                    basis: r.basis,
+                    terms,
                     subjects: subjects.into_iter().map(Named::from).collect(),
-                    at,
                 })
                 .await?;
             return Ok((StatusCode::CREATED, Json(report.into())));
@@ -250,14 +254,8 @@ pub async fn request<S: Backend>(
         .write(move |e| {
             let voucher = vouching.voucher()?;
             let spec = ShareSpec {
-                from: &org,
-                to: &r.to,
-                on_behalf_of: r.on_behalf_of.as_deref(),
-                purposes: &r.purposes,
-                categories: &r.categories,
-                basis: r.basis.as_deref(),
+                terms: &terms,
                 records,
-                at,
                 out: None,
                 refused: None,
                 report: None,

@@ -12,7 +12,7 @@ use custody_store::{SqliteStore, Store};
 use rand::{Rng, SeedableRng};
 
 use crate::collection::CollectSpec;
-use crate::disclosure::{Named, NamedShare, Selection, ShareReport, ShareSpec};
+use crate::disclosure::{Named, NamedShare, Selection, ShareReport, ShareSpec, Terms};
 use crate::synth::Synth;
 use crate::{signing_key, Engine, Silent};
 
@@ -88,14 +88,16 @@ fn base(dir: &Path) -> Vec<String> {
         .unwrap();
     e.share(
         &ShareSpec {
-            from: "emmas-diary",
-            to: "experian",
-            on_behalf_of: None,
-            purposes: &["Marketing".into()],
-            categories: &["Name".into(), "PostalCode".into()],
-            basis: None,
+            terms: &Terms {
+                from: "emmas-diary".into(),
+                to: "experian".into(),
+                on_behalf_of: None,
+                purposes: vec!["Marketing".into()],
+                categories: vec!["Name".into(), "PostalCode".into()],
+                basis: None,
+                at: Some(parse_instant("2016-06-01").unwrap()),
+            },
             records: Selection::All,
-            at: Some(parse_instant("2016-06-01").unwrap()),
             out: None,
             refused: None,
             report: None,
@@ -174,25 +176,29 @@ fn requests(subjects: &[String], n: usize, seed: u64) -> Vec<NamedShare> {
         let on_behalf_of = rng2.gen_bool(0.2).then(|| "labour".to_string());
         out.push(if lawful {
             NamedShare {
-                from: "emmas-diary".into(),
-                to: "labour".into(),
-                on_behalf_of: None,
-                purposes: vec!["PoliticalCampaign".into()],
-                categories: vec!["Name".into(), "PostalCode".into()],
-                basis: rng2.gen_bool(0.5).then(|| "consent".into()),
+                terms: Terms {
+                    from: "emmas-diary".into(),
+                    to: "labour".into(),
+                    on_behalf_of: None,
+                    purposes: vec!["PoliticalCampaign".into()],
+                    categories: vec!["Name".into(), "PostalCode".into()],
+                    basis: rng2.gen_bool(0.5).then(|| "consent".into()),
+                    at: Some(parse_instant(&at).unwrap()),
+                },
                 subjects: names(&list),
-                at: Some(parse_instant(&at).unwrap()),
             }
         } else {
             NamedShare {
-                from,
-                to,
-                on_behalf_of,
-                purposes,
-                categories,
-                basis,
+                terms: Terms {
+                    from,
+                    to,
+                    on_behalf_of,
+                    purposes,
+                    categories,
+                    basis,
+                    at: Some(parse_instant(&at).unwrap()),
+                },
                 subjects: names(&list),
-                at: Some(parse_instant(&at).unwrap()),
             }
         });
     }
@@ -206,14 +212,8 @@ fn names(subjects: &[String]) -> Vec<Named> {
 fn via_share(e: &mut Engine<SqliteStore>, r: &NamedShare) -> crate::Result<ShareReport> {
     e.share(
         &ShareSpec {
-            from: &r.from,
-            to: &r.to,
-            on_behalf_of: r.on_behalf_of.as_deref(),
-            purposes: &r.purposes,
-            categories: &r.categories,
-            basis: r.basis.as_deref(),
+            terms: &r.terms,
             records: Selection::List(r.subjects.clone()),
-            at: r.at,
             out: None,
             refused: None,
             report: None,
@@ -289,18 +289,23 @@ fn named_disclosures_leave_what_share_leaves() {
     let fresh: Vec<String> = fresh_partners().into_iter().take(3).collect();
     assert_eq!(fresh.len(), 3);
     let to_experian = NamedShare {
-        from: "emmas-diary".into(),
-        to: "experian".into(),
-        on_behalf_of: None,
-        purposes: vec!["Marketing".into()],
-        categories: vec!["Name".into()],
-        basis: None,
+        terms: Terms {
+            from: "emmas-diary".into(),
+            to: "experian".into(),
+            on_behalf_of: None,
+            purposes: vec!["Marketing".into()],
+            categories: vec!["Name".into()],
+            basis: None,
+            at: Some(parse_instant("2017-05-01").unwrap()),
+        },
         subjects: names(&fresh),
-        at: Some(parse_instant("2017-05-01").unwrap()),
     };
     let onward = NamedShare {
-        from: "experian".into(),
-        to: "labour".into(),
+        terms: Terms {
+            from: "experian".into(),
+            to: "labour".into(),
+            ..to_experian.terms.clone()
+        },
         ..to_experian.clone()
     };
     reqs.splice(1..1, [to_experian, onward]);
@@ -362,17 +367,22 @@ fn a_failing_request_does_not_fail_its_batch() {
     let subjects = base(dir.path());
     let mut e = open(dir.path());
     let good = NamedShare {
-        from: "emmas-diary".into(),
-        to: "labour".into(),
-        on_behalf_of: None,
-        purposes: vec!["PoliticalCampaign".into()],
-        categories: vec!["Name".into()],
-        basis: None,
+        terms: Terms {
+            from: "emmas-diary".into(),
+            to: "labour".into(),
+            on_behalf_of: None,
+            purposes: vec!["PoliticalCampaign".into()],
+            categories: vec!["Name".into()],
+            basis: None,
+            at: None,
+        },
         subjects: names(&subjects[..1]),
-        at: None,
     };
     let unknown = NamedShare {
-        to: "nobody".into(),
+        terms: Terms {
+            to: "nobody".into(),
+            ..good.terms.clone()
+        },
         ..good.clone()
     };
     let results = e.share_named(&[good.clone(), unknown, good.clone()]);
@@ -391,14 +401,16 @@ fn a_request_failing_inside_the_transaction_fails_alone() {
     let subjects = base(dir.path());
     let mut e = open(dir.path());
     let good = NamedShare {
-        from: "emmas-diary".into(),
-        to: "labour".into(),
-        on_behalf_of: None,
-        purposes: vec!["PoliticalCampaign".into()],
-        categories: vec!["Name".into()],
-        basis: None,
+        terms: Terms {
+            from: "emmas-diary".into(),
+            to: "labour".into(),
+            on_behalf_of: None,
+            purposes: vec!["PoliticalCampaign".into()],
+            categories: vec!["Name".into()],
+            basis: None,
+            at: None,
+        },
         subjects: names(&subjects[1..3]),
-        at: None,
     };
     let before = e.store.log_size().unwrap();
     // Past the checks, the store refuses it (no such organisation): the
