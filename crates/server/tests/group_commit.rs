@@ -67,3 +67,61 @@ async fn a_burst_of_requests_each_get_their_own_disclosure() {
     let v = sb.with_engine(|e| e.verify_log(None, &custody_engine::Silent).unwrap());
     assert_eq!(v.size, before + 360);
 }
+
+/// A named holding may say whose identifier it is (README: The rules, one
+/// person, one holding): `{"subject", "collector"}` beside plain subjects;
+/// a holding of another collector is not held; a misspelt field is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_holding_may_say_its_collector() {
+    let sb = common::sandbox();
+    let r = sb
+        .collect(json!([
+            common::mother("M01", true, true),
+            common::mother("M02", true, true)
+        ]))
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let ask = |records: Value| {
+        json!({"to": "experian", "purposes": ["Marketing"], "categories": ["Name"],
+               "records": records, "at": "2017-05-01"})
+    };
+    // (records, status, allowed, not held)
+    let table = [
+        (
+            json!([{"subject": "M01", "collector": "emmas-diary"}, "M02"]),
+            201,
+            2,
+            0,
+        ),
+        (
+            json!([{"subject": "M01", "collector": "experian"}]),
+            201,
+            0,
+            1,
+        ),
+        (
+            json!([{"subject": "M01", "collecter": "emmas-diary"}]),
+            422,
+            0,
+            0,
+        ),
+    ];
+    for (records, status, allowed, not_held) in table {
+        let r = sb
+            .post(
+                "/v1/orgs/emmas-diary/disclosures",
+                &sb.keys.collector,
+                ask(records.clone()),
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), status, "{records}: {}", r.text());
+        if status == 201 {
+            let v = r.json();
+            assert_eq!(
+                (v["allowed"].clone(), v["not_held"].clone()),
+                (json!(allowed), json!(not_held)),
+                "{records}: {v}"
+            );
+        }
+    }
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# A change against the commit before it, on the demo's data: builds this
+# checkout and BASE in release mode, builds each one's demo database
+# (1,065,220 mothers by default), then alternates the two builds RUNS times
+# (default 5) over
+#   share:  the 2017 request (every record decided, stored, logged, vouched)
+#   screen: the demo's sign-ups screened for the 2018 political request
+# and prints each one's medians and the ratio change/base. Memory is peak RSS.
+# Both builds read databases of the same schema; each its own.
+# Usage: [BASE_BIN=path/to/base/custody] bench/change_vs_base.sh [RUNS] [BASE] [SUBJECTS]
+#   e.g. bench/change_vs_base.sh 5 0f3f247
+set -euo pipefail
+runs=${1:-5}
+base_rev=${2:-HEAD~1}
+subjects=${3:-1065220}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'git -C "$root" worktree remove --force "$work/base-src" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+cargo build --release --manifest-path "$root/Cargo.toml" -q
+new="$root/target/release/custody"
+base="${BASE_BIN:-$root/target/bench-base/release/custody}"
+if [ -z "${BASE_BIN:-}" ]; then
+  git -C "$root" worktree add -f --detach "$work/base-src" "$base_rev" >/dev/null 2>&1
+  CARGO_TARGET_DIR="$root/target/bench-base" cargo build --release --manifest-path "$work/base-src/Cargo.toml" -q
+fi
+echo "change: $(git -C "$root" rev-parse --short HEAD), base: $base_rev, $subjects mothers, $(nproc) cores"
+
+measure() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+for side in base new; do
+  bin=${!side}
+  read -r t m < <(measure "$bin" demo --subjects "$subjects" --dir "$work/$side")
+  echo "demo ($side): $t s, $m KiB"
+done
+
+share() { # bin dir
+  measure "$1" --db "$2/custody.db" share emmas-diary --to experian --on-behalf-of labour \
+    --purpose PoliticalCampaign --categories Name,PhysicalAddress,PostalCode,custody:ChildBirthDate \
+    --at 2017-05-10 --out "$work/allowed.csv" --refused "$work/refused.csv"
+}
+screen() { # bin dir
+  measure "$1" --db "$2/custody.db" screen emmas-diary "$2/signups.csv" --to labour \
+    --purpose PoliticalCampaign --categories Name,PhysicalAddress,PostalCode --basis consent \
+    --at 2018-10-01 --out "$work/s-allowed.csv" --refused "$work/s-refused.csv"
+}
+for what in share screen; do
+  b=(); n=(); bm=(); nm=()
+  for i in $(seq "$runs"); do
+    read -r t m < <($what "$base" "$work/base"); b+=("$t"); bm+=("$m")
+    read -r t m < <($what "$new" "$work/new"); n+=("$t"); nm+=("$m")
+    echo "run $i: $what base ${b[-1]} s, change ${n[-1]} s"
+  done
+  mb=$(printf '%s\n' "${b[@]}" | median); mn=$(printf '%s\n' "${n[@]}" | median)
+  rb=$(printf '%s\n' "${bm[@]}" | median); rn=$(printf '%s\n' "${nm[@]}" | median)
+  echo "median $what: base $mb s ($rb KiB), change $mn s ($rn KiB), change/base $(echo "scale=3; $mn / $mb" | bc)"
+done
