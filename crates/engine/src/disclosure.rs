@@ -144,6 +144,8 @@ pub struct ShareReport {
 pub struct DecisionView {
     pub record: i64,
     pub subject: String,
+    /// The organisation that assigned the subject identifier.
+    pub collector: String,
     /// allowed, refused, or disclosed (imported history, never checked)
     pub outcome: &'static str,
     pub reasons: Vec<&'static str>,
@@ -189,26 +191,37 @@ impl<S: Store> Engine<S> {
         self.store
             .decisions_page(id, after, limit as u64)?
             .into_iter()
-            .map(|d| {
-                let record = self
-                    .store
-                    .record(d.record)?
-                    .ok_or_else(|| Error::NotFound(format!("record {}", d.record)))?;
-                Ok(DecisionView {
-                    record: d.record,
-                    subject: record.subject,
-                    outcome: match d.reasons {
-                        None => "disclosed",
-                        Some(0) => "allowed",
-                        Some(_) => "refused",
-                    },
-                    reasons: ReasonSet(d.reasons.unwrap_or(0))
-                        .iter()
-                        .map(|r| r.id())
-                        .collect(),
-                })
-            })
+            .map(|d| self.decision_view(&d))
             .collect()
+    }
+
+    /// A stored decision with the holding it is about.
+    fn decision_view(&self, d: &DecisionRow) -> Result<DecisionView> {
+        let record = |id: i64| {
+            self.store
+                .record(id)?
+                .ok_or_else(|| Error::NotFound(format!("record {id}")))
+        };
+        let held = record(d.record)?;
+        // A copy's identifier is its origin's, which the collector holds.
+        let collector = match held.origin {
+            Some(origin) if origin != held.id => record(origin)?.org,
+            _ => held.org,
+        };
+        Ok(DecisionView {
+            record: d.record,
+            subject: held.subject,
+            collector,
+            outcome: match d.reasons {
+                None => "disclosed",
+                Some(0) => "allowed",
+                Some(_) => "refused",
+            },
+            reasons: ReasonSet(d.reasons.unwrap_or(0))
+                .iter()
+                .map(|r| r.id())
+                .collect(),
+        })
     }
 
     /// How many of disclosure `id`'s records (which `org` made) each reason
@@ -261,16 +274,7 @@ impl<S: Store> Engine<S> {
                 if !wanted {
                     continue;
                 }
-                let record = self
-                    .store
-                    .record(d.record)?
-                    .ok_or_else(|| Error::NotFound(format!("record {}", d.record)))?;
-                page.decisions.push(DecisionView {
-                    record: d.record,
-                    subject: record.subject,
-                    outcome: "refused",
-                    reasons: reasons.iter().map(|r| r.id()).collect(),
-                });
+                page.decisions.push(self.decision_view(d)?);
                 if page.decisions.len() == limit {
                     page.scanned_to = Some(d.record);
                     return Ok(page);

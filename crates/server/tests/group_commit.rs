@@ -122,6 +122,17 @@ async fn a_named_holding_may_say_its_collector() {
                 (json!(allowed), json!(not_held)),
                 "{records}: {v}"
             );
+            // Each decision says whose identifier it is about.
+            let path = format!(
+                "/v1/orgs/emmas-diary/disclosures/{}/decisions",
+                v["disclosure"]
+            );
+            let items = sb.get(&path, &sb.keys.collector).await.json()["items"].clone();
+            let items = items.as_array().unwrap();
+            assert_eq!(items.len(), allowed, "{items:?}");
+            for item in items {
+                assert_eq!(item["collector"], "emmas-diary", "{items:?}");
+            }
         }
     }
 }

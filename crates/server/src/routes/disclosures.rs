@@ -185,6 +185,9 @@ impl From<DisclosureRow> for DisclosureView {
 pub struct DecisionItem {
     pub record: i64,
     pub subject: String,
+    /// The organisation that assigned the subject identifier (README: The
+    /// rules, one person, one holding).
+    pub collector: String,
     /// allowed, refused, or disclosed (imported history)
     pub outcome: String,
     /// Reason ids (`custody reasons`).
@@ -196,6 +199,7 @@ impl From<DecisionView> for DecisionItem {
         DecisionItem {
             record: d.record,
             subject: d.subject,
+            collector: d.collector,
             outcome: d.outcome.into(),
             reasons: d.reasons.into_iter().map(String::from).collect(),
         }
