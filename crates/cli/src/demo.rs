@@ -12,11 +12,11 @@ use custody_core::time::parse_instant;
 use custody_engine::collection::CollectSpec;
 use custody_engine::disclosure::{Selection, ShareSpec, Terms};
 use custody_engine::receipt::{describe, verify_receipt};
-use custody_engine::synth::{SignupSummary, Synth};
 use custody_engine::table::{Format, RowReader, RowWriter};
 use custody_engine::vouch::Voucher;
 use custody_engine::{signing_key, Engine};
 use custody_store::SqliteStore;
+use custody_synth::{SignupSummary, Synth};
 
 use crate::args::{DemoArgs, GenArgs};
 use crate::output::{self, num};

@@ -57,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .publish_notice("emmas-diary", &d.join("notice.toml"))?
         .notice
         .version;
-    let synth = custody_engine::synth::Synth::new(subjects, 7);
+    let synth = custody_synth::Synth::new(subjects, 7);
     synth.write_signups(std::io::BufWriter::new(std::fs::File::create(
         d.join("signups.csv"),
     )?))?;

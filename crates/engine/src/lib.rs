@@ -22,7 +22,6 @@ pub mod screen;
 mod sequencer;
 pub mod signing_key;
 pub mod snapshot;
-pub mod synth;
 pub mod table;
 pub mod trace;
 pub mod vouch;
