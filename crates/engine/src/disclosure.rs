@@ -27,6 +27,7 @@ use crate::{instant, logged, seconds, Engine, Error, Progress, Result};
 
 mod listed;
 pub(crate) mod named;
+pub(crate) use listed::ambiguous;
 pub use listed::{Listed, Named};
 pub use named::NamedShare;
 

@@ -33,7 +33,7 @@ use custody_core::time::format_instant;
 use custody_core::vocab::TermKind;
 use custody_store::Store;
 
-use crate::disclosure::{reason_counts, Output, ReasonCount, Terms};
+use crate::disclosure::{ambiguous, reason_counts, Output, ReasonCount, Terms};
 use crate::holdings::{all_notices, received_by};
 use crate::snapshot::{CaughtUp, SnapshotDir};
 use crate::table::plain::{NotPlain, PlainLines};
@@ -368,19 +368,13 @@ impl<S: Store> Engine<S> {
                         match chosen {
                             None => chosen = Some((r, c)),
                             Some((_, first)) if first != c => {
-                                let mut both =
+                                let both =
                                     [orgs[first as usize].as_str(), orgs[c as usize].as_str()];
-                                both.sort();
                                 return Err(Error::Input {
                                     file: list.display().to_string(),
                                     line: chunk.line(i),
                                     field: subject.clone(),
-                                    message: format!(
-                                        "`{who}` is an identifier of {} and of {}: a subject \
-                                         identifier belongs to the organisation that assigned it, \
-                                         so name one in a `collector` column",
-                                        both[0], both[1]
-                                    ),
+                                    message: ambiguous(who, &both),
                                 });
                             }
                             // Its own record and a copy of it: the first.

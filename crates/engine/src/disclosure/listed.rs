@@ -135,7 +135,7 @@ impl Listed {
     /// that named nothing held, sorted; or the first row (in list order)
     /// that named holdings of two collectors.
     pub fn finish(self) -> Result<Vec<Named>> {
-        let mut ambiguous: Vec<(&Place, &String, &Row)> = Vec::new();
+        let mut unclear: Vec<(&Place, &String, &Row)> = Vec::new();
         let mut absent = Vec::new();
         for (subject, rows) in &self.by_subject {
             for r in rows {
@@ -145,24 +145,17 @@ impl Listed {
                         collector: r.collector.clone(),
                     }),
                     1 => {}
-                    _ => ambiguous.push((&r.place, subject, r)),
+                    _ => unclear.push((&r.place, subject, r)),
                 }
             }
         }
-        ambiguous.sort_by_key(|(p, _, _)| match p {
+        unclear.sort_by_key(|(p, _, _)| match p {
             Place::Line(l) => *l,
             Place::Item(i) => *i as u64,
         });
-        if let Some((place, subject, row)) = ambiguous.first() {
-            let mut collectors = row.matched.clone();
-            collectors.sort();
-            let message = format!(
-                "`{subject}` is an identifier of {} collectors ({}): a subject \
-                 identifier belongs to the organisation that assigned it, so name \
-                 one in a `collector` column",
-                collectors.len(),
-                collectors.join(", ")
-            );
+        if let Some((place, subject, row)) = unclear.first() {
+            let collectors: Vec<&str> = row.matched.iter().map(String::as_str).collect();
+            let message = ambiguous(subject, &collectors);
             return Err(match place {
                 Place::Line(line) => Error::Input {
                     file: self.source.clone(),
@@ -176,6 +169,21 @@ impl Listed {
         absent.sort();
         Ok(absent)
     }
+}
+
+/// Why a row naming `subject` without its collector names nothing: the
+/// holder holds that identifier from each of `collectors`. One wording for
+/// every path (share, named shares, history, screen).
+pub(crate) fn ambiguous(subject: &str, collectors: &[&str]) -> String {
+    let mut collectors = collectors.to_vec();
+    collectors.sort();
+    format!(
+        "`{subject}` is an identifier of {} collectors ({}): a subject \
+         identifier belongs to the organisation that assigned it, so name \
+         one in a `collector` column",
+        collectors.len(),
+        collectors.join(", ")
+    )
 }
 
 #[cfg(test)]
