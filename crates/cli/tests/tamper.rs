@@ -349,6 +349,23 @@ fn expected(table: &str, column: &str, sql: &str) -> Named {
     }
 }
 
+/// Emma's Diary's direct-marketing share on an edited copy: its exit code,
+/// its error, and whether it left nothing behind (no files, the checkpoint
+/// as it was).
+fn share_on(copy: &Sandbox) -> (Option<i32>, String, bool) {
+    let before = copy.run(&["log", "checkpoint"]).1;
+    let (code, _, err) = copy.run(&share_dm(&[
+        "--out",
+        "edited.csv",
+        "--refused",
+        "edited-refused.csv",
+    ]));
+    let untouched = !copy.path("edited.csv").exists()
+        && !copy.path("edited-refused.csv").exists()
+        && copy.run(&["log", "checkpoint"]).1 == before;
+    (code, err, untouched)
+}
+
 /// The issue's attack, and every other edit: M02 ticked nothing; an
 /// insider sets her boxes and shares. A share verifies, beside its
 /// decisions, every fact they rest on (issue 13, point 2): each edit of
@@ -370,13 +387,7 @@ fn a_share_on_an_edited_store_discloses_nothing() {
             }
         }
         assert!(copy.execute(sql) > 0, "the edit changes a row: {sql}");
-        let before = copy.run(&["log", "checkpoint"]).1;
-        let (code, _, err) = copy.run(&share_dm(&[
-            "--out",
-            "edited.csv",
-            "--refused",
-            "edited-refused.csv",
-        ]));
+        let (code, err, untouched) = share_on(&copy);
         // Emma's Diary's share rests on neither the decisions made nor the
         // copies another holder keeps (unless one is moved into its hands).
         // Nor on a record's id moved up past the others: ids are bound by
@@ -391,10 +402,7 @@ fn a_share_on_an_edited_store_discloses_nothing() {
             refused += 1;
             // Refused by the verification, or earlier by a row that no
             // longer loads (a notice's source that does not parse).
-            code == Some(1)
-                && !copy.path("edited.csv").exists()
-                && !copy.path("edited-refused.csv").exists()
-                && copy.run(&["log", "checkpoint"]).1 == before
+            code == Some(1) && untouched
         } else {
             code == Some(0)
         };
@@ -418,4 +426,114 @@ fn a_share_on_an_edited_store_discloses_nothing() {
         edits.len(),
         edits.len() - refused
     );
+}
+
+/// The log's own bytes, as an insider rewrites them: every entry bundle
+/// (index, bytes), and one put back.
+fn bundles(s: &Sandbox) -> Vec<(i64, Vec<u8>)> {
+    const SQL: &str = "SELECT idx, entries FROM log_bundles ORDER BY idx";
+    if on_postgres() {
+        let mut c = postgres::Client::connect(&s.db_arg(), postgres::NoTls).expect("connect");
+        let rows = c.query(SQL, &[]).expect("read the bundles");
+        rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+    } else {
+        let db = s.sql();
+        let mut q = db.prepare(SQL).expect("read the bundles");
+        let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)));
+        rows.expect("read the bundles")
+            .map(|r| r.expect("a bundle"))
+            .collect()
+    }
+}
+
+fn put_bundle(s: &Sandbox, idx: i64, bytes: &[u8]) {
+    if on_postgres() {
+        let mut c = postgres::Client::connect(&s.db_arg(), postgres::NoTls).expect("connect");
+        c.execute(
+            "UPDATE log_bundles SET entries = $1 WHERE idx = $2",
+            &[&bytes, &idx],
+        )
+        .expect("write the bundle");
+    } else {
+        let db = s.sql();
+        db.execute_batch(
+            "DROP TRIGGER IF EXISTS log_bundles_append_only; DROP TRIGGER IF EXISTS log_bundles_undeletable",
+        )
+        .expect("drop the log's triggers");
+        db.execute(
+            "UPDATE log_bundles SET entries = ?1 WHERE idx = ?2",
+            rusqlite::params![bytes, idx],
+        )
+        .expect("write the bundle");
+    }
+}
+
+/// An insider deletes M03's withdrawal and, so that the counts still agree,
+/// rewrites its log entry as a refusal (an entry no share rests on) with
+/// the same subject and times. The stored leaf hash is left as it was: only
+/// hashing the entry shows that it is not the entry the signed root holds.
+/// A share that read the entry's kind without hashing it would take the
+/// refusal for what it says and send M03 for direct marketing.
+#[test]
+fn a_fact_passed_off_as_a_past_decision_refuses_the_share() {
+    use custody_core::entry::{recorded, Entry, RecordRef};
+    let s = case();
+    let copy = s.copy_state();
+    let mut rewritten = false;
+    for (idx, bytes) in bundles(&copy) {
+        let entries = custody_log::tiles::decode_bundle(&bytes).expect("a bundle");
+        let mut out: Vec<Vec<u8>> = entries.iter().map(|e| e.to_vec()).collect();
+        for (i, raw) in entries.iter().enumerate() {
+            let Ok(Entry::PreferenceRecorded {
+                at,
+                subject,
+                purpose: Some(p),
+                record,
+                action,
+                ..
+            }) = Entry::decode(raw)
+            else {
+                continue;
+            };
+            if rewritten || !p.contains("DirectMarketing") || !action.contains("withdraw") {
+                continue;
+            }
+            let record = record.expect("a version-2 event names its record");
+            let refusal = Entry::Decided {
+                at,
+                subject,
+                disclosure: 1,
+                reasons: 1,
+                record: Some(RecordRef {
+                    record,
+                    origin: record,
+                }),
+            };
+            out[i] = refusal
+                .to_bytes(recorded(raw).expect("a version-2 entry"))
+                .expect("encodes");
+            let deleted = copy.execute(&format!(
+                "DELETE FROM preferences WHERE record = {record} AND action LIKE 'withdraw%'"
+            ));
+            assert_eq!(deleted, 1, "M03's withdrawal is one row");
+            rewritten = true;
+        }
+        if rewritten {
+            let refs: Vec<&[u8]> = out.iter().map(Vec::as_slice).collect();
+            put_bundle(
+                &copy,
+                idx,
+                &custody_log::tiles::encode_bundle(&refs).expect("a bundle"),
+            );
+            break;
+        }
+    }
+    assert!(rewritten, "the case holds M03's withdrawal");
+    let (code, err, untouched) = share_on(&copy);
+    assert_eq!(code, Some(1), "the share must refuse: {err}");
+    assert!(err.contains("no longer verifies"), "{err}");
+    assert!(untouched, "the refused share left files or logged");
+    // And log verify names the entry.
+    let (code, _, err) = copy.run(&["log", "verify"]);
+    assert_eq!(code, Some(1), "{err}");
 }

@@ -23,7 +23,8 @@
 //! its records and copies, every preference event (an event at a collector
 //! follows its record's copies), and the small tables whole; not the
 //! decisions made, nor other holders' records. [`Binder::concerns`] says
-//! which entries those are, so that the verification hashes only them.
+//! which entries those are; the verification still hashes every entry,
+//! since an entry's kind is only known once its bytes hash to its leaf.
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
@@ -248,7 +249,7 @@ impl<'s, S: Store> Binder<'s, S> {
     /// Whether `entry` makes a row this binder binds: all do, unless it is
     /// bound for one organisation, whose decisions rest on neither other
     /// holders' records nor any decision made.
-    pub(crate) fn concerns(&self, entry: &Entry) -> bool {
+    fn concerns(&self, entry: &Entry) -> bool {
         let Some(scope) = &self.scope else {
             return true;
         };
@@ -576,7 +577,7 @@ impl<'s, S: Store> Binder<'s, S> {
         for d in undecided {
             self.compare_decisions(d, &[])?;
         }
-        let counts = self.store.state_counts()?;
+        let counts = self.store.state_counts(custody_store::Tally::Whole)?;
         let stored = counts.decisions + counts.disclosed_history;
         if stored != self.decision_rows {
             return Err(Error::Log(format!(

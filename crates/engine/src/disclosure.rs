@@ -727,6 +727,8 @@ impl HeldWalk<'_> {
         };
         progress.start("deciding", None);
         let mut classes = Classes::new(&ctx, self.request);
+        // Each set of reasons spelled once: a few classes, a million rows.
+        let mut ids: rustc_hash::FxHashMap<u32, String> = Default::default();
         s.for_each_held(&self.row.from_org, &mut |h| {
             let collector = holdings.collector(h.notice).map_err(through_store)?;
             if let Some(l) = &mut listed {
@@ -763,7 +765,8 @@ impl HeldWalk<'_> {
                     *walked.counts.entry(r).or_default() += 1;
                 }
                 if let (Some(w), Some(path)) = (&mut refused_w, spec.refused) {
-                    w.write([h.subject, collector, &reasons.to_ids()])
+                    let ids = ids.entry(reasons.0).or_insert_with(|| reasons.to_ids());
+                    w.write([h.subject, collector, ids.as_str()])
                         .map_err(|e| through_store(e.writing(path)))?;
                 }
             }

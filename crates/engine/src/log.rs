@@ -12,7 +12,7 @@ use custody_log::note::{Signer, Verifier};
 use custody_log::proof::TlogProof;
 use custody_log::tiles::{self, TileId, TileWriter};
 use custody_log::Hash;
-use custody_store::{StateCounts, Store};
+use custody_store::{StateCounts, Store, Tally};
 use serde::Serialize;
 
 use crate::binding::Binder;
@@ -243,12 +243,13 @@ impl<S: Store> Engine<S> {
         self.verify(from, None, progress)
     }
 
-    /// What a decision about `org`'s records rests on, verified (issue 13,
-    /// point 2): the whole tree against every signed checkpoint, and the
-    /// rows of those facts bound to their entries ([`Binder::facts_of`]).
-    /// An entry the decisions do not rest on (a decision made, another
-    /// holder's record) enters the tree by its stored hash: the signed root
-    /// still vouches for that hash, and its content decides nothing here.
+    /// What a decision about `org`'s records rest on, verified (issue 13,
+    /// point 2): the whole tree, every entry hashed, against every signed
+    /// checkpoint, and the rows of those facts bound to their entries
+    /// ([`Binder::facts_of`]). The rows of entries the decisions do not rest
+    /// on (a decision made, another holder's record) are not read; the
+    /// entries are still hashed, since only a hashed entry says truly what
+    /// it is.
     pub fn verify_facts_of(&self, org: &str, progress: &dyn Progress) -> Result<Verified> {
         self.verify(None, Some(org), progress)
     }
@@ -338,21 +339,24 @@ impl<S: Store> Engine<S> {
             }
             let entry = Entry::decode(bytes).map_err(|e| fail(format!("entry {index} does not decode: {e}")))?;
             count(&mut kinds, &entry);
-            if index.is_multiple_of(256) {
-                let tile = self.store.log_tile(0, index / 256)?.unwrap_or_default();
-                stored_leaves = tiles::decode_tile(&tile).unwrap_or_default();
-            }
-            let stored = stored_leaves.get((index % 256) as usize).copied();
-            let leaf = match &binder {
-                Some(b) if !b.concerns(&entry) => stored.ok_or_else(|| {
-                    fail(format!("entry {index} has no hash stored: the tiles were cut short"))
-                })?,
-                _ => merkle::leaf_hash(bytes),
-            };
-            if stored != Some(leaf) {
-                return Err(fail(format!(
-                    "entry {index} does not match the hash stored when it was appended: it was edited or moved"
-                )));
+            // Every entry is hashed, those no decision rests on too: what an
+            // entry is (a fact, or a decision no share reads) is only known
+            // from its bytes once they hash to the leaf the signed root
+            // holds. Taken on trust, a fact's entry rewritten as a refusal
+            // would drop out of the facts with its row.
+            let leaf = merkle::leaf_hash(bytes);
+            if scope.is_none() {
+                // The stored hash names the entry edited; a share needs only
+                // the root, which fails for the same edit.
+                if index.is_multiple_of(256) {
+                    let tile = self.store.log_tile(0, index / 256)?.unwrap_or_default();
+                    stored_leaves = tiles::decode_tile(&tile).unwrap_or_default();
+                }
+                if stored_leaves.get((index % 256) as usize) != Some(&leaf) {
+                    return Err(fail(format!(
+                        "entry {index} does not match the hash stored when it was appended: it was edited or moved"
+                    )));
+                }
             }
             writer.push(leaf);
             expected += 1;
@@ -396,12 +400,14 @@ impl<S: Store> Engine<S> {
         if let Some(b) = binder {
             b.finish()?;
         }
-        let mut state = self.store.state_counts()?;
-        if scope.is_some() {
-            // Decisions are not facts a decision rests on.
-            (state.decisions, state.disclosed_history) = (0, 0);
-            (kinds.decisions, kinds.disclosed_history) = (0, 0);
-        }
+        let state = match scope {
+            None => self.store.state_counts(Tally::Whole)?,
+            Some(_) => {
+                // Decisions are not facts a decision rests on.
+                (kinds.decisions, kinds.disclosed_history) = (0, 0);
+                self.store.state_counts(Tally::Facts)?
+            }
+        };
         if state != kinds {
             return Err(Error::Log(format!(
                 "the store and the log disagree: the store holds {} and the log records {}",

@@ -5,10 +5,13 @@
 //! tree recomputed and checked against every signed checkpoint, and every
 //! fact about the sender's records (its records and copies, every
 //! preference event, notices, terms, organisations, disclosures) bound to
-//! its entry ([`crate::binding`]). Not the decisions already made, nor
-//! other holders' records: they enter the tree by their stored hashes, which
-//! the signed root vouches for, and decide nothing here. So the cost grows
-//! with the facts, not with every decision ever logged.
+//! its entry ([`crate::binding`]). Not the rows of the decisions already
+//! made, nor other holders' records: they decide nothing here. Their
+//! entries are hashed all the same: what an entry is (a fact, or a past
+//! refusal) is known only once its bytes hash to the leaf the signed root
+//! holds, and a fact's entry rewritten as a refusal, its row deleted, would
+//! otherwise drop out of the facts unseen
+//! (`tamper.rs::a_fact_passed_off_as_a_past_decision_refuses_the_share`).
 //!
 //! The command's transaction keeps every other writer out while both read
 //! ([`Store::hold_state`]), so the two read one state. The command records

@@ -294,8 +294,8 @@ impl Store for AnyStore {
         delegate!(self, s => s.insert_org_secret(org, secret))
     }
 
-    fn state_counts(&self) -> Result<StateCounts> {
-        delegate!(self, s => s.state_counts())
+    fn state_counts(&self, tally: Tally) -> Result<StateCounts> {
+        delegate!(self, s => s.state_counts(tally))
     }
 
     fn insert_api_key(&mut self, key: &ApiKeyRow) -> Result<()> {

@@ -282,16 +282,73 @@ pub struct RecordWithOrigin {
 /// The reads both dialects share as one text: `$n` parameters mean the same
 /// in SQLite and PostgreSQL.
 mod shared_sql {
-    pub(crate) const RECORDS_PAGE: &str =
-        "SELECT r.id, r.org, r.subject, r.origin, r.notice, r.collection, r.at, r.consented, \
-                r.fields, r.received_via, o.notice \
-         FROM records r LEFT JOIN records o ON o.id = r.origin \
-         WHERE r.id > $1 AND (CAST($2 AS TEXT) IS NULL OR r.org = $2) ORDER BY r.id LIMIT $3";
+    macro_rules! records_page {
+        ($which:literal) => {
+            concat!(
+                "SELECT r.id, r.org, r.subject, r.origin, r.notice, r.collection, r.at, r.consented, \
+                        r.fields, r.received_via, o.notice \
+                 FROM records r LEFT JOIN records o ON o.id = r.origin \
+                 WHERE r.id > $1 AND ",
+                $which,
+                " ORDER BY r.id LIMIT $3"
+            )
+        };
+    }
+    /// Every organisation's records ($2 is NULL).
+    pub(crate) const RECORDS_PAGE: &str = records_page!("CAST($2 AS TEXT) IS NULL");
+    /// One organisation's: by its index, not a walk of everyone's.
+    pub(crate) const RECORDS_PAGE_OF: &str = records_page!("r.org = $2");
     pub(crate) const PREFERENCES_PAGE: &str =
         "SELECT record, at, action, purpose, notice, source, recorded, id FROM preferences \
          WHERE id > $1 ORDER BY id LIMIT $2";
+    macro_rules! state_counts {
+        ($decided:literal, $history:literal) => {
+            concat!(
+                "SELECT (SELECT count(*) FROM orgs), (SELECT count(*) FROM terms), \
+                        (SELECT count(*) FROM notices), \
+                        (SELECT count(*) FROM records WHERE origin IS NULL), \
+                        (SELECT count(*) FROM preferences), (SELECT count(*) FROM disclosures), ",
+                $decided,
+                ", ",
+                $history
+            )
+        };
+    }
+    pub(crate) const STATE_COUNTS: &str = state_counts!(
+        "(SELECT count(*) FROM decisions WHERE reasons IS NOT NULL)",
+        "(SELECT count(*) FROM decisions WHERE reasons IS NULL)"
+    );
+    pub(crate) const FACT_COUNTS: &str = state_counts!("CAST(0 AS BIGINT)", "CAST(0 AS BIGINT)");
 }
-pub(crate) use shared_sql::{PREFERENCES_PAGE, RECORDS_PAGE};
+pub(crate) use shared_sql::PREFERENCES_PAGE;
+
+/// The page of records [`Store::records_page`] reads.
+pub(crate) fn records_page_sql(org: Option<&str>) -> &'static str {
+    match org {
+        Some(_) => shared_sql::RECORDS_PAGE_OF,
+        None => shared_sql::RECORDS_PAGE,
+    }
+}
+
+/// Which rows [`Store::state_counts`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tally {
+    /// Every table's.
+    Whole,
+    /// What a decision rests on: the decisions made are left at 0. Counting
+    /// them is a scan of the largest table, and no decision reads them.
+    Facts,
+}
+
+impl Tally {
+    /// The query: one row of eight counts, in [`StateCounts`]' order.
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            Tally::Whole => shared_sql::STATE_COUNTS,
+            Tally::Facts => shared_sql::FACT_COUNTS,
+        }
+    }
+}
 
 /// An API key as stored: never the key itself, only its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -320,6 +377,24 @@ pub struct StateCounts {
     pub disclosures: u64,
     pub decisions: u64,
     pub disclosed_history: u64,
+}
+
+impl StateCounts {
+    /// The eight counts of [`Tally::sql`]'s row, in its order.
+    pub(crate) fn from_row(n: [u64; 8]) -> StateCounts {
+        let [orgs, terms, notices, records_collected, preferences, disclosures, decisions, disclosed_history] =
+            n;
+        StateCounts {
+            orgs,
+            terms,
+            notices,
+            records_collected,
+            preferences,
+            disclosures,
+            decisions,
+            disclosed_history,
+        }
+    }
 }
 
 pub trait Store {
@@ -449,7 +524,7 @@ pub trait Store {
     fn set_setting(&mut self, key: &str, value: &str) -> Result<()>;
     fn org_secret(&self, org: &str) -> Result<Option<[u8; 32]>>;
     fn insert_org_secret(&mut self, org: &str, secret: &[u8; 32]) -> Result<()>;
-    fn state_counts(&self) -> Result<StateCounts>;
+    fn state_counts(&self, tally: Tally) -> Result<StateCounts>;
 
     // API keys of the HTTP server (hashes only; not logged: access control,
     // not custody state).

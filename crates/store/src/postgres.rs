@@ -1147,7 +1147,7 @@ impl Store for PostgresStore {
         limit: u64,
     ) -> Result<Vec<RecordWithOrigin>> {
         self.query(
-            crate::RECORDS_PAGE,
+            crate::records_page_sql(org),
             &[&after, &org, &(limit.min(i64::MAX as u64) as i64)],
         )?
         .iter()
@@ -1328,29 +1328,15 @@ impl Store for PostgresStore {
         Ok(n == 1 || self.api_key(id)?.is_some())
     }
 
-    fn state_counts(&self) -> Result<StateCounts> {
+    fn state_counts(&self, tally: Tally) -> Result<StateCounts> {
         let r = self
-            .query_opt(
-                "SELECT (SELECT count(*) FROM orgs), (SELECT count(*) FROM terms),
-                        (SELECT count(*) FROM notices),
-                        (SELECT count(*) FROM records WHERE origin IS NULL),
-                        (SELECT count(*) FROM preferences), (SELECT count(*) FROM disclosures),
-                        (SELECT count(*) FROM decisions WHERE reasons IS NOT NULL),
-                        (SELECT count(*) FROM decisions WHERE reasons IS NULL)",
-                &[],
-            )?
+            .query_opt(tally.sql(), &[])?
             .expect("a SELECT without FROM returns one row");
-        let n = |i: usize| -> Result<u64> { Ok(r.try_get::<_, i64>(i)? as u64) };
-        Ok(StateCounts {
-            orgs: n(0)?,
-            terms: n(1)?,
-            notices: n(2)?,
-            records_collected: n(3)?,
-            preferences: n(4)?,
-            disclosures: n(5)?,
-            decisions: n(6)?,
-            disclosed_history: n(7)?,
-        })
+        let mut n = [0u64; 8];
+        for (i, n) in n.iter_mut().enumerate() {
+            *n = r.try_get::<_, i64>(i)? as u64;
+        }
+        Ok(StateCounts::from_row(n))
     }
 
     fn log_size(&self) -> Result<u64> {

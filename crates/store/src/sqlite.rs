@@ -895,7 +895,7 @@ impl Store for SqliteStore {
         after: i64,
         limit: u64,
     ) -> Result<Vec<RecordWithOrigin>> {
-        let mut stmt = self.conn.prepare_cached(crate::RECORDS_PAGE)?;
+        let mut stmt = self.conn.prepare_cached(crate::records_page_sql(org))?;
         let limit = limit.min(i64::MAX as u64) as i64;
         let rows = stmt.query_map(params![after, org, limit], |r| {
             Ok(RecordWithOrigin {
@@ -1058,20 +1058,15 @@ impl Store for SqliteStore {
         Ok(n == 1 || self.api_key(id)?.is_some())
     }
 
-    fn state_counts(&self) -> Result<StateCounts> {
-        let count = |sql: &str| -> Result<u64> {
-            Ok(self.conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
-        };
-        Ok(StateCounts {
-            orgs: count("SELECT count(*) FROM orgs")?,
-            terms: count("SELECT count(*) FROM terms")?,
-            notices: count("SELECT count(*) FROM notices")?,
-            records_collected: count("SELECT count(*) FROM records WHERE origin IS NULL")?,
-            preferences: count("SELECT count(*) FROM preferences")?,
-            disclosures: count("SELECT count(*) FROM disclosures")?,
-            decisions: count("SELECT count(*) FROM decisions WHERE reasons IS NOT NULL")?,
-            disclosed_history: count("SELECT count(*) FROM decisions WHERE reasons IS NULL")?,
-        })
+    fn state_counts(&self, tally: Tally) -> Result<StateCounts> {
+        let n = self.conn.query_row(tally.sql(), [], |r| {
+            let mut n = [0u64; 8];
+            for (i, n) in n.iter_mut().enumerate() {
+                *n = r.get::<_, i64>(i)? as u64;
+            }
+            Ok(n)
+        })?;
+        Ok(StateCounts::from_row(n))
     }
 
     fn log_size(&self) -> Result<u64> {

@@ -265,7 +265,7 @@ pub(crate) fn records_do_not_duplicate_and_copies_keep_their_origin(s: &mut impl
         (r.subject.as_str(), r.consented, r.notice, r.collection),
         ("s1", 1, Some(nid), Some(c))
     );
-    assert_eq!(s.state_counts().unwrap().records_collected, 3);
+    assert_eq!(s.state_counts(Tally::Whole).unwrap().records_collected, 3);
 }
 
 pub(crate) fn insert_records_reports_each_insert_in_order(s: &mut impl Raw) {
@@ -510,7 +510,7 @@ pub(crate) fn settings_terms_purposes_and_secrets(s: &mut impl Raw) {
     s.insert_org_secret("a", &[7; 32]).unwrap();
     assert_eq!(s.org_secret("a").unwrap(), Some([7; 32]));
     assert!(s.insert_org_secret("a", &[8; 32]).is_err());
-    let counts = s.state_counts().unwrap();
+    let counts = s.state_counts(Tally::Whole).unwrap();
     assert_eq!((counts.orgs, counts.terms, counts.notices), (1, 2, 0));
 }
 
@@ -605,7 +605,7 @@ pub(crate) fn disclosures_and_decisions(s: &mut impl Raw) {
             .into_iter()
         )
         .is_err());
-    let counts = s.state_counts().unwrap();
+    let counts = s.state_counts(Tally::Whole).unwrap();
     assert_eq!(
         (
             counts.disclosures,
@@ -650,7 +650,7 @@ pub(crate) fn preferences_in_time_order(s: &mut impl Raw) {
     let by = s.preferences_held_by("a").unwrap();
     assert_eq!(actions(&by[&x]), actions(&s.preferences_of(x).unwrap()));
     assert_eq!(by[&y].len(), 1);
-    assert_eq!(s.state_counts().unwrap().preferences, 3);
+    assert_eq!(s.state_counts(Tally::Whole).unwrap().preferences, 3);
 }
 
 pub(crate) fn walks_may_read_the_store(s: &mut impl Raw) {

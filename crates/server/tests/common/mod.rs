@@ -339,8 +339,10 @@ impl Sandbox {
     }
 
     pub fn records(&self) -> u64 {
-        self.with_engine(|e| custody_store::Store::state_counts(&e.store).unwrap())
-            .records_collected
+        self.with_engine(|e| {
+            custody_store::Store::state_counts(&e.store, custody_store::Tally::Whole).unwrap()
+        })
+        .records_collected
     }
 }
 
