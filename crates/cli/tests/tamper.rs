@@ -537,3 +537,187 @@ fn a_fact_passed_off_as_a_past_decision_refuses_the_share() {
     let (code, _, err) = copy.run(&["log", "verify"]);
     assert_eq!(code, Some(1), "{err}");
 }
+
+/// A stored setting, on either store.
+fn setting(s: &Sandbox, key: &str) -> Option<String> {
+    const SQL: &str = "SELECT value FROM settings WHERE key = $1";
+    if on_postgres() {
+        let mut c = postgres::Client::connect(&s.db_arg(), postgres::NoTls).expect("connect");
+        let row = c.query_opt(SQL, &[&key]).expect("read the setting");
+        row.map(|r| r.get(0))
+    } else {
+        use rusqlite::OptionalExtension;
+        let db = s.sql();
+        db.query_row(SQL, [key], |r| r.get(0))
+            .optional()
+            .expect("read the setting")
+    }
+}
+
+/// What an insider drops on SQLite before editing the log's own tables.
+fn drop_every_trigger(s: &Sandbox) {
+    if on_postgres() {
+        return; // the copy has none
+    }
+    let db = s.sql();
+    let names: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        .and_then(|mut q| q.query_map([], |r| r.get(0))?.collect())
+        .expect("list the triggers");
+    for n in names {
+        db.execute_batch(&format!("DROP TRIGGER {n}"))
+            .expect("drop a trigger");
+    }
+}
+
+/// A refusal's entry in `bundle` rewritten (its reasons changed), its stored
+/// leaf hash left as it was.
+fn rewrite_a_refusal_in(s: &Sandbox, bundle: i64) {
+    use custody_core::entry::{recorded, Entry};
+    let (idx, bytes) = bundles(s)
+        .into_iter()
+        .find(|(i, _)| *i == bundle)
+        .expect("the bundle is stored");
+    let entries = custody_log::tiles::decode_bundle(&bytes).expect("a bundle");
+    let mut out: Vec<Vec<u8>> = entries.iter().map(|e| e.to_vec()).collect();
+    let Ok(Entry::Decided {
+        at,
+        subject,
+        disclosure,
+        reasons,
+        record,
+    }) = Entry::decode(entries[7])
+    else {
+        panic!("bundle {bundle} holds refusals");
+    };
+    out[7] = Entry::Decided {
+        at,
+        subject,
+        disclosure,
+        reasons: reasons ^ 1,
+        record,
+    }
+    .to_bytes(recorded(entries[7]).expect("a version-2 entry"))
+    .expect("encodes");
+    let refs: Vec<&[u8]> = out.iter().map(Vec::as_slice).collect();
+    drop_every_trigger(s);
+    put_bundle(
+        s,
+        idx,
+        &custody_log::tiles::encode_bundle(&refs).expect("a bundle"),
+    );
+}
+
+/// A share leaves, signed with the log's key, where the bundles of only
+/// refusals lie (`crates/engine/src/refusals.rs`); the next share's
+/// verification passes over those by their stored level-1 hash. It must
+/// pass over them (an edit there is not read, though `log verify` names
+/// it), and every way of abusing that must refuse the share: the stored
+/// hash edited, the note edited. Without the note, everything is read.
+#[test]
+fn a_share_passes_over_the_refusals_the_last_one_found() {
+    let s = Sandbox::with_mothers(700);
+    let political = |out: &str| -> Vec<String> {
+        [
+            "share",
+            "emmas-diary",
+            "--to",
+            "labour",
+            "--purpose",
+            "PoliticalCampaign",
+            "--categories",
+            "Name",
+            "--at",
+            "2017-04-01",
+            "--out",
+            "allowed.csv",
+            "--refused",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .chain([out.to_string()])
+        .collect()
+    };
+    // 700 refusals each; the second share's verification finds the first's.
+    s.ok(&strs(&political("r1.csv")));
+    s.ok(&strs(&political("r2.csv")));
+    let note = setting(&s, "log.refusals").expect("the second share left its note");
+    let runs: Vec<(i64, i64)> = note
+        .lines()
+        .skip(4)
+        .take_while(|l| !l.is_empty())
+        .map(|l| {
+            let (a, b) = l.split_once('-').expect("a run");
+            (a.parse().expect("a bundle"), b.parse().expect("a bundle"))
+        })
+        .collect();
+    let first = runs
+        .first()
+        .expect("the first share's refusals fill whole bundles")
+        .0;
+    assert!(runs.iter().map(|(a, b)| b - a).sum::<i64>() >= 2, "{note}");
+
+    // Passed over: an edit to a refusal there is not read by the share.
+    let copy = s.copy_state();
+    rewrite_a_refusal_in(&copy, first);
+    let (code, err, _) = share_on_political(&copy, &strs(&political("r3.csv")));
+    assert_eq!(
+        code,
+        Some(0),
+        "the share reads the bundles the note names: {err}"
+    );
+    let (code, _, err) = copy.run(&["log", "verify"]);
+    assert_eq!(code, Some(1), "log verify reads everything: {err}");
+
+    // The same edit with the note gone: the share reads it, and refuses.
+    let copy = s.copy_state();
+    rewrite_a_refusal_in(&copy, first);
+    copy.execute("DELETE FROM settings WHERE key = 'log.refusals'");
+    let (code, err, untouched) = share_on_political(&copy, &strs(&political("r3.csv")));
+    assert!(code == Some(1) && untouched, "{err}");
+
+    // The stored level-1 hash of a bundle passed over, edited: refused.
+    let copy = s.copy_state();
+    drop_every_trigger(&copy);
+    let at = first * 32;
+    copy.execute(&if on_postgres() {
+        format!(
+            "UPDATE log_tiles SET hashes = overlay(hashes placing \
+             decode(repeat('00', 32), 'hex') from {} for 32) WHERE level = 1 AND idx = 0",
+            at + 1
+        )
+    } else {
+        format!(
+            "UPDATE log_tiles SET hashes = CAST(substr(hashes, 1, {at}) || zeroblob(32) || \
+             substr(hashes, {}) AS BLOB) WHERE level = 1 AND idx = 0",
+            at + 33
+        )
+    });
+    let (code, err, untouched) = share_on_political(&copy, &strs(&political("r3.csv")));
+    assert!(code == Some(1) && untouched, "an edited tile hash: {err}");
+    assert!(err.contains("no longer verifies"), "{err}");
+
+    // The note edited to pass over bundles of facts: refused.
+    let copy = s.copy_state();
+    let edited = note.replacen(&format!("\n{first}-"), "\n0-", 1);
+    assert_ne!(edited, note);
+    copy.execute(&format!(
+        "UPDATE settings SET value = '{edited}' WHERE key = 'log.refusals'"
+    ));
+    let (code, err, untouched) = share_on_political(&copy, &strs(&political("r3.csv")));
+    assert!(code == Some(1) && untouched, "an edited note: {err}");
+    assert!(err.contains("log.refusals"), "{err}");
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// `args` on an edited copy: its exit code and error, and whether it left
+/// nothing behind (no refused file, the checkpoint as it was).
+fn share_on_political(copy: &Sandbox, args: &[&str]) -> (Option<i32>, String, bool) {
+    let before = copy.run(&["log", "checkpoint"]).1;
+    let (code, _, err) = copy.run(args);
+    let untouched = !copy.path("r3.csv").exists() && copy.run(&["log", "checkpoint"]).1 == before;
+    (code, err, untouched)
+}

@@ -582,7 +582,10 @@ impl<S: Store> Engine<S> {
             // Recorded, not yet committed: the verification reads the state
             // as it was before this transaction wrote, and nothing commits
             // or appears unless it held.
-            vouching.held()?;
+            if let Some(verified) = vouching.held()? {
+                // Where the refusals lie, for the next share's verification.
+                verified.refusals.save(s, signer)?;
+            }
             Ok((id, row, walked))
         })?;
         progress.finish();

@@ -18,6 +18,7 @@ pub mod preferences;
 pub mod progress;
 pub mod publishing;
 pub mod receipt;
+mod refusals;
 pub mod screen;
 mod sequencer;
 pub mod signing_key;

@@ -56,13 +56,14 @@ impl Vouching {
         }))
     }
 
-    /// Waits for the verification; an error if the store does not verify.
-    pub(crate) fn held(self) -> Result<()> {
+    /// Waits for the verification; what it found, or an error if the store
+    /// does not verify. None without a voucher.
+    pub(crate) fn held(self) -> Result<Option<Verified>> {
         let Some(handle) = self.0 else {
-            return Ok(());
+            return Ok(None);
         };
         match handle.join() {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(verified)) => Ok(Some(verified)),
             // What the log and the rows say, or what they are (a notice
             // that no longer parses): a store that does not verify.
             Ok(Err(e @ (Error::Log(_) | Error::Store(StoreError::Corrupt(_))))) => Err(Error::Log(

@@ -427,9 +427,40 @@ impl TileWriter {
     /// If the tree already has 2^64 - 1 leaves.
     pub fn push(&mut self, leaf: Hash) {
         let size = self.size.checked_add(1).expect("tree size overflows u64");
-        let mut hash = leaf;
-        for level in 0u8.. {
-            if self.partial.len() == usize::from(level) {
+        self.climb(0, leaf, size);
+    }
+
+    /// Appends the 256 leaves of a full level-0 tile by its hash alone, the
+    /// level-1 hash a stored tile gives: a tree is the same whether its
+    /// leaves came one by one or a full tile at a time, so a reader that
+    /// already knows what a tile holds need not read or hash its leaves.
+    /// That level-0 tile is then absent from [`take_filled`]
+    /// (Self::take_filled) and [`take_dirty`](Self::take_dirty): the writer
+    /// never saw it.
+    ///
+    /// # Panics
+    ///
+    /// If the size is not a multiple of 256 (a level-0 tile is part full),
+    /// or the tree would overflow.
+    pub fn push_tile(&mut self, tile_hash: Hash) {
+        assert!(
+            self.size % TILE_WIDTH == 0,
+            "a tile is pushed whole only at a tile boundary, not at size {}",
+            self.size
+        );
+        let size = self
+            .size
+            .checked_add(TILE_WIDTH)
+            .expect("tree size overflows u64");
+        self.climb(1, tile_hash, size);
+    }
+
+    /// Puts `hash` into the partial tile of `level` and carries full tiles
+    /// up; the tree then has `size` leaves.
+    fn climb(&mut self, from: u8, hash: Hash, size: u64) {
+        let mut hash = hash;
+        for level in from.. {
+            while self.partial.len() <= usize::from(level) {
                 self.partial.push(Vec::with_capacity(TILE_WIDTH as usize));
             }
             let tile = &mut self.partial[usize::from(level)];

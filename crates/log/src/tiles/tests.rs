@@ -607,3 +607,54 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A full tile pushed by its hash makes the tree its leaves make: the
+    /// root after every push, wherever the whole tiles fall among single
+    /// leaves, and across levels (65,536 leaves fill a level-1 tile).
+    #[test]
+    fn a_tile_pushed_whole_is_its_leaves(plan in proptest::collection::vec(0u8..3, 1..300)) {
+        let mut by_leaf = TileWriter::new();
+        let mut by_tile = TileWriter::new();
+        let mut next = leaves(u64::MAX);
+        for step in plan {
+            // 0: one leaf; else a whole tile where one may go, or its leaves.
+            let n = if step == 0 || by_leaf.size() % TILE_WIDTH != 0 { 1 } else { TILE_WIDTH };
+            let tile: Vec<Hash> = (&mut next).take(n as usize).collect();
+            for leaf in &tile {
+                by_leaf.push(*leaf);
+            }
+            match tile.len() {
+                1 => by_tile.push(tile[0]),
+                _ => by_tile.push_tile(hash_up(&tile)),
+            }
+            prop_assert_eq!(by_tile.size(), by_leaf.size());
+            prop_assert_eq!(by_tile.root(), by_leaf.root());
+        }
+    }
+}
+
+#[test]
+fn a_whole_tile_fills_level_one() {
+    let mut by_leaf = TileWriter::new();
+    let mut by_tile = TileWriter::new();
+    let all: Vec<Hash> = leaves(256 * 257).collect();
+    for tile in all.chunks(256) {
+        tile.iter().for_each(|l| by_leaf.push(*l));
+        by_tile.push_tile(hash_up(tile));
+        assert_eq!(by_tile.root(), by_leaf.root());
+    }
+    by_tile.push(all[0]);
+    by_leaf.push(all[0]);
+    assert_eq!(by_tile.root(), by_leaf.root());
+}
+
+#[test]
+#[should_panic(expected = "tile boundary")]
+fn a_tile_is_pushed_whole_only_at_a_boundary() {
+    let mut w = TileWriter::new();
+    w.push(leaves(1).next().unwrap());
+    w.push_tile([0; 32]);
+}
