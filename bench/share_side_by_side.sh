@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The 2017 share of the demo's 1,065,220 records, side by side across builds:
+# this checkout and each REV given, built in release mode, each on a demo
+# database of its own, the shares alternating build by build RUNS times
+# (default 5). Prints each build's median and its ratio to the first REV.
+# Each share adds its decisions to its own database, so the databases grow
+# alike; later rounds run on a longer log.
+#   e.g. bench/share_side_by_side.sh 5 56eebc7 929fbb4
+#   (56eebc7: before shares verified what they rest on; issue 13, point 2)
+# BINS="rev=path ..." reuses builds made earlier, e.g. BINS="56eebc7=/tmp/c".
+# Usage: bench/share_side_by_side.sh [RUNS] REV [REV...]
+set -euo pipefail
+runs=${1:-5}
+shift
+[ $# -ge 1 ] || { echo "name at least one revision to compare with" >&2; exit 2; }
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'for r in "$@"; do git -C "$root" worktree remove --force "$work/src-$r" >/dev/null 2>&1 || true; done; rm -rf "$work"' EXIT
+
+declare -A bin
+for pair in ${BINS:-}; do bin[${pair%%=*}]=${pair#*=}; done
+for rev in "$@"; do
+  if [ -z "${bin[$rev]:-}" ]; then
+    git -C "$root" worktree add -f --detach "$work/src-$rev" "$rev" >/dev/null 2>&1
+    CARGO_TARGET_DIR="$root/target/bench-$rev" cargo build --release -q -p custody-cli \
+      --manifest-path "$work/src-$rev/Cargo.toml"
+    bin[$rev]="$root/target/bench-$rev/release/custody"
+  fi
+done
+cargo build --release -q -p custody-cli --manifest-path "$root/Cargo.toml"
+here=$(git -C "$root" rev-parse --short HEAD)
+bin[$here]="$root/target/release/custody"
+sides=("$@" "$here")
+echo "builds: ${sides[*]} (the last is this checkout); $(nproc) cores"
+
+measure() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+for side in "${sides[@]}"; do
+  read -r t m < <(measure "${bin[$side]}" demo --dir "$work/db-$side")
+  echo "demo ($side): $t s, $m KiB"
+done
+share() { # bin dir
+  measure "$1" --db "$2/custody.db" share emmas-diary --to experian --on-behalf-of labour \
+    --purpose PoliticalCampaign --categories Name,PhysicalAddress,PostalCode,custody:ChildBirthDate \
+    --at 2017-05-10 --out "$work/allowed.csv" --refused "$work/refused.csv"
+}
+declare -A times
+for i in $(seq "$runs"); do
+  line="run $i:"
+  for side in "${sides[@]}"; do
+    read -r t m < <(share "${bin[$side]}" "$work/db-$side")
+    times[$side]+="$t "
+    line+=" $side $t s ($m KiB);"
+  done
+  echo "$line"
+done
+first=$(printf '%s\n' ${times[${sides[0]}]} | median)
+for side in "${sides[@]}"; do
+  m=$(printf '%s\n' ${times[$side]} | median)
+  echo "median share ($side): $m s, ratio to ${sides[0]} $(echo "scale=3; $m / $first" | bc)"
+done
