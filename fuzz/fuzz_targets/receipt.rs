@@ -1,9 +1,9 @@
 //! Receipts, tlog-proofs carrying their entry (custody_log::proof and
-//! custody_engine::receipt::verify_receipt, which `custody receipt verify`
+//! custody_engine::log::receipt::verify_receipt, which `custody receipt verify`
 //! calls): never a panic; a proof parsed writes back byte for byte.
 #![no_main]
 
-use custody_engine::receipt::verify_receipt;
+use custody_engine::log::receipt::verify_receipt;
 use custody_log::proof::TlogProof;
 use libfuzzer_sys::fuzz_target;
 

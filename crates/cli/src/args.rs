@@ -243,7 +243,7 @@ Example: custody init --origin emmasdiary.co.uk/custody"
     )]
     Init {
         /// The log's name, the first line of each checkpoint, e.g. emmasdiary.co.uk/custody
-        #[arg(long, default_value = custody_engine::signing_key::DEFAULT_ORIGIN)]
+        #[arg(long, default_value = custody_engine::log::signing_key::DEFAULT_ORIGIN)]
         origin: String,
     },
     /// The transparency log: checkpoints, the verifier key, proofs, export

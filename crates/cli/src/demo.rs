@@ -11,10 +11,11 @@ use custody_core::organisation::{Organisation, Role};
 use custody_core::time::parse_instant;
 use custody_engine::collection::CollectSpec;
 use custody_engine::disclosure::{Selection, ShareSpec, Terms};
-use custody_engine::receipt::{describe, verify_receipt};
+use custody_engine::log::receipt::{describe, verify_receipt};
+use custody_engine::log::signing_key;
+use custody_engine::log::vouch::Voucher;
 use custody_engine::table::{Format, RowReader, RowWriter};
-use custody_engine::vouch::Voucher;
-use custody_engine::{signing_key, Engine};
+use custody_engine::Engine;
 use custody_store::SqliteStore;
 use custody_synth::{SignupSummary, Synth};
 

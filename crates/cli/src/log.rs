@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use custody_core::entry::Entry;
-use custody_engine::receipt::{describe, verify_receipt, Names};
+use custody_engine::log::receipt::{describe, verify_receipt, Names};
 use custody_log::note::Verifier;
 use serde_json::json;
 

@@ -18,10 +18,11 @@ use anyhow::{bail, Context, Result};
 use custody_core::time::parse_instant;
 use custody_engine::collection::CollectSpec;
 use custody_engine::disclosure::{Selection, ShareSpec};
+use custody_engine::log::signing_key;
 use custody_engine::preferences::{Change, PreferenceRequest};
 use custody_engine::screen::ScreenSpec;
 use custody_engine::snapshot::SnapshotDir;
-use custody_engine::{signing_key, Engine};
+use custody_engine::Engine;
 use custody_store::{AnyStore, Store};
 
 use args::*;

@@ -713,7 +713,7 @@ recorded late (more than a day after the time they claim): kept, but no disclosu
     let mut t = table(&["event", "claims", "recorded", "events"]);
     for l in &a.recorded_late {
         t.add_row(vec![
-            Cell::new(custody_engine::receipt::preference_in_words(
+            Cell::new(custody_engine::log::receipt::preference_in_words(
                 &l.action,
                 l.purpose.as_deref(),
             )),

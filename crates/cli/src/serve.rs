@@ -22,7 +22,7 @@ pub fn run(paths: &Paths, a: &ServeArgs) -> Result<()> {
     let (db, key) = (paths.db.clone(), paths.key.clone());
     let opener: custody_server::Opener<custody_store::AnyStore> = Box::new(move || {
         let store = custody_store::AnyStore::open(&db)?;
-        let signer = custody_engine::signing_key::load(&key)?;
+        let signer = custody_engine::log::signing_key::load(&key)?;
         custody_engine::Engine::open(store, signer)
     });
     let config = Config {

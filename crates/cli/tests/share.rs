@@ -569,3 +569,45 @@ fn a_share_of_many_chunks_stores_and_logs_every_outcome() {
     );
     assert_eq!(s.csv_rows("out.csv").len() - 1, allowed as usize);
 }
+
+/// An output named as the list it reads (or as the other output) would
+/// overwrite it: refused before anything is decided, the list as it was,
+/// nothing recorded. The same for `screen`.
+#[test]
+fn an_output_that_is_the_list_is_refused() {
+    let s = Sandbox::emmas_case();
+    let list = "subject\nM01\nM05\n";
+    s.write("list.csv", list);
+    let cases: [&[&str]; 3] = [
+        &[
+            "--records",
+            "list.csv",
+            "--out",
+            "list.csv",
+            "--refused",
+            "r.csv",
+        ],
+        &[
+            "--records",
+            "list.csv",
+            "--out",
+            "o.csv",
+            "--refused",
+            "./list.csv",
+        ],
+        &["--out", "o.csv", "--refused", "o.csv"],
+    ];
+    for extra in cases {
+        let err = s.fails(&share_dm(extra));
+        assert!(err.contains("is named both for"), "{extra:?}: {err}");
+        assert_eq!(s.read("list.csv"), list, "{extra:?}");
+    }
+    let mut screen = vec!["screen", "emmas-diary", "list.csv"];
+    screen.extend_from_slice(DM_TO_BROKER);
+    screen.extend(["--out", "list.csv", "--refused", "r.csv"]);
+    let err = s.fails(&screen);
+    assert!(err.contains("the list"), "{err}");
+    assert_eq!(s.read("list.csv"), list);
+    assert_eq!(s.count("SELECT count(*) FROM disclosures"), 0);
+    assert!(!s.exists("o.csv") && !s.exists("r.csv"));
+}

@@ -609,7 +609,7 @@ fn rewrite_a_refusal_in(s: &Sandbox, bundle: i64) {
 }
 
 /// A share leaves, signed with the log's key, where the bundles of only
-/// refusals lie (`crates/engine/src/refusals.rs`); the next share's
+/// refusals lie (`crates/engine/src/log/refusals.rs`); the next share's
 /// verification passes over those by their stored level-1 hash. It must
 /// pass over them (an edit there is not read, though `log verify` names
 /// it), and every way of abusing that must refuse the share: the stored

@@ -14,7 +14,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::commitment::subject_key;
+use crate::log::commitment::subject_key;
 use crate::{Engine, Error, Result};
 
 const LABEL: &[u8] = b"custody access code v1";

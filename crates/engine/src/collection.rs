@@ -13,7 +13,7 @@ use custody_store::{CollectionRow, NewRecord, Offered, Store};
 use serde::Serialize;
 use sha2::Digest;
 
-use crate::sequencer::Prepared;
+use crate::log::sequencer::Prepared;
 use crate::table::{file_hash, Format, RowReader};
 use crate::{logged, seconds, subject_key, Engine, Error, Progress, Result};
 
@@ -279,7 +279,7 @@ struct Parse<'a> {
     default_at: Instant,
     notice: &'a custody_core::Notice,
     org: &'a str,
-    /// The sequencer's [`Sequencer::recorded`](crate::sequencer::Sequencer::recorded).
+    /// The sequencer's [`Sequencer::recorded`](crate::log::sequencer::Sequencer::recorded).
     recorded: i64,
 }
 

@@ -16,13 +16,13 @@ use custody_core::vocab::{TermId, TermKind, Vocabulary};
 use custody_store::{CollectionRow, DecisionRow, DisclosureRow, Store};
 use serde::Serialize;
 
-use crate::commitment::Committer;
 use crate::error::through_store;
 use crate::holdings::Holdings;
+use crate::log::commitment::Committer;
+use crate::log::sequencer::{Prepared, Sequencer};
+use crate::log::vouch::{Voucher, Vouching};
 use crate::outcome::{Outcome, Spill};
-use crate::sequencer::{Prepared, Sequencer};
 use crate::table::{Format, RowWriter};
-use crate::vouch::{Voucher, Vouching};
 use crate::{instant, logged, seconds, Engine, Error, Progress, Result};
 
 mod listed;
@@ -438,6 +438,40 @@ impl Output {
     }
 }
 
+/// Refuses an output that names an input or another output (each given
+/// with what it is, in words): written, it would overwrite the list being
+/// read, or one output the other.
+pub(crate) fn files_apart(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Result<()> {
+    for (i, (what, path)) in outputs.iter().enumerate() {
+        let earlier = inputs.iter().chain(&outputs[..i]);
+        if let Some((other, _)) = earlier.into_iter().find(|(_, p)| same_file(p, path)) {
+            return Err(Error::Invalid(format!(
+                "{} is named both for {other} and for {what}: writing it would overwrite the other; \
+                 name another file",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether two names are one file: the same inode where both exist, else
+/// the same name in the same directory.
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if let (Ok(a), Ok(b)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+        return (a.dev(), a.ino()) == (b.dev(), b.ino());
+    }
+    let placed = |p: &Path| {
+        let dir = directory_of(p);
+        (
+            dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()),
+            p.file_name().map(|n| n.to_owned()),
+        )
+    };
+    placed(a) == placed(b)
+}
+
 /// The directory a file named by `path` is in (`.` for a bare name).
 fn directory_of(path: &Path) -> &Path {
     path.parent()
@@ -541,7 +575,7 @@ impl<S: Store> Engine<S> {
     /// and records the disclosure, its decisions and the recipient's copies.
     /// With a `voucher` (an engine on a connection of its own), the whole
     /// store is verified beside the decisions and nothing is recorded or
-    /// published unless it holds ([`crate::vouch`]).
+    /// published unless it holds ([`crate::log::vouch`]).
     pub fn share(
         &mut self,
         spec: &ShareSpec,
@@ -549,6 +583,20 @@ impl<S: Store> Engine<S> {
         progress: &dyn Progress,
     ) -> Result<ShareReport> {
         let (row, request, at) = self.resolve_disclosure(spec.terms)?;
+        let list = match &spec.records {
+            Selection::Subjects(p) => vec![("the subject list", p.as_path())],
+            Selection::All | Selection::List(_) => Vec::new(),
+        };
+        let outputs = [
+            ("the allowed records", spec.out),
+            ("the refused records", spec.refused),
+            ("the report", spec.report),
+        ];
+        let outputs: Vec<(&str, &Path)> = outputs
+            .into_iter()
+            .filter_map(|(what, p)| Some((what, p?)))
+            .collect();
+        files_apart(&list, &outputs)?;
         let files = ShareFiles::create(spec)?;
         let (vocab, signer) = (&self.vocab, &self.signer);
         // One transaction from the first read to the last write: the facts
@@ -867,5 +915,42 @@ pub(crate) fn disclosure_entry(id: i64, row: &DisclosureRow) -> Entry {
         not_held: row.not_held as u64,
         note: Some(row.note.clone()),
         created_at: Some(row.created_at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_never_names_an_input_or_another_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("list.csv");
+        std::fs::write(&list, "subject\nM01\n").unwrap();
+        let link = dir.path().join("link.csv");
+        std::os::unix::fs::symlink(&list, &link).unwrap();
+        let (out, refused) = (dir.path().join("out.csv"), dir.path().join("refused.csv"));
+        let dotted = dir.path().join(".").join("out.csv");
+        // The allowed and refused outputs; the two a refusal names, or None.
+        type Case<'a> = (&'a [&'a Path], Option<(&'a str, &'a str)>);
+        let table: [Case; 5] = [
+            (&[&out, &refused], None),
+            (&[&list, &refused], Some(("the list", "the allowed"))),
+            (&[&out, &link], Some(("the list", "the refused"))),
+            (&[&out, &out], Some(("the allowed", "the refused"))),
+            (&[&out, &dotted], Some(("the allowed", "the refused"))),
+        ];
+        for (outputs, clash) in table {
+            let named = [("the allowed", outputs[0]), ("the refused", outputs[1])];
+            let got = files_apart(&[("the list", &list)], &named);
+            match (clash, got) {
+                (None, Ok(())) => {}
+                (Some((a, b)), Err(e)) => {
+                    let e = e.to_string();
+                    assert!(e.contains(a) && e.contains(b), "{outputs:?}: {e}");
+                }
+                (clash, got) => panic!("{outputs:?}: expected {clash:?}, got {got:?}"),
+            }
+        }
     }
 }

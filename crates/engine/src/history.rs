@@ -10,8 +10,8 @@ use custody_core::vocab::TermKind;
 use custody_store::{DisclosureRow, Store};
 use serde::{Deserialize, Serialize};
 
-use crate::commitment::Committer;
 use crate::disclosure::{record_disclosure, Listed, Selection};
+use crate::log::commitment::Committer;
 use crate::outcome::{Outcome, CHUNK};
 use crate::{logged, seconds, Engine, Error, Result};
 

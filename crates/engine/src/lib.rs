@@ -3,9 +3,7 @@
 
 pub mod access;
 pub mod audit;
-mod binding;
 pub mod collection;
-mod commitment;
 pub mod disclosure;
 pub mod error;
 pub mod history;
@@ -17,15 +15,10 @@ mod outcome;
 pub mod preferences;
 pub mod progress;
 pub mod publishing;
-pub mod receipt;
-mod refusals;
 pub mod screen;
-mod sequencer;
-pub mod signing_key;
 pub mod snapshot;
 pub mod table;
 pub mod trace;
-pub mod vouch;
 
 use custody_core::entry::Entry;
 use custody_core::organisation::{validate_id, Organisation};
@@ -34,8 +27,8 @@ use custody_core::vocab::{ExplicitPurpose, TermKind, Vocabulary};
 use custody_log::note::Signer;
 use custody_store::{atomic, Store, StoredTerm};
 
-use commitment::subject_key;
-use sequencer::Sequencer;
+use log::commitment::subject_key;
+use log::sequencer::Sequencer;
 
 pub use error::{Error, Result};
 pub use progress::{Progress, Silent};

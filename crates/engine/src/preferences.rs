@@ -114,7 +114,7 @@ impl Recorded {
 
 impl std::fmt::Display for Recorded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let words = crate::receipt::preference_in_words(&self.action, self.purpose.as_deref());
+        let words = crate::log::receipt::preference_in_words(&self.action, self.purpose.as_deref());
         f.write_str(&words)?;
         if let Some(label) = &self.label {
             write!(f, " ({label})")?;

@@ -33,7 +33,7 @@ use custody_core::time::format_instant;
 use custody_core::vocab::TermKind;
 use custody_store::Store;
 
-use crate::disclosure::{ambiguous, reason_counts, Output, ReasonCount, Terms};
+use crate::disclosure::{ambiguous, files_apart, reason_counts, Output, ReasonCount, Terms};
 use crate::holdings::{all_notices, received_by};
 use crate::snapshot::{CaughtUp, SnapshotDir};
 use crate::table::plain::{NotPlain, PlainLines};
@@ -273,6 +273,13 @@ impl<S: Store> Engine<S> {
         let orgs: Vec<String> = self.store.orgs()?.into_iter().map(|o| o.id).collect();
 
         let out_format = spec.out_format.unwrap_or(format);
+        files_apart(
+            &[("the list", spec.list)],
+            &[
+                ("the allowed rows", spec.out),
+                ("the refused rows", spec.refused),
+            ],
+        )?;
         let out = Output::create(spec.out)?;
         let refused_out = Output::create(spec.refused)?;
         let mut head = vec!["subject".to_string(), "collector".to_string()];

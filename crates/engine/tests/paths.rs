@@ -17,9 +17,10 @@ use custody_core::vocab::TermKind;
 use custody_engine::collection::CollectSpec;
 use custody_engine::disclosure::{Named, NamedShare, Selection, ShareSpec, Terms};
 use custody_engine::holdings::Holdings;
+use custody_engine::log::signing_key;
 use custody_engine::screen::ScreenSpec;
 use custody_engine::snapshot::SnapshotDir;
-use custody_engine::{signing_key, Engine, Silent};
+use custody_engine::{Engine, Silent};
 use custody_store::{SqliteStore, Store};
 use proptest::prelude::*;
 

@@ -183,8 +183,8 @@ impl<S: Backend> AppState<S> {
     }
 
     /// An engine on a connection of its own, to verify the store beside a
-    /// disclosure ([`custody_engine::vouch`]).
-    pub fn voucher(&self) -> Result<Box<dyn custody_engine::vouch::Voucher>, Problem> {
+    /// disclosure ([`custody_engine::log::vouch`]).
+    pub fn voucher(&self) -> Result<Box<dyn custody_engine::log::vouch::Voucher>, Problem> {
         Ok(Box::new((self.shared.open)()?))
     }
 

@@ -224,8 +224,9 @@ async fn emmas_diary_over_http() {
     // Collection, the refusal, the withdrawal.
     assert_eq!(receipts.len(), 3, "{receipts:?}");
     for r in receipts {
-        let v = custody_engine::receipt::verify_receipt(r["receipt"].as_str().unwrap(), &verifier)
-            .unwrap();
+        let v =
+            custody_engine::log::receipt::verify_receipt(r["receipt"].as_str().unwrap(), &verifier)
+                .unwrap();
         assert_eq!(v.index, r["index"].as_u64().unwrap());
     }
 

@@ -59,12 +59,12 @@ async fn the_server_serves_the_same_document() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
     let key = dir.path().join("c.key");
-    custody_engine::signing_key::create(&key, "t/log").unwrap();
+    custody_engine::log::signing_key::create(&key, "t/log").unwrap();
     let state = custody_server::AppState::new(
         Box::new(move || {
             custody_engine::Engine::open(
                 SqliteStore::open(&db)?,
-                custody_engine::signing_key::load(&key)?,
+                custody_engine::log::signing_key::load(&key)?,
             )
         }),
         Default::default(),

@@ -29,10 +29,10 @@ use custody_store::{CollectionRow, DecisionRow, DisclosureRow, HeldRecord, Store
 use rustc_hash::FxHashMap;
 
 use super::{disclosure_entry, reason_counts, Listed, Named, Projection, ShareReport, Terms};
-use crate::commitment::Committer;
 use crate::holdings::{all_notices, preference_event, received_terms, Holdings};
+use crate::log::commitment::Committer;
+use crate::log::sequencer::Sequencer;
 use crate::outcome::Outcome;
-use crate::sequencer::Sequencer;
 use crate::{logged, Engine, Result};
 
 /// A disclosure of named records. Owned: it crosses from a request handler

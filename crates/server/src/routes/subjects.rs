@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::Json;
 use custody_engine::audit::Audit;
-use custody_engine::receipt::ReceiptProof;
+use custody_engine::log::receipt::ReceiptProof;
 use custody_engine::trace::Trace;
 use serde::Serialize;
 use utoipa::ToSchema;

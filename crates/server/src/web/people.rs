@@ -93,7 +93,7 @@ fn person<S: custody_store::Store>(
                 @for p in &t.preferences {
                     li {
                         (wording::date(&p.at)) ": "
-                        (custody_engine::receipt::preference_in_words(&p.action, p.purpose.as_deref()))
+                        (custody_engine::log::receipt::preference_in_words(&p.action, p.purpose.as_deref()))
                         @if let Some(n) = &p.notice { " (under notice version " (n) ")" }
                     }
                 }

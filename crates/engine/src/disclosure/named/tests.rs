@@ -13,7 +13,8 @@ use rand::{Rng, SeedableRng};
 
 use crate::collection::CollectSpec;
 use crate::disclosure::{Named, NamedShare, Selection, ShareReport, ShareSpec, Terms};
-use crate::{signing_key, Engine, Silent};
+use crate::log::signing_key;
+use crate::{Engine, Silent};
 use custody_synth::Synth;
 
 const SUBJECTS: u64 = 300;

@@ -15,8 +15,8 @@ use custody_log::proof::TlogProof;
 use custody_store::Store;
 use serde::Serialize;
 
-use crate::commitment::existing_key;
-use crate::sequencer::tile_source;
+use crate::log::commitment::existing_key;
+use crate::log::sequencer::tile_source;
 use crate::{instant, Engine, Error, Result};
 
 #[derive(Debug, Serialize)]

@@ -5,7 +5,7 @@
 //! tree recomputed and checked against every signed checkpoint, and every
 //! fact about the sender's records (its records and copies, every
 //! preference event, notices, terms, organisations, disclosures) bound to
-//! its entry ([`crate::binding`]). Not the rows of the decisions already
+//! its entry ([`crate::log::binding`]). Not the rows of the decisions already
 //! made, nor other holders' records: they decide nothing here. Their
 //! entries are hashed all the same: what an entry is (a fact, or a past
 //! refusal) is known only once its bytes hash to the leaf the signed root

@@ -223,7 +223,7 @@ impl<'s, S: Store> Binder<'s, S> {
     fn scoped(store: &'s S, scope: Option<String>) -> Result<Binder<'s, S>> {
         let mut keys = FxHashMap::default();
         for org in store.orgs()? {
-            if let Some(key) = crate::commitment::existing_key(store, &org.id)? {
+            if let Some(key) = crate::log::commitment::existing_key(store, &org.id)? {
                 keys.insert(org.id, key);
             }
         }
