@@ -66,7 +66,7 @@ impl SqliteStore {
     }
 
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        let conn = Connection::open(path)?;
+        let conn = Connection::open(path).map_err(|e| unopened(path, e.into()))?;
         Self::init(conn)
     }
 
@@ -168,6 +168,34 @@ impl SqliteStore {
         Ok(self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+}
+
+/// A database SQLite could not open, as the system puts it. SQLite says
+/// only "unable to open database file", and before there is a connection
+/// there is no errno to ask it for; opening the file here reads the
+/// system's own reason (a full disk, no permission). Where that open
+/// succeeds the reason was SQLite's own, and its words stand.
+fn unopened(path: &Path, e: StoreError) -> StoreError {
+    use std::os::unix::fs::OpenOptionsExt;
+    let StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) = &e else {
+        return e;
+    };
+    if f.code != rusqlite::ErrorCode::CannotOpen {
+        return e;
+    }
+    let probe = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .mode(0o600)
+        .open(path);
+    match probe {
+        Err(cause) => StoreError::Disk {
+            path: path.display().to_string(),
+            cause,
+        },
+        Ok(_) => e,
     }
 }
 
