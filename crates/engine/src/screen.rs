@@ -328,13 +328,18 @@ impl<S: Store> Engine<S> {
                 )));
             }
             let (mut hint, mut found) = (held.start(), Vec::new());
-            let collector_of: FxHashMap<NoticeId, u32> = notices
+            // Each notice's organisation, by its place in `orgs`; the store's
+            // keys make one always there, so a miss is a store edited by hand.
+            let collector_of = notices
                 .iter()
-                .map(|(id, n)| {
-                    let c = orgs.iter().position(|o| *o == n.org).unwrap_or(0);
-                    (*id, c as u32)
+                .map(|(id, n)| match orgs.iter().position(|o| *o == n.org) {
+                    Some(c) => Ok((*id, c as u32)),
+                    None => Err(Error::Invalid(format!(
+                        "notice {id} belongs to `{}`, which the store does not have",
+                        n.org
+                    ))),
                 })
-                .collect();
+                .collect::<Result<FxHashMap<NoticeId, u32>>>()?;
             let ctx = Context::new(&self.vocab, &notices);
             let mut classes = Classes::new(&ctx, &request);
             let mut counts: BTreeMap<Reason, u64> = BTreeMap::new();

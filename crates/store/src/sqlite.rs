@@ -188,6 +188,8 @@ fn unopened(path: &Path, e: StoreError) -> StoreError {
         .read(true)
         .write(true)
         .create(true)
+        // A probe: never cut the database it is asking about.
+        .truncate(false)
         .mode(0o600)
         .open(path);
     match probe {
