@@ -455,11 +455,8 @@ fn put_bundle(s: &Sandbox, idx: i64, bytes: &[u8]) {
         )
         .expect("write the bundle");
     } else {
+        drop_every_trigger(s);
         let db = s.sql();
-        db.execute_batch(
-            "DROP TRIGGER IF EXISTS log_bundles_append_only; DROP TRIGGER IF EXISTS log_bundles_undeletable",
-        )
-        .expect("drop the log's triggers");
         db.execute(
             "UPDATE log_bundles SET entries = ?1 WHERE idx = ?2",
             rusqlite::params![bytes, idx],
@@ -600,7 +597,6 @@ fn rewrite_a_refusal_in(s: &Sandbox, bundle: i64) {
     .to_bytes(recorded(entries[7]).expect("a version-2 entry"))
     .expect("encodes");
     let refs: Vec<&[u8]> = out.iter().map(Vec::as_slice).collect();
-    drop_every_trigger(s);
     put_bundle(
         s,
         idx,

@@ -9,12 +9,12 @@
 
 pub(crate) mod binding;
 pub(crate) mod commitment;
-pub mod export;
+mod export;
 pub mod receipt;
 pub(crate) mod refusals;
 pub(crate) mod sequencer;
 pub mod signing_key;
-pub mod verify;
+mod verify;
 pub mod vouch;
 
 use base64::prelude::{Engine as _, BASE64_STANDARD};

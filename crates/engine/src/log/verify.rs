@@ -6,16 +6,18 @@ use base64::prelude::{Engine as _, BASE64_STANDARD};
 use custody_core::entry::Entry;
 use custody_log::checkpoint::Checkpoint;
 use custody_log::merkle;
+use custody_log::merkle::HashSource;
 use custody_log::note::Verifier;
-use custody_log::tiles::{self, TileId, TileWriter};
+use custody_log::tiles::{self, TileId, TileReadError, TileWriter, TILE_HEIGHT};
 use custody_log::Hash;
-use custody_store::{StateCounts, Store, Tally};
+use custody_store::{StateCounts, Store, StoreError, Tally};
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
 use super::binding::Binder;
 use super::open_checkpoint;
 use super::refusals::{self, Refusals, RefusalsFound};
+use super::sequencer::tile_source;
 use crate::{Engine, Error, Progress, Result};
 
 /// What `custody log verify` found: all of it holds, or it returned an error.
@@ -92,7 +94,7 @@ impl<S: Store> Engine<S> {
         let mut tree = Tree::new(targets);
         tree.check()?;
         let mut found = RefusalsFound::default();
-        let mut level1 = Level1::default();
+        let level1 = tile_source(&self.store);
         let mut skipping = false;
         let mut stored_leaves: Vec<Hash> = Vec::new();
         let mut kinds = StateCounts::default();
@@ -123,7 +125,7 @@ impl<S: Store> Engine<S> {
             if index.is_multiple_of(256) {
                 skipping = refusals.as_ref().is_some_and(|r| r.holds(bundle));
                 if skipping {
-                    let hash = level1.hash(&self.store, bundle)?;
+                    let hash = bundle_hash(&level1, bundle)?;
                     tree.push_tile(hash).map_err(|e| fail(e.to_string()))?;
                     found.add(bundle);
                 }
@@ -307,32 +309,17 @@ impl<'a> Tree<'a> {
     }
 }
 
-/// The stored level-1 tiles, read as bundles of refusals are passed over:
-/// one read per 256 bundles.
-#[derive(Default)]
-struct Level1 {
-    index: Option<u64>,
-    hashes: Vec<Hash>,
-}
-
-impl Level1 {
-    /// The hash of the 256 leaves of `bundle`, as stored.
-    fn hash<S: Store>(&mut self, store: &S, bundle: u64) -> custody_store::Result<Hash> {
-        let index = bundle / 256;
-        if self.index != Some(index) {
-            let tile = store.log_tile(1, index)?.unwrap_or_default();
-            self.hashes = tiles::decode_tile(&tile).unwrap_or_default();
-            self.index = Some(index);
-        }
-        self.hashes
-            .get((bundle % 256) as usize)
-            .copied()
-            .ok_or_else(|| {
-                custody_store::StoreError::Corrupt(format!(
-                    "bundle {bundle} has no level-1 hash stored: the tiles were cut short"
-                ))
-            })
-    }
+/// The stored hash of the 256 leaves of `bundle`, from the level-1 tiles
+/// the proofs read too ([`tile_source`]: each tile read once).
+fn bundle_hash(
+    tiles: &impl HashSource<Error = TileReadError<StoreError>>,
+    bundle: u64,
+) -> custody_store::Result<Hash> {
+    tiles.subtree(TILE_HEIGHT, bundle).map_err(|e| match e {
+        // A failed read keeps its kind; a tile cut short is a store edited.
+        TileReadError::Fetch { source, .. } => source,
+        short => StoreError::Corrupt(format!("bundle {bundle}'s level-1 hash: {short}")),
+    })
 }
 
 /// Recomputed tiles against the stored ones (level 0 was checked entry by entry).
