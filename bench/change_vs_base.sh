@@ -26,8 +26,7 @@ if [ -z "${BASE_BIN:-}" ]; then
 fi
 echo "change: $(git -C "$root" rev-parse --short HEAD), base: $base_rev, $subjects mothers, $(nproc) cores"
 
-measure() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+. "$root/bench/common.sh"
 
 for side in base new; do
   bin=${!side}
@@ -35,11 +34,7 @@ for side in base new; do
   echo "demo ($side): $t s, $m KiB"
 done
 
-share() { # bin dir
-  measure "$1" --db "$2/custody.db" share emmas-diary --to experian --on-behalf-of labour \
-    --purpose PoliticalCampaign --categories Name,PhysicalAddress,PostalCode,custody:ChildBirthDate \
-    --at 2017-05-10 --out "$work/allowed.csv" --refused "$work/refused.csv"
-}
+share() { share_2017 "$1" "$2/custody.db" "$work"; } # bin dir
 screen() { # bin dir
   measure "$1" --db "$2/custody.db" screen emmas-diary "$2/signups.csv" --to labour \
     --purpose PoliticalCampaign --categories Name,PhysicalAddress,PostalCode --basis consent \

@@ -24,7 +24,7 @@ fi
 echo "base $(git -C "$root" rev-parse --short "$base_rev"), new $(git -C "$root" rev-parse --short HEAD) (+ working tree)"
 
 "$new" gen --subjects "$subjects" --out "$work/data" >/dev/null
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+. "$root/bench/common.sh"
 
 collect() { # bin tag -> "seconds peak-kib db-bytes"
   local db="$work/$2.db"

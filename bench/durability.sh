@@ -23,17 +23,11 @@ cp "$root/target/release/custody" "$work/normal/custody"
 # Back to the build a user gets, so target/release is not left weakened.
 cargo build --release -q --manifest-path "$root/Cargo.toml" -p custody-cli
 
-measure() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+. "$root/bench/common.sh"
 
 echo "== the demo database (1,065,220 mothers), made once and copied"
 "$work/full/custody" demo --dir "$work/demo" >/dev/null
-share() { # variant
-  local db="$work/$1/custody.db"
-  measure "$work/$1/custody" --db "$db" share emmas-diary --to experian --on-behalf-of labour \
-    --purpose PoliticalCampaign --categories Name,PhysicalAddress,PostalCode,custody:ChildBirthDate \
-    --at 2017-05-10 --out "$work/allowed.csv" --refused "$work/refused.csv"
-}
+share() { share_2017 "$work/$1/custody" "$work/$1/custody.db" "$work"; } # variant
 declare -A shares=([full]="" [normal]="")
 for i in $(seq "$runs"); do
   for v in full normal; do

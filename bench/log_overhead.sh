@@ -22,19 +22,14 @@ if [ -z "${BASE_BIN:-}" ]; then
   CARGO_TARGET_DIR="$root/target/bench-base" cargo build --release --manifest-path "$work/base-src/Cargo.toml" -q
 fi
 
-measure() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+. "$root/bench/common.sh"
 
 read -r bt bm < <(measure "$base" demo --dir "$work/base")
 read -r nt nm < <(measure "$new" demo --dir "$work/new")
 echo "demo: base $bt s ($bm KiB), with the log $nt s ($nm KiB)"
 echo "log entries: $("$new" --db "$work/new/custody.db" log checkpoint | sed -n 2p)"
 
-share() { # bin db
-  measure "$1" --db "$2" share emmas-diary --to experian --on-behalf-of labour --purpose PoliticalCampaign \
-    --categories Name,PhysicalAddress,PostalCode,custody:ChildBirthDate --at 2017-05-10 \
-    --out "$work/allowed.csv" --refused "$work/refused.csv"
-}
+share() { share_2017 "$1" "$2" "$work"; } # bin db
 b=(); n=()
 for i in $(seq "$runs"); do
   read -r t _ < <(share "$base" "$work/base/custody.db"); b+=("$t")

@@ -38,7 +38,7 @@ if [ -n "${WORK:-}" ]; then work=$WORK; mkdir -p "$work"; else
   work=$(mktemp -d); trap 'rm -rf "$work"' EXIT; fi
 echo "duckdb $("$venv/bin/python" -c 'import duckdb; print(duckdb.__version__)'), $("$bin" --version), $(nproc) cores"
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+. "$root/bench/common.sh"
 # Runs a command under /usr/bin/time: prints "seconds peak-KiB".
 timed() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
 

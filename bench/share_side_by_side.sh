@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The 2017 share of the demo's 1,065,220 records, side by side across builds:
+# The 2017 share of the demo's records, side by side across builds:
 # this checkout and each REV given, built in release mode, each on a demo
 # database of its own, the shares alternating build by build RUNS times
 # (default 5). Prints each build's median and its ratio to the first REV.
@@ -8,6 +8,7 @@
 #   e.g. bench/share_side_by_side.sh 5 56eebc7 929fbb4
 #   (56eebc7: before shares verified what they rest on; issue 13, point 2)
 # BINS="rev=path ..." reuses builds made earlier, e.g. BINS="56eebc7=/tmp/c".
+# SUBJECTS=N makes smaller demos (default the full 1,065,220).
 # Usage: bench/share_side_by_side.sh [RUNS] REV [REV...]
 set -euo pipefail
 runs=${1:-5}
@@ -33,18 +34,13 @@ bin[$here]="$root/target/release/custody"
 sides=("$@" "$here")
 echo "builds: ${sides[*]} (the last is this checkout); $(nproc) cores"
 
-measure() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+. "$root/bench/common.sh"
 
 for side in "${sides[@]}"; do
-  read -r t m < <(measure "${bin[$side]}" demo --dir "$work/db-$side")
+  read -r t m < <(measure "${bin[$side]}" demo --subjects "${SUBJECTS:-1065220}" --dir "$work/db-$side")
   echo "demo ($side): $t s, $m KiB"
 done
-share() { # bin dir
-  measure "$1" --db "$2/custody.db" share emmas-diary --to experian --on-behalf-of labour \
-    --purpose PoliticalCampaign --categories Name,PhysicalAddress,PostalCode,custody:ChildBirthDate \
-    --at 2017-05-10 --out "$work/allowed.csv" --refused "$work/refused.csv"
-}
+share() { share_2017 "$1" "$2/custody.db" "$work"; } # bin dir
 declare -A times
 for i in $(seq "$runs"); do
   line="run $i:"
