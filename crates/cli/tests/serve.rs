@@ -29,6 +29,13 @@ fn main() {
                 Ok(())
             },
         ),
+        Trial::test(
+            "a_row_edited_while_the_server_runs_refuses_its_next_disclosure",
+            || {
+                a_row_edited_while_the_server_runs_refuses_its_next_disclosure();
+                Ok(())
+            },
+        ),
         Trial::test("two_servers_on_one_postgres_database_keep_one_log", || {
             two_servers_on_one_postgres_database_keep_one_log();
             Ok(())
@@ -240,6 +247,47 @@ fn silent_clients_are_cut_off_and_past_the_cap_a_client_is_told_503() {
     }
     // ...and their places are free again.
     assert!(get(&addr, "/healthz", None).0.contains("200"));
+}
+
+/// The server's disclosures of named records rest on what the log vouches
+/// for (issue 13, point 2): its writer verifies the store, keeps it
+/// verified by its own writes, and verifies again after a write from
+/// anywhere else: custody's CLI (taken in) or a database tool (refused).
+fn a_row_edited_while_the_server_runs_refuses_its_next_disclosure() {
+    let s = Sandbox::collected();
+    let key = s
+        .ok(&["key", "create", "emmas-diary", "--role", "collector"])
+        .trim()
+        .to_string();
+    let (_server, addr) = serve(&s, &[]);
+    let disclose = |subject: &str| {
+        post(
+            &addr,
+            "/v1/orgs/emmas-diary/disclosures",
+            &key,
+            &format!(
+                r#"{{"to":"experian","purposes":["Marketing"],"categories":["Name"],"records":["{subject}"]}}"#
+            ),
+        )
+    };
+    for subject in ["M01", "M02"] {
+        let (status, body) = disclose(subject);
+        assert!(status.contains("201"), "{status} {body}");
+    }
+    // The CLI's own write: verified again and taken in.
+    s.ok(&["consent", "emmas-diary", "M02", "--withdraw", "Marketing"]);
+    let (status, body) = disclose("M02");
+    assert!(status.contains("201"), "{status} {body}");
+    // An edit no entry records.
+    assert_eq!(
+        s.execute("UPDATE records SET at = at + 1 WHERE subject = 'M01' AND origin IS NULL"),
+        1
+    );
+    let before = s.count("SELECT count(*) FROM disclosures");
+    let (status, body) = disclose("M01");
+    assert!(status.contains("503"), "{status} {body}");
+    assert!(body.contains("/problems/store-unverified"), "{body}");
+    assert_eq!(s.count("SELECT count(*) FROM disclosures"), before);
 }
 
 fn two_servers_on_one_postgres_database_keep_one_log() {

@@ -40,6 +40,11 @@ pub enum Error {
     /// The transparency log is not what it should be, or cannot be extended.
     #[error("{0}")]
     Log(String),
+    /// The store no longer verifies against its log: the decision that
+    /// would have rested on it was not made. Says the first row that
+    /// differs.
+    #[error("the store no longer verifies, so nothing was decided or disclosed: {0}")]
+    Unverified(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

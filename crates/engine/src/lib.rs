@@ -42,6 +42,9 @@ pub struct Engine<S: Store> {
     signer: Signer,
     /// Notices resolved, for disclosures of named records.
     notices: disclosure::named::NoticeCache,
+    /// What this engine's connection has verified, for the decisions it
+    /// makes without a verification of their own ([`log::vouch`]).
+    vouched: log::vouch::Vouched,
 }
 
 /// Runs `f` in one transaction that also appends its log entries and signs
@@ -59,6 +62,44 @@ pub(crate) fn logged<S: Store, T>(
     })
 }
 
+/// The vocabulary: the embedded one, with the store's terms and explicit
+/// purposes.
+pub(crate) fn vocabulary<S: Store>(store: &S) -> Result<Vocabulary> {
+    let mut vocab = Vocabulary::embedded();
+    for t in store.terms()? {
+        // A stored term that does not load was edited by hand: say where.
+        let unloadable = |e: String| {
+            Error::Log(format!(
+                "the store's terms row `{}` does not load ({e}): it was edited behind custody's back",
+                t.key
+            ))
+        };
+        let kind: TermKind = t.kind.parse().map_err(|e| unloadable(format!("{e}")))?;
+        let parents = t
+            .parents
+            .iter()
+            .map(|p| vocab.resolve(kind, p))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| unloadable(e.to_string()))?;
+        vocab
+            .add_term(&t.org, &t.key, kind, &t.label, &t.definition, &parents)
+            .map_err(|e| unloadable(e.to_string()))?;
+    }
+    if let Some(list) = store.explicit_purposes()? {
+        let list = list
+            .iter()
+            .map(|(k, reason)| {
+                Ok(ExplicitPurpose {
+                    term: vocab.resolve(TermKind::Purpose, k)?,
+                    reason: reason.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        vocab.set_explicit_purposes(list);
+    }
+    Ok(vocab)
+}
+
 pub(crate) fn seconds(t: Instant) -> i64 {
     t.timestamp()
 }
@@ -72,43 +113,13 @@ impl<S: Store> Engine<S> {
     /// signed the log so far, under the origin the log was started with.
     pub fn open(store: S, signer: Signer) -> Result<Self> {
         log::check_signer(&store, &signer)?;
-        let mut vocab = Vocabulary::embedded();
-        for t in store.terms()? {
-            // A stored term that does not load was edited by hand: say where.
-            let unloadable = |e: String| {
-                Error::Log(format!(
-                    "the store's terms row `{}` does not load ({e}): it was edited behind custody's back",
-                    t.key
-                ))
-            };
-            let kind: TermKind = t.kind.parse().map_err(|e| unloadable(format!("{e}")))?;
-            let parents = t
-                .parents
-                .iter()
-                .map(|p| vocab.resolve(kind, p))
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| unloadable(e.to_string()))?;
-            vocab
-                .add_term(&t.org, &t.key, kind, &t.label, &t.definition, &parents)
-                .map_err(|e| unloadable(e.to_string()))?;
-        }
-        if let Some(list) = store.explicit_purposes()? {
-            let list = list
-                .iter()
-                .map(|(k, reason)| {
-                    Ok(ExplicitPurpose {
-                        term: vocab.resolve(TermKind::Purpose, k)?,
-                        reason: reason.clone(),
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            vocab.set_explicit_purposes(list);
-        }
+        let vocab = vocabulary(&store)?;
         Ok(Engine {
             store,
             vocab,
             signer,
             notices: None,
+            vouched: Default::default(),
         })
     }
 

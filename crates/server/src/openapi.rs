@@ -86,7 +86,7 @@ fn document_problems(op: &mut Operation) {
         (
             true,
             "503",
-            "The server is at its connection limit or not ready",
+            "The server is at its connection limit, not ready, or its store no longer verifies against its log",
         ),
     ];
     let responses = &mut op.responses.responses;

@@ -34,6 +34,7 @@ pub enum Kind {
     PayloadTooLarge,
     RequestTimeout,
     LogMismatch,
+    StoreUnverified,
     Unavailable,
     Internal,
 }
@@ -58,6 +59,7 @@ impl Kind {
         Kind::PayloadTooLarge,
         Kind::RequestTimeout,
         Kind::LogMismatch,
+        Kind::StoreUnverified,
         Kind::Unavailable,
         Kind::Internal,
     ];
@@ -82,6 +84,7 @@ impl Kind {
             Kind::PayloadTooLarge => "payload-too-large",
             Kind::RequestTimeout => "request-timeout",
             Kind::LogMismatch => "log-mismatch",
+            Kind::StoreUnverified => "store-unverified",
             Kind::Unavailable => "unavailable",
             Kind::Internal => "internal",
         }
@@ -107,7 +110,7 @@ impl Kind {
             Kind::Conflict => StatusCode::CONFLICT,
             Kind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Kind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Kind::Unavailable | Kind::StoreUnverified => StatusCode::SERVICE_UNAVAILABLE,
             Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -132,6 +135,7 @@ impl Kind {
             Kind::PayloadTooLarge => "Request body too large",
             Kind::RequestTimeout => "The request body was not sent in time",
             Kind::LogMismatch => "The log does not extend the given checkpoint",
+            Kind::StoreUnverified => "The store no longer verifies against its log",
             Kind::Unavailable => "Service unavailable",
             Kind::Internal => "Internal error",
         }
@@ -276,6 +280,16 @@ pub fn from_engine(e: Error, locate: Locate) -> Problem {
         Error::NotFound(m) => Problem::new(Kind::NotFound, m),
         Error::Conflict(m) => Problem::new(Kind::Conflict, m),
         Error::Store(custody_store::StoreError::Conflict(m)) => Problem::new(Kind::Conflict, m),
+        // The row that differs may be anyone's: the operator's log names
+        // it, the client hears that nothing was decided.
+        Error::Unverified(m) => {
+            tracing::error!(error = %m, "the store no longer verifies");
+            Problem::new(
+                Kind::StoreUnverified,
+                "the store no longer verifies against its log, so nothing was decided or \
+                 disclosed; the server's log names the first row that differs",
+            )
+        }
         other => {
             // Store, I/O and log faults are the server's: logged in full,
             // reported without paths or internals.

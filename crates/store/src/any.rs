@@ -89,6 +89,10 @@ impl Store for AnyStore {
         delegate!(self, s => s.hold_state())
     }
 
+    fn outside_writes(&mut self) -> Result<u64> {
+        delegate!(self, s => s.outside_writes())
+    }
+
     fn insert_org(&mut self, org: &Organisation) -> Result<()> {
         delegate!(self, s => s.insert_org(org))
     }

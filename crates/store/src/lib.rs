@@ -406,6 +406,12 @@ pub trait Store {
     /// meanwhile (the verification beside a disclosure) reads the state this
     /// one reads. SQLite's write lock, taken at `begin`, already does.
     fn hold_state(&mut self) -> Result<()>;
+    /// Inside a transaction holding the state: a count that moves whenever
+    /// a connection other than this one has changed the store since this
+    /// connection last asked (and may move when none has). Equal answers of
+    /// one connection: nothing but this connection wrote in between. What
+    /// a writer verified stays verified while it holds (`log/vouch.rs`).
+    fn outside_writes(&mut self) -> Result<u64>;
 
     fn insert_org(&mut self, org: &Organisation) -> Result<()>;
     fn org(&self, id: &str) -> Result<Option<Organisation>>;

@@ -55,11 +55,27 @@ pub struct PostgresStore {
     statements: RefCell<HashMap<String, Statement>>,
     /// Between `begin` and `commit` or `rollback`.
     in_transaction: Cell<bool>,
+    /// What `outside_writes` has seen.
+    outside: Cell<Outside>,
     /// Walks under way: only the outermost opens a transaction of its own.
     walks: Cell<u32>,
     cursors: Cell<u64>,
     lock_key: i32,
     location: String,
+}
+
+/// Writes by other connections, as far as this one can tell. Every
+/// transaction that writes takes the cluster's next transaction id, so when
+/// the next id to be given out is the one after this connection's last, and
+/// nobody else is running, no one else can have written since; any other
+/// id given out (another database's in the same cluster, too) counts as a
+/// write from outside. So it moves for writes it need not, never misses one.
+#[derive(Debug, Clone, Copy, Default)]
+struct Outside {
+    count: u64,
+    /// The id the next transaction would take if only this connection's
+    /// take any; None when unknown.
+    next: Option<u64>,
 }
 
 impl Drop for PostgresStore {
@@ -176,6 +192,7 @@ impl PostgresStore {
             client: RefCell::new(Some(client)),
             statements: RefCell::new(HashMap::new()),
             in_transaction: Cell::new(false),
+            outside: Cell::new(Outside::default()),
             walks: Cell::new(0),
             cursors: Cell::new(0),
             // No schema: creating the tables fails, and says why.
@@ -529,6 +546,42 @@ impl Bundles for PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// Ends the transaction with `how` (COMMIT or ROLLBACK), learning the
+    /// id it took, if any, for [`Outside`].
+    fn end(&self, how: &str) -> Result<()> {
+        let mut client = self.client();
+        let messages = match client.simple_query(&format!(
+            "SELECT pg_current_xact_id_if_assigned()::text; {how}"
+        )) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = client.batch_execute("ROLLBACK");
+                drop(client);
+                self.outside.set(Outside {
+                    next: None,
+                    ..self.outside.get()
+                });
+                return Err(e.into());
+            }
+        };
+        let own = messages.iter().find_map(|m| match m {
+            ::postgres::SimpleQueryMessage::Row(row) => {
+                row.get(0).and_then(|x| x.parse::<u64>().ok())
+            }
+            _ => None,
+        });
+        let mut outside = self.outside.get();
+        outside.next = match (outside.next, own) {
+            (next, None) => next,
+            (Some(next), Some(own)) if own == next => Some(own + 1),
+            _ => None,
+        };
+        self.outside.set(outside);
+        Ok(())
+    }
+}
+
 impl Store for PostgresStore {
     fn begin(&mut self) -> Result<()> {
         if self.in_transaction.get() {
@@ -554,19 +607,40 @@ impl Store for PostgresStore {
 
     fn commit(&mut self) -> Result<()> {
         self.in_transaction.set(false);
-        let mut client = self.client();
         // After a failed statement PostgreSQL answers COMMIT with a rollback,
         // and no error; the SELECT fails instead, so the caller hears of it.
-        if let Err(e) = client.batch_execute("SELECT 1; COMMIT") {
-            let _ = client.batch_execute("ROLLBACK");
-            return Err(e.into());
-        }
-        Ok(())
+        self.end("COMMIT")
     }
 
     fn rollback(&mut self) -> Result<()> {
         self.in_transaction.set(false);
-        Ok(self.client().batch_execute("ROLLBACK")?)
+        // A failed transaction cannot say its id (`end` forgets it) and
+        // is rolled back on its own: the second ROLLBACK says whether the
+        // connection still answers.
+        self.end("ROLLBACK")
+            .or_else(|_| Ok(self.client().batch_execute("ROLLBACK")?))
+    }
+
+    fn outside_writes(&mut self) -> Result<u64> {
+        // Asked before this transaction writes: its own id, once it takes
+        // one, is left out of its snapshot anyway.
+        let row = self
+            .query_opt(
+                "SELECT pg_snapshot_xmax(s)::text::bigint, \
+                        (SELECT count(*) FROM pg_snapshot_xip(s)) \
+                 FROM pg_current_snapshot() s",
+                &[],
+            )?
+            .expect("a snapshot has one row");
+        let (next, running): (i64, i64) = (row.get(0), row.get(1));
+        let mut outside = self.outside.get();
+        if running != 0 || outside.next != Some(next as u64) {
+            outside.count += 1;
+        }
+        // One still running may commit after this: move again next time.
+        outside.next = (running == 0).then_some(next as u64);
+        self.outside.set(outside);
+        Ok(outside.count)
     }
 
     fn hold_state(&mut self) -> Result<()> {
@@ -1723,6 +1797,36 @@ pub mod cases {
         assert_eq!(db.log_size().unwrap(), 3);
     }
 
+    fn outside_writes_move_for_other_connections_only() {
+        let mut a = pg();
+        let mut b = a.open();
+        let mark = |s: &mut PostgresStore| {
+            s.begin().unwrap();
+            let m = s.outside_writes().unwrap();
+            s.rollback().unwrap();
+            m
+        };
+        // Transaction ids are the cluster's, and other tests write beside
+        // this one: a's own commit leaves the count as it was at least once
+        // in a few tries.
+        let unmoved = (0..50).any(|i| {
+            let before = mark(&mut a);
+            a.begin().unwrap();
+            a.insert_org(&org(&format!("own-{i}"))).unwrap();
+            a.commit().unwrap();
+            mark(&mut a) == before
+        });
+        assert!(unmoved, "a's own commits always moved the count");
+        // Another connection's write always moves it.
+        for i in 0..5 {
+            let first = mark(&mut a);
+            b.begin().unwrap();
+            b.insert_org(&org(&format!("other-{i}"))).unwrap();
+            b.commit().unwrap();
+            assert_ne!(mark(&mut a), first, "b's commit");
+        }
+    }
+
     fn begin_waits_for_the_writer_before() {
         let mut a = pg();
         let mut b = a.open();
@@ -2008,6 +2112,11 @@ pub mod cases {
             Case {
                 name: "truncating_the_log_or_the_notices_is_refused",
                 run: truncating_the_log_or_the_notices_is_refused,
+                ignored: false,
+            },
+            Case {
+                name: "outside_writes_move_for_other_connections_only",
+                run: outside_writes_move_for_other_connections_only,
                 ignored: false,
             },
             Case {

@@ -407,6 +407,18 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn outside_writes(&mut self) -> Result<u64> {
+        // "The integer values returned by two invocations of "PRAGMA
+        // data_version" from the same connection will be different if
+        // changes were committed to the database by any other connection in
+        // the interim", another process's included; "The
+        // "PRAGMA data_version" value is unchanged for changes committed on
+        // the same database connection" (sqlite.org/pragma.html).
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
     fn insert_org(&mut self, org: &Organisation) -> Result<()> {
         let n = self.conn.execute(
             "INSERT INTO orgs (id, name, role, categories) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
@@ -1273,6 +1285,33 @@ mod tests {
             .collect::<rusqlite::Result<Vec<_>>>()
             .unwrap();
         rows.join("\n")
+    }
+
+    #[test]
+    fn outside_writes_move_for_other_connections_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custody.db");
+        let (mut a, mut b) = (
+            SqliteStore::open(&path).unwrap(),
+            SqliteStore::open(&path).unwrap(),
+        );
+        let mark = |s: &mut SqliteStore| {
+            s.begin().unwrap();
+            let m = s.outside_writes().unwrap();
+            s.rollback().unwrap();
+            m
+        };
+        let first = mark(&mut a);
+        a.begin().unwrap();
+        a.insert_org(&org("own")).unwrap();
+        a.commit().unwrap();
+        assert_eq!(mark(&mut a), first, "a's own commit");
+        b.begin().unwrap();
+        b.insert_org(&org("other")).unwrap();
+        b.commit().unwrap();
+        let second = mark(&mut a);
+        assert_ne!(second, first, "b's commit");
+        assert_eq!(mark(&mut a), second);
     }
 
     #[test]

@@ -157,10 +157,24 @@ impl<S: Store> Engine<S> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let (vocab, cache) = (&self.vocab, &mut self.notices);
-        logged(&mut self.store, &self.signer, |s, log| {
+        let Engine {
+            store,
+            vocab,
+            signer,
+            notices: cache,
+            vouched,
+        } = self;
+        logged(store, signer, |s, log| {
             // Read inside the transaction: nothing can change between a
-            // request's reads and its writes.
+            // request's reads and its writes. And only what the log vouches
+            // for: verified, unless nothing but this engine wrote since it
+            // last verified ([`crate::log::vouch::Vouched`]).
+            s.hold_state()?;
+            if vouched.renew(s, signer)? {
+                *vocab = crate::vocabulary(s)?;
+                *cache = None;
+            }
+            let vocab = &*vocab;
             let committer = Committer::load(s)?;
             let collections = s.collections(None)?;
             let mut reports = Vec::with_capacity(batch.len());

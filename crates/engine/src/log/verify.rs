@@ -7,7 +7,7 @@ use custody_core::entry::Entry;
 use custody_log::checkpoint::Checkpoint;
 use custody_log::merkle;
 use custody_log::merkle::HashSource;
-use custody_log::note::Verifier;
+use custody_log::note::{Signer, Verifier};
 use custody_log::tiles::{self, TileId, TileReadError, TileWriter, TILE_HEIGHT};
 use custody_log::Hash;
 use custody_store::{StateCounts, Store, StoreError, Tally};
@@ -46,7 +46,7 @@ impl<S: Store> Engine<S> {
     /// kept), and the state the entries describe. The first fault is an error
     /// naming the entry.
     pub fn verify_log(&self, from: Option<&str>, progress: &dyn Progress) -> Result<Verified> {
-        self.verify(from, None, progress)
+        Verification::of(self).run(from, None, progress)
     }
 
     /// What a decision about `org`'s records rest on, verified (issue 13,
@@ -57,10 +57,29 @@ impl<S: Store> Engine<S> {
     /// entries are still hashed, since only a hashed entry says truly what
     /// it is.
     pub fn verify_facts_of(&self, org: &str, progress: &dyn Progress) -> Result<Verified> {
-        self.verify(None, Some(org), progress)
+        Verification::of(self).run(None, Some(org), progress)
+    }
+}
+
+/// A verification of one connection's store with the log's key: an engine's
+/// own, or the one a writer holds inside its transaction ([`crate::log::vouch`]).
+pub(crate) struct Verification<'a, S: Store> {
+    pub(crate) store: &'a S,
+    pub(crate) signer: &'a Signer,
+}
+
+impl<'a, S: Store> Verification<'a, S> {
+    fn of(engine: &'a Engine<S>) -> Self {
+        Verification {
+            store: &engine.store,
+            signer: &engine.signer,
+        }
     }
 
-    fn verify(
+    /// The tree against every signed checkpoint and `from`, and the rows
+    /// bound to their entries: every row, or (`scope`) what decisions about
+    /// an organisation's records rest on.
+    pub(crate) fn run(
         &self,
         from: Option<&str>,
         scope: Option<&str>,
@@ -72,7 +91,7 @@ impl<S: Store> Engine<S> {
         // A share leaves unread the bundles a signed note says held only
         // refusals; `log verify` reads everything.
         let refusals = match scope {
-            Some(_) => Refusals::load(&self.store, &verifier)?,
+            Some(_) => Refusals::load(self.store, &verifier)?,
             None => None,
         };
         let noted = refusals.as_ref().map(|r| r.checkpoint(self.signer.name()));
@@ -94,7 +113,7 @@ impl<S: Store> Engine<S> {
         let mut tree = Tree::new(targets);
         tree.check()?;
         let mut found = RefusalsFound::default();
-        let level1 = tile_source(&self.store);
+        let level1 = tile_source(self.store);
         let mut skipping = false;
         let mut stored_leaves: Vec<Hash> = Vec::new();
         let mut kinds = StateCounts::default();
@@ -103,13 +122,13 @@ impl<S: Store> Engine<S> {
         // Rows are bound to entries only in a log of version-2 entries: a
         // version-1 entry does not hold its whole row.
         let mut binder = Some(match scope {
-            Some(org) => Binder::facts_of(&self.store, org)?,
-            None => Binder::new(&self.store)?,
+            Some(org) => Binder::facts_of(self.store, org)?,
+            None => Binder::new(self.store)?,
         });
         // The stored tiles above level 0 are compared only in a whole
         // verification: no decision reads them.
         let compare = |dirty: Vec<(TileId, Vec<Hash>)>| match scope {
-            None => compare_tiles(&self.store, dirty),
+            None => compare_tiles(self.store, dirty),
             Some(_) => Ok(()),
         };
         let mut unbound = false;

@@ -20,10 +20,20 @@
 //! verification has held. Otherwise it rolls back, fails naming the first
 //! row that differs, and has disclosed nothing.
 //!
+//! A writer that decides many times on one connection (the server's named
+//! shares, many small requests a second) cannot verify before each: it
+//! keeps [`Vouched`], the store verified once and kept verified by its own
+//! writes, which append an entry for every row they write in the same
+//! transaction (`logged`). A write from any other connection, custody's
+//! or an edit in a database tool, moves [`Store::outside_writes`], and
+//! the writer's next decision verifies everything again first.
+//!
 use std::thread::JoinHandle;
 
+use custody_log::note::Signer;
 use custody_store::{Store, StoreError};
 
+use crate::log::verify::Verification;
 use crate::log::Verified;
 use crate::{Engine, Error, Result, Silent};
 
@@ -63,15 +73,48 @@ impl Vouching {
             return Ok(None);
         };
         match handle.join() {
-            Ok(Ok(verified)) => Ok(Some(verified)),
-            // What the log and the rows say, or what they are (a notice
-            // that no longer parses): a store that does not verify.
-            Ok(Err(e @ (Error::Log(_) | Error::Store(StoreError::Corrupt(_))))) => Err(Error::Log(
-                format!("the store no longer verifies, so nothing was decided or disclosed: {e}"),
-            )),
-            // Anything else (the database gone, a full disk) keeps its kind.
-            Ok(Err(e)) => Err(e),
+            Ok(verified) => verified.map(Some).map_err(refused),
             Err(panic) => std::panic::resume_unwind(panic),
         }
+    }
+}
+
+/// A verification that failed, as the decision it stops reports it.
+fn refused(e: Error) -> Error {
+    match e {
+        // What the log and the rows say, or what they are (a notice that
+        // no longer parses): a store that does not verify.
+        e @ (Error::Log(_) | Error::Store(StoreError::Corrupt(_))) => {
+            Error::Unverified(e.to_string())
+        }
+        // Anything else (the database gone, a full disk) keeps its kind.
+        e => e,
+    }
+}
+
+/// What one connection has verified: the store as it stood when its count
+/// of outside writes was `outside`.
+#[derive(Debug, Default)]
+pub(crate) struct Vouched {
+    outside: Option<u64>,
+}
+
+impl Vouched {
+    /// Inside a transaction holding the state (`hold_state`), before it
+    /// writes: verifies the whole store (`log verify`'s verification)
+    /// unless nothing but this connection has written since it last did.
+    /// True when it verified: what the caller keeps from the store (the
+    /// vocabulary, the notices) must be read again.
+    pub(crate) fn renew<S: Store>(&mut self, store: &mut S, signer: &Signer) -> Result<bool> {
+        let outside = store.outside_writes()?;
+        if self.outside == Some(outside) {
+            return Ok(false);
+        }
+        self.outside = None;
+        Verification { store, signer }
+            .run(None, None, &Silent)
+            .map_err(refused)?;
+        self.outside = Some(outside);
+        Ok(true)
     }
 }

@@ -433,3 +433,74 @@ fn a_request_failing_inside_the_transaction_fails_alone() {
     assert_eq!(e.store.log_size().unwrap(), before + 6);
     e.verify_log(None, &Silent).unwrap();
 }
+
+/// The server's named shares cannot verify before each request: the writer
+/// verifies once, keeps what it verified by its own writes, and verifies
+/// again after anyone else's (`log/vouch.rs`). An edit made in another tool
+/// between two requests refuses the second; custody's own writes from
+/// another connection are verified and taken in.
+#[test]
+fn named_shares_rest_on_what_the_log_vouches_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let subjects = base(dir.path());
+    let mut e = open(dir.path());
+    let request = |subjects: &[String], to: &str| NamedShare {
+        terms: Terms {
+            from: "emmas-diary".into(),
+            to: to.into(),
+            on_behalf_of: None,
+            purposes: vec!["Marketing".into()],
+            categories: vec!["Name".into()],
+            basis: None,
+            at: None,
+        },
+        subjects: names(subjects),
+    };
+    let first = e.share_named(&[request(&subjects[..5], "experian")]);
+    assert!(first[0].is_ok(), "{:?}", first[0].as_ref().err());
+
+    // Custody's own write on another connection: a new recipient. The
+    // writer verifies again, takes in the organisation and decides.
+    let mut other = open(dir.path());
+    other
+        .add_org(&Organisation {
+            id: "acme".into(),
+            name: "Acme".into(),
+            role: Role::Broker,
+            categories: Role::Broker.default_categories(),
+        })
+        .unwrap();
+    drop(other);
+    let after_custody = e.share_named(&[request(&subjects[..5], "acme")]);
+    assert!(
+        after_custody[0].is_ok(),
+        "{:?}",
+        after_custody[0].as_ref().err()
+    );
+
+    // An edit no entry records: a record's consents rewritten.
+    let db = rusqlite::Connection::open(dir.path().join("custody.db")).unwrap();
+    db.execute(
+        "UPDATE records SET consented = consented | 65535 WHERE id = (SELECT min(id) FROM records)",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let disclosures = |e: &Engine<SqliteStore>| {
+        e.store
+            .state_counts(custody_store::Tally::Whole)
+            .unwrap()
+            .disclosures
+    };
+    let before = disclosures(&e);
+    let after_edit = e.share_named(&[request(&subjects[..5], "experian")]);
+    let message = after_edit[0].as_ref().unwrap_err().to_string();
+    assert!(
+        message.contains("no longer verifies") && message.contains("records"),
+        "{message}"
+    );
+    assert_eq!(disclosures(&e), before, "nothing recorded");
+    // Refused until the store verifies again, not only the first time.
+    let again = e.share_named(&[request(&subjects[..5], "experian")]);
+    assert!(again[0].is_err());
+}
