@@ -13,3 +13,29 @@ share_2017() {
     --purpose PoliticalCampaign --categories Name,PhysicalAddress,PostalCode,custody:ChildBirthDate \
     --at 2017-05-10 --out "$3/allowed.csv" --refused "$3/refused.csv"
 }
+
+# Release builds of each REV given (in worktrees under $work, each with a
+# target directory of its own under target/bench-REV, kept for the next
+# run) and of this checkout, last: builds WORK REV... sets `bin` (side ->
+# binary) and `sides` (the REVs, then this checkout's short hash).
+# BINS="rev=path ..." reuses builds made earlier.
+builds() {
+  local work=$1 rev here pair
+  shift
+  declare -gA bin=()
+  for pair in ${BINS:-}; do bin[${pair%%=*}]=${pair#*=}; done
+  for rev in "$@"; do
+    if [ -z "${bin[$rev]:-}" ]; then
+      git -C "$root" worktree add -f --detach "$work/src-$rev" "$rev" >/dev/null 2>&1
+      CARGO_TARGET_DIR="$root/target/bench-$rev" cargo build --release -q -p custody-cli \
+        --manifest-path "$work/src-$rev/Cargo.toml"
+      git -C "$root" worktree remove --force "$work/src-$rev" >/dev/null 2>&1 || true
+      bin[$rev]="$root/target/bench-$rev/release/custody"
+    fi
+  done
+  cargo build --release -q -p custody-cli --manifest-path "$root/Cargo.toml"
+  here=$(git -C "$root" rev-parse --short HEAD)
+  bin[$here]="$root/target/release/custody"
+  sides=("$@" "$here")
+  echo "builds: ${sides[*]} (the last is this checkout); $(nproc) cores"
+}

@@ -16,25 +16,9 @@ shift
 [ $# -ge 1 ] || { echo "name at least one revision to compare with" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
-trap 'for r in "$@"; do git -C "$root" worktree remove --force "$work/src-$r" >/dev/null 2>&1 || true; done; rm -rf "$work"' EXIT
-
-declare -A bin
-for pair in ${BINS:-}; do bin[${pair%%=*}]=${pair#*=}; done
-for rev in "$@"; do
-  if [ -z "${bin[$rev]:-}" ]; then
-    git -C "$root" worktree add -f --detach "$work/src-$rev" "$rev" >/dev/null 2>&1
-    CARGO_TARGET_DIR="$root/target/bench-$rev" cargo build --release -q -p custody-cli \
-      --manifest-path "$work/src-$rev/Cargo.toml"
-    bin[$rev]="$root/target/bench-$rev/release/custody"
-  fi
-done
-cargo build --release -q -p custody-cli --manifest-path "$root/Cargo.toml"
-here=$(git -C "$root" rev-parse --short HEAD)
-bin[$here]="$root/target/release/custody"
-sides=("$@" "$here")
-echo "builds: ${sides[*]} (the last is this checkout); $(nproc) cores"
-
+trap 'rm -rf "$work"' EXIT
 . "$root/bench/common.sh"
+builds "$work" "$@"
 
 for side in "${sides[@]}"; do
   read -r t m < <(measure "${bin[$side]}" demo --subjects "${SUBJECTS:-1065220}" --dir "$work/db-$side")
