@@ -10,11 +10,13 @@ use custody_core::decision::classes::Classes;
 use custody_core::decision::Context;
 use custody_core::reason::{Reason, ReasonSet};
 use custody_core::time::format_instant;
+use custody_core::vocab::Vocabulary;
 use custody_store::Store;
 use serde::Serialize;
 
 use crate::disclosure::{reason_counts, ReasonCount};
 use crate::holdings::Holdings;
+use crate::log::verify::Verification;
 use crate::{instant, Engine, Progress, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,8 +82,29 @@ pub struct Flow {
 }
 
 impl<S: Store> Engine<S> {
+    /// The audit of `org`'s data, on a store verified first in the same
+    /// read transaction: the log vouches for every row the audit reads
+    /// (issue 13, point 2), or there is no audit.
     pub fn audit(&self, org: &str, progress: &dyn Progress) -> Result<Audit> {
         self.org(org)?;
+        self.store.begin_read()?;
+        let audit = self.vouched_audit(org, progress);
+        let ended = self.store.end_read();
+        let audit = audit?;
+        ended?;
+        Ok(audit)
+    }
+
+    fn vouched_audit(&self, org: &str, progress: &dyn Progress) -> Result<Audit> {
+        Verification::of(self)
+            .run(None, None, progress)
+            .map_err(crate::log::vouch::refused)?;
+        // What the verification vouched for, not what was read at open.
+        let vocab = crate::vocabulary(&self.store)?;
+        self.audit_of(org, &vocab, progress)
+    }
+
+    fn audit_of(&self, org: &str, vocab: &Vocabulary, progress: &dyn Progress) -> Result<Audit> {
         // Record ids are dense: a bit per id says whether it is one of `org`'s
         // own collection records.
         let mut own: Vec<u64> = Vec::new();
@@ -108,11 +131,11 @@ impl<S: Store> Engine<S> {
             if !holders.contains_key(&d.from_org) {
                 holders.insert(
                     d.from_org.clone(),
-                    Holdings::load(&self.store, &self.vocab, &d.from_org)?,
+                    Holdings::load(&self.store, vocab, &d.from_org)?,
                 );
             }
             let holdings = &holders[&d.from_org];
-            let ctx = Context::new(&self.vocab, &holdings.notices);
+            let ctx = Context::new(vocab, &holdings.notices);
             let request = self.request_for(&d)?;
             let mut entry = AuditedDisclosure {
                 disclosure: d.id,

@@ -14,7 +14,7 @@ pub mod receipt;
 pub(crate) mod refusals;
 pub(crate) mod sequencer;
 pub mod signing_key;
-mod verify;
+pub(crate) mod verify;
 pub mod vouch;
 
 use base64::prelude::{Engine as _, BASE64_STANDARD};

@@ -93,6 +93,14 @@ impl Store for AnyStore {
         delegate!(self, s => s.outside_writes())
     }
 
+    fn begin_read(&self) -> Result<()> {
+        delegate!(self, s => s.begin_read())
+    }
+
+    fn end_read(&self) -> Result<()> {
+        delegate!(self, s => s.end_read())
+    }
+
     fn insert_org(&mut self, org: &Organisation) -> Result<()> {
         delegate!(self, s => s.insert_org(org))
     }

@@ -412,6 +412,11 @@ pub trait Store {
     /// one connection: nothing but this connection wrote in between. What
     /// a writer verified stays verified while it holds (`log/vouch.rs`).
     fn outside_writes(&mut self) -> Result<u64>;
+    /// A transaction that only reads, all of it one state, while writers
+    /// go on: what a verification and the report it vouches for both read
+    /// (the audit). Ended by `end_read`.
+    fn begin_read(&self) -> Result<()>;
+    fn end_read(&self) -> Result<()>;
 
     fn insert_org(&mut self, org: &Organisation) -> Result<()>;
     fn org(&self, id: &str) -> Result<Option<Organisation>>;

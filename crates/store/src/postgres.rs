@@ -621,6 +621,25 @@ impl Store for PostgresStore {
             .or_else(|_| Ok(self.client().batch_execute("ROLLBACK")?))
     }
 
+    fn begin_read(&self) -> Result<()> {
+        if self.in_transaction.get() {
+            return Err(StoreError::Conflict(
+                "a transaction is already open on this connection".into(),
+            ));
+        }
+        // One snapshot for the whole transaction; walks inside it take
+        // cursors in it instead of transactions of their own.
+        self.client()
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        self.in_transaction.set(true);
+        Ok(())
+    }
+
+    fn end_read(&self) -> Result<()> {
+        self.in_transaction.set(false);
+        Ok(self.client().batch_execute("ROLLBACK")?)
+    }
+
     fn outside_writes(&mut self) -> Result<u64> {
         // Asked before this transaction writes: its own id, once it takes
         // one, is left out of its snapshot anyway.
@@ -1827,6 +1846,19 @@ pub mod cases {
         }
     }
 
+    fn a_read_transaction_reads_one_state_while_writers_go_on() {
+        let a = pg();
+        let mut b = a.open();
+        a.begin_read().unwrap();
+        assert_eq!(a.orgs().unwrap().len(), 0);
+        b.begin().unwrap();
+        b.insert_org(&org("new")).unwrap();
+        b.commit().unwrap();
+        assert_eq!(a.orgs().unwrap().len(), 0, "the state the read began on");
+        a.end_read().unwrap();
+        assert_eq!(a.orgs().unwrap().len(), 1);
+    }
+
     fn begin_waits_for_the_writer_before() {
         let mut a = pg();
         let mut b = a.open();
@@ -2117,6 +2149,11 @@ pub mod cases {
             Case {
                 name: "outside_writes_move_for_other_connections_only",
                 run: outside_writes_move_for_other_connections_only,
+                ignored: false,
+            },
+            Case {
+                name: "a_read_transaction_reads_one_state_while_writers_go_on",
+                run: a_read_transaction_reads_one_state_while_writers_go_on,
                 ignored: false,
             },
             Case {

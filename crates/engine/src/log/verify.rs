@@ -69,7 +69,7 @@ pub(crate) struct Verification<'a, S: Store> {
 }
 
 impl<'a, S: Store> Verification<'a, S> {
-    fn of(engine: &'a Engine<S>) -> Self {
+    pub(crate) fn of(engine: &'a Engine<S>) -> Self {
         Verification {
             store: &engine.store,
             signer: &engine.signer,

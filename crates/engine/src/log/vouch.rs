@@ -80,7 +80,7 @@ impl Vouching {
 }
 
 /// A verification that failed, as the decision it stops reports it.
-fn refused(e: Error) -> Error {
+pub(crate) fn refused(e: Error) -> Error {
     match e {
         // What the log and the rows say, or what they are (a notice that
         // no longer parses): a store that does not verify.
