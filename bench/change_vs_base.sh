@@ -7,7 +7,10 @@
 #   screen: the demo's sign-ups screened for the 2018 political request
 # and prints each one's medians and the ratio change/base. Memory is peak RSS.
 # Both builds read databases of the same schema; each its own.
-# Usage: [BASE_BIN=path/to/base/custody] bench/change_vs_base.sh [RUNS] [BASE] [SUBJECTS]
+# VARIED=1: each database holds varied histories instead of the case's
+# (bench/common.sh's varied_store), and the screenings' decision classes
+# are printed too.
+# Usage: [BASE_BIN=path/to/base/custody] [VARIED=1] bench/change_vs_base.sh [RUNS] [BASE] [SUBJECTS]
 #   e.g. bench/change_vs_base.sh 5 0f3f247
 set -euo pipefail
 runs=${1:-5}
@@ -30,8 +33,18 @@ echo "change: $(git -C "$root" rev-parse --short HEAD), base: $base_rev, $subjec
 
 for side in base new; do
   bin=${!side}
-  read -r t m < <(measure "$bin" demo --subjects "$subjects" --dir "$work/$side")
-  echo "demo ($side): $t s, $m KiB"
+  if [ -n "${VARIED:-}" ]; then
+    # The database the change makes, copied for the base: loading is not
+    # what is compared.
+    if [ "$side" = base ]; then continue; fi
+    varied_store "$bin" "$work/new" "$subjects"
+    cp -r "$work/new" "$work/base"
+    rm -rf "$work/base/custody.holdings"
+    echo "varied store: $(wc -l < "$work/new/events-varied.csv") event rows"
+  else
+    read -r t m < <(measure "$bin" demo --subjects "$subjects" --dir "$work/$side")
+    echo "demo ($side): $t s, $m KiB"
+  fi
 done
 
 share() { share_2017 "$1" "$2/custody.db" "$work"; } # bin dir
@@ -40,6 +53,16 @@ screen() { # bin dir
     --purpose PoliticalCampaign --categories Name,PhysicalAddress,PostalCode --basis consent \
     --at 2018-10-01 --out "$work/s-allowed.csv" --refused "$work/s-refused.csv"
 }
+if [ -n "${VARIED:-}" ]; then
+  for side in base new; do
+    env CUSTODY_SIGNING_KEY="$work/$side/custody.key" "${!side}" --db "$work/$side/custody.db" \
+      screen emmas-diary "$work/$side/signups.csv" --to labour --purpose PoliticalCampaign \
+      --categories Name,PhysicalAddress,PostalCode --basis consent --at 2018-10-01 \
+      --out "$work/s-allowed.csv" --refused "$work/s-refused.csv" --json \
+      | grep -E '"(allowed|classes)"' | tr -d ' \n'
+    echo " ($side)"
+  done
+fi
 for what in share screen; do
   b=(); n=(); bm=(); nm=()
   for i in $(seq "$runs"); do

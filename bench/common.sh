@@ -39,3 +39,25 @@ builds() {
   sides=("$@" "$here")
   echo "builds: ${sides[*]} (the last is this checkout); $(nproc) cores"
 }
+
+# A store of SUBJECTS mothers with varied histories (custody gen --varied:
+# 0 to 12 events each, several purposes, every action, times to the second),
+# the demo's organisations and both notices: varied_store BIN DIR SUBJECTS.
+# Leaves DIR/custody.db, DIR/custody.key and the generated files in DIR.
+varied_store() {
+  local bin=$1 dir=$2 n=$3
+  local c=("$bin" --db "$dir/custody.db")
+  mkdir -p "$dir"
+  "$bin" gen --subjects "$n" --out "$dir" --varied >/dev/null
+  CUSTODY_SIGNING_KEY="$dir/custody.key" "${c[@]}" init --origin bench.custody.invalid/varied >/dev/null
+  export CUSTODY_SIGNING_KEY="$dir/custody.key"
+  "${c[@]}" org add emmas-diary --name "Emma's Diary" --role controller >/dev/null
+  "${c[@]}" org add experian --name Experian --role broker >/dev/null
+  "${c[@]}" org add labour --name Labour --role campaign >/dev/null
+  "${c[@]}" notice publish emmas-diary "$dir/notice-2017.toml" >/dev/null
+  "${c[@]}" notice publish emmas-diary "$dir/notice-2018-05.toml" >/dev/null
+  "${c[@]}" collect emmas-diary "$dir/signups.csv" --mapping "$dir/signups.mapping.toml" \
+    --notice 2017 >/dev/null
+  "${c[@]}" consent emmas-diary --file "$dir/events-varied.csv" >/dev/null
+  unset CUSTODY_SIGNING_KEY
+}

@@ -113,7 +113,9 @@ Example: custody gen --subjects 1000 --out custody-gen\n\n\
 Then, to load it into a new database:\n  custody init\n  custody org add emmas-diary --name \"Emma's Diary\" --role controller\n  \
 custody notice publish emmas-diary custody-gen/notice-2017.toml\n  \
 custody collect emmas-diary custody-gen/signups.csv --notice 2017\n  \
-custody consent emmas-diary --file custody-gen/preferences-2017.csv"
+custody consent emmas-diary --file custody-gen/preferences-2017.csv\n\n\
+With --varied, events-varied.csv holds histories as data made elsewhere has them; publish \
+custody-gen/notice-2018-05.toml too and load it instead of the two event files."
     )]
     Gen(GenArgs),
     /// Organisations: collectors, brokers, campaigns, regulators
@@ -523,6 +525,14 @@ pub struct GenArgs {
     /// subjects.parquet); preference events stay CSV. E.g. parquet
     #[arg(long, value_parser = parse_format, default_value = "csv")]
     pub format: Format,
+    /// Also write events-varied.csv: preference events as data made
+    /// elsewhere has them, 0 to 12 a mother over Marketing, DirectMarketing
+    /// and PoliticalCampaign, all four actions, times to the second, ties,
+    /// some under the 2018-05 notice (load it with `consent --file` instead
+    /// of preferences-2017.csv and reconsents-2018.csv, after publishing
+    /// both notices). Without it, the case's ~40 histories only
+    #[arg(long)]
+    pub varied: bool,
 }
 
 #[derive(Subcommand)]

@@ -95,7 +95,17 @@ pub fn write_dataset(dir: &Path, subjects: u64, seed: u64) -> Result<(Synth, Dat
 /// `custody gen`: the dataset alone.
 pub fn gen(a: &GenArgs) -> Result<()> {
     let started = Instant::now();
-    let (_, d) = write_dataset(&a.out, a.subjects, a.seed)?;
+    let (synth, d) = write_dataset(&a.out, a.subjects, a.seed)?;
+    let varied = if a.varied {
+        let p = a.out.join("events-varied.csv");
+        let file = File::create(&p).with_context(|| format!("creating {}", p.display()))?;
+        let n = synth
+            .write_varied_events(BufWriter::new(file))
+            .with_context(|| format!("writing {}", p.display()))?;
+        format!(", events-varied.csv ({} varied events)", num(n))
+    } else {
+        String::new()
+    };
     if a.format == Format::Parquet {
         for name in ["signups", "subjects"] {
             let csv = a.out.join(format!("{name}.csv"));
@@ -105,8 +115,8 @@ pub fn gen(a: &GenArgs) -> Result<()> {
     }
     println!(
         "wrote {} mothers (seed {}) to {} in {:.1}s: signups.csv ({} expectant, {} with a child under 5, {} ticked \
-         the partners box), preferences-2017.csv ({} events), reconsents-2018.csv ({} re-consents), subjects.csv, \
-         the notices, the mapping and the 2017 history",
+         the partners box), preferences-2017.csv ({} events), reconsents-2018.csv ({} re-consents){varied}, \
+         subjects.csv, the notices, the mapping and the 2017 history",
         num(a.subjects),
         a.seed,
         a.out.display(),

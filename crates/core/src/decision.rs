@@ -219,21 +219,8 @@ fn failures(
     if req.basis.is_some_and(|b| b != d.basis) {
         f.insert(Reason::BasisMismatch);
     }
-    // Consent is read lazily: it is the one check that walks events. Where
-    // this declaration does not name the recipient either, that is said
-    // above; the consent is then asked to be informed of the purpose only.
-    let anyone = |_: &Declaration| true;
-    let asked = Asked {
-        declaration: &d.id,
-        purpose,
-        at: req.at,
-        recipients_told: if recipient_named {
-            &names_recipients
-        } else {
-            &anyone
-        },
-    };
-    let consent = || prefs.consent(vocab, &asked);
+    // Consent is read lazily: it is the one check that walks events.
+    let consent = || consent_to(ctx, req, prefs, d, purpose);
     if d.basis == LegalBasis::Consent {
         match consent() {
             ConsentStatus::Given => {}
@@ -274,6 +261,34 @@ fn failures(
         f.insert(Reason::ElectronicMarketingWithoutConsent);
     }
     f
+}
+
+/// The consent declaration `d`'s check asks of the record for `purpose`:
+/// informed of the purpose and the recipients. Where `d` does not name the
+/// recipient either, that is a reason of its own; the consent is then asked
+/// to be informed of the purpose only.
+fn consent_to(
+    ctx: &Context,
+    req: &Request,
+    prefs: &Preferences,
+    d: &Declaration,
+    purpose: TermId,
+) -> ConsentStatus {
+    let names_recipients = |d: &Declaration| {
+        names(d, &req.recipient) && req.on_behalf_of.as_ref().is_none_or(|o| names(d, o))
+    };
+    let anyone = |_: &Declaration| true;
+    let asked = Asked {
+        declaration: &d.id,
+        purpose,
+        at: req.at,
+        recipients_told: if names_recipients(d) {
+            &names_recipients
+        } else {
+            &anyone
+        },
+    };
+    prefs.consent(ctx.vocab, &asked)
 }
 
 /// Whether declaration `d` names organisation `o`, itself or by a category

@@ -21,6 +21,9 @@ use rand::RngCore;
 use rand_pcg::Pcg64Mcg;
 use std::io;
 
+mod varied;
+pub use varied::MOST_EVENTS;
+
 /// Number of records in the real case.
 pub const EMMAS_DIARY_RECORDS: u64 = 1_065_220;
 

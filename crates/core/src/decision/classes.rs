@@ -1,16 +1,20 @@
 //! Deciding by class: records that share every input of the evaluator get
-//! one decision, computed once. A mailing list of millions falls into a few
-//! dozen classes (notice version, ticked boxes, how the holder received it,
-//! whether it was held yet and which retention periods have run out, and
-//! the consent and objection events that count at the request's time).
+//! one decision, computed once. A class is what the decision depends on,
+//! not the record's history: the notice it was collected under and the
+//! boxes ticked, the terms a holder received it under, whether it was held
+//! yet, the notice governing it at the request's time and which of that
+//! notice's retention periods have run out, whether an objection to direct
+//! marketing stands, and what each consent the request asks about comes
+//! to (given, withdrawn, never, or not informed). Histories as diverse as
+//! people's fold into about as many classes as there are outcomes.
 
 use rustc_hash::FxHashMap;
 
 use crate::notice::NoticeId;
-use crate::preference::Preference;
+use crate::preference::{ConsentStatus, Preferences};
 use crate::time::Instant;
 
-use super::{decide, Context, Decision, RecordFacts, Request};
+use super::{consent_to, decide, Context, Decision, RecordFacts, Request};
 
 /// Everything a record's decision depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -20,12 +24,28 @@ struct Class {
     /// Identity of the terms the holder received the record under.
     received: usize,
     not_held: bool,
-    /// Bit i: declaration i's retention period has run out.
+    /// The notice governing the record at the request's time.
+    governing: NoticeId,
+    /// Bit i: the governing notice's declaration i has run out of
+    /// retention for this record.
     expired: u64,
-    /// The events up to the request's time, in order: the evaluator reads
-    /// their order, preferences and notices, never their exact times.
-    events: Vec<(Preference, Option<NoticeId>)>,
+    objected: bool,
+    /// Two bits per consent the request asks about ([`Asks`]), in order.
+    consents: u64,
 }
+
+/// The consents a request may ask of records governed by one notice: each
+/// (declaration, purpose) whose check reads consent.
+struct Asks {
+    /// (declaration index, purpose).
+    asks: Vec<(usize, crate::vocab::TermId)>,
+    /// Per declaration: records collected before this instant (in Unix
+    /// seconds) are past its retention at the request's time.
+    cutoffs: Vec<Option<i64>>,
+}
+
+/// Consent statuses packed two bits each: at most this many asks.
+const MOST_ASKS: usize = 32;
 
 /// A cache of decisions by class for one request. Decisions are exactly those
 /// of [`decide`] (a property test holds it to that).
@@ -33,9 +53,7 @@ pub struct Classes<'c> {
     ctx: &'c Context<'c>,
     req: &'c Request,
     decided: FxHashMap<Class, Decision>,
-    /// Per notice, per declaration: records collected before this instant (in
-    /// Unix seconds) are past their retention at the request's time.
-    retention_cutoffs: FxHashMap<NoticeId, Vec<Option<i64>>>,
+    asks: FxHashMap<NoticeId, Asks>,
     pub hits: u64,
 }
 
@@ -45,7 +63,7 @@ impl<'c> Classes<'c> {
             ctx,
             req,
             decided: FxHashMap::default(),
-            retention_cutoffs: FxHashMap::default(),
+            asks: FxHashMap::default(),
             hits: 0,
         }
     }
@@ -60,43 +78,98 @@ impl<'c> Classes<'c> {
     }
 
     pub fn decide(&mut self, facts: &RecordFacts) -> Decision {
-        let collected = facts.collected_at.timestamp();
-        let cutoffs = self.cutoffs(facts.notice);
-        let expired = cutoffs
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.is_some_and(|c| collected < c))
-            .fold(0u64, |m, (i, _)| m | 1 << i);
-        let class = Class {
-            notice: facts.notice,
-            consented: facts.consented,
-            received: facts.received.map_or(0, |r| r as *const _ as usize),
-            not_held: self.req.at < facts.collected_at,
-            expired,
-            events: facts
-                .events
-                .iter()
-                .take_while(|e| e.at <= self.req.at)
-                .map(|e| (e.preference, e.notice))
-                .collect(),
+        let (ctx, req) = (self.ctx, self.req);
+        let Some(class) = self.class(facts) else {
+            // More consents asked than a class holds: decided alone.
+            return decide(ctx, req, facts);
         };
         if let Some(d) = self.decided.get(&class) {
             self.hits += 1;
             return *d;
         }
-        let d = decide(self.ctx, self.req, facts);
+        let d = decide(ctx, req, facts);
         self.decided.insert(class, d);
         d
     }
 
-    fn cutoffs(&mut self, notice: NoticeId) -> &[Option<i64>] {
-        let (ctx, at) = (self.ctx, self.req.at);
-        self.retention_cutoffs.entry(notice).or_insert_with(|| {
-            ctx.notices[&notice]
-                .declarations
-                .iter()
-                .map(|d| d.retention.map(|r| cutoff(|c| r.ends(c) < at)))
-                .collect()
+    /// The record's class, as [`decide`] reads the record; None if the
+    /// request asks more consents than a class holds.
+    fn class(&mut self, facts: &RecordFacts) -> Option<Class> {
+        let (ctx, req) = (self.ctx, self.req);
+        let collection_notice = &ctx.notices[&facts.notice];
+        let prefs = Preferences {
+            collected_at: facts.collected_at,
+            collection_notice,
+            notices: ctx.notices,
+            consented: facts.consented,
+            events: facts.events,
+        };
+        let governing = prefs
+            .notice_at(req.at)
+            .filter(|id| ctx.notices.contains_key(id))
+            .unwrap_or(facts.notice);
+        let asks = self.asks(governing);
+        if asks.asks.len() > MOST_ASKS {
+            return None;
+        }
+        let collected = facts.collected_at.timestamp();
+        let expired = asks
+            .cutoffs
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_some_and(|c| collected < c))
+            .fold(0u64, |m, (i, _)| m | 1 << i);
+        let declarations = &ctx.notices[&governing].declarations;
+        let consents = asks.asks.iter().enumerate().fold(0u64, |m, (i, &(d, p))| {
+            let status = match consent_to(ctx, req, &prefs, &declarations[d], p) {
+                ConsentStatus::Given => 0,
+                ConsentStatus::Withdrawn => 1,
+                ConsentStatus::Never => 2,
+                ConsentStatus::Uninformed => 3,
+            };
+            m | status << (2 * i)
+        });
+        Some(Class {
+            notice: facts.notice,
+            consented: facts.consented,
+            received: facts.received.map_or(0, |r| r as *const _ as usize),
+            not_held: req.at < facts.collected_at,
+            governing,
+            expired,
+            objected: prefs.objected(req.at),
+            consents,
+        })
+    }
+
+    fn asks(&mut self, notice: NoticeId) -> &Asks {
+        let (ctx, req) = (self.ctx, self.req);
+        self.asks.entry(notice).or_insert_with(|| {
+            let declarations = &ctx.notices[&notice].declarations;
+            let vocab = ctx.vocab;
+            let mut asks = Vec::new();
+            for &purpose in &req.purposes {
+                for (i, d) in declarations.iter().enumerate() {
+                    // Every declaration `decide` may weigh for the purpose
+                    // (covering it, or broader), whose check reads consent.
+                    let weighed = d.purposes.iter().any(|p| {
+                        vocab.covers_purpose(*p, purpose) || vocab.is_ancestor_or_self(*p, purpose)
+                    });
+                    let reads_consent = d.basis == crate::basis::LegalBasis::Consent
+                        || d.special_condition
+                            == Some(crate::basis::SpecialCondition::ExplicitConsent);
+                    if weighed && reads_consent {
+                        asks.push((i, purpose));
+                    }
+                }
+            }
+            let at = req.at;
+            Asks {
+                asks,
+                cutoffs: declarations
+                    .iter()
+                    .map(|d| d.retention.map(|r| cutoff(|c| r.ends(c) < at)))
+                    .collect(),
+            }
         })
     }
 }

@@ -697,6 +697,87 @@ proptest! {
     }
 }
 
+/// One event of a diverse history: (action, purpose, offset in seconds
+/// from the request's time, under the second notice).
+type DiverseEvent = (u8, usize, i64, bool);
+
+/// A history as data made elsewhere has it (issue 15): up to 12 events,
+/// every action, several purposes, times to the second around the
+/// request's, ties and events exactly at the request, some under a second
+/// notice.
+fn diverse_history() -> impl Strategy<Value = Vec<DiverseEvent>> {
+    let offset = prop_oneof![
+        Just(0i64),
+        Just(-1i64),
+        Just(1i64),
+        -400i64 * 86_400..60 * 86_400,
+    ];
+    prop::collection::vec((0u8..4, 0..PURPOSES.len(), offset, any::<bool>()), 0..13)
+}
+
+fn diverse_events(vocab: &Vocabulary, at: Instant, h: &[DiverseEvent]) -> Vec<PreferenceEvent> {
+    let p = |i: usize| vocab.resolve(TermKind::Purpose, PURPOSES[i]).unwrap();
+    let mut events: Vec<PreferenceEvent> = h
+        .iter()
+        .map(|(k, purpose, offset, second)| PreferenceEvent {
+            at: at + chrono::Duration::seconds(*offset),
+            preference: match k {
+                0 => Preference::Give(p(*purpose)),
+                1 => Preference::Withdraw(p(*purpose)),
+                2 => Preference::ObjectDirectMarketing,
+                _ => Preference::WithdrawObjection,
+            },
+            notice: second.then_some(2),
+        })
+        .collect();
+    // Stable: ties keep their recorded order, as the store gives them.
+    events.sort_by_key(|e| e.at);
+    events
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Classes key on what decides, not on the history (issue 15): on
+    /// diverse histories under two notices with retention periods, records
+    /// collected at many times, the class gives each record the plain
+    /// evaluator's decision.
+    #[test]
+    fn deciding_by_class_matches_deciding_each_record_on_diverse_histories(
+        c in case(),
+        second in prop::collection::vec(decl_spec(), 1..4),
+        retention in prop::collection::vec(prop::option::of((0u32..48, 0u32..40)), 8),
+        records in prop::collection::vec((0u64..8, 0..COLLECTED.len(), diverse_history(), any::<bool>()), 1..60),
+    ) {
+        let vocab = Vocabulary::embedded();
+        let mut first = build(&vocab, &c.decls);
+        let mut later = build(&vocab, &second);
+        later.id = 2;
+        later.version = "2".into();
+        for (d, r) in first.declarations.iter_mut().chain(later.declarations.iter_mut()).zip(&retention) {
+            d.retention = r.map(|(months, days)| crate::notice::Retention { months, days });
+        }
+        let notices = HashMap::from([(1, first), (2, later)]);
+        let ctx = Context::new(&vocab, &notices);
+        let req = request_of(&vocab, &c);
+        let term = |kind, name| vocab.resolve(kind, name).unwrap();
+        let received = Received { from: "b".into(), purposes: vec![term(TermKind::Purpose, "Marketing")], categories: vec![term(TermKind::DataCategory, "Name")] };
+        let mut classes = classes::Classes::new(&ctx, &req);
+        for (consented, at, history, via) in &records {
+            let events = diverse_events(&vocab, req.at, history);
+            let facts = RecordFacts {
+                collected_at: t(COLLECTED[*at]),
+                notice: 1,
+                consented: *consented,
+                events: &events,
+                received: via.then_some(&received),
+            };
+            prop_assert_eq!(classes.decide(&facts), decide(&ctx, &req, &facts), "{:?} {:?}", facts.collected_at, events);
+        }
+        prop_assert!(classes.len() <= records.len());
+    }
+}
+
 /// Emma's Diary's notice of May 2018: political campaigning declared, for
 /// Labour alone; and a later one naming every political party.
 const EMMAS_DIARY_2018: &str = r#"
