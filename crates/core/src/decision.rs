@@ -92,6 +92,19 @@ pub struct RecordFacts<'a> {
     pub received: Option<&'a Received>,
 }
 
+impl<'a> RecordFacts<'a> {
+    /// The record's consents and events, as the evaluator reads them.
+    fn preferences(&self, ctx: &Context<'a>) -> Preferences<'a> {
+        Preferences {
+            collected_at: self.collected_at,
+            collection_notice: &ctx.notices[&self.notice],
+            notices: ctx.notices,
+            consented: self.consented,
+            events: self.events,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Decision {
     pub reasons: ReasonSet,
@@ -116,14 +129,8 @@ pub fn decide(ctx: &Context, req: &Request, facts: &RecordFacts) -> Decision {
     if req.at < facts.collected_at {
         return Decision::refused(Reason::NotHeld);
     }
-    let collection_notice = &ctx.notices[&facts.notice];
-    let prefs = Preferences {
-        collected_at: facts.collected_at,
-        collection_notice,
-        notices: ctx.notices,
-        consented: facts.consented,
-        events: facts.events,
-    };
+    let prefs = facts.preferences(ctx);
+    let collection_notice = prefs.collection_notice;
     let notice = match prefs.notice_at(req.at) {
         Some(id) => ctx.notices.get(&id).unwrap_or(collection_notice),
         None => collection_notice,

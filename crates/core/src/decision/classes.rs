@@ -11,7 +11,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::notice::NoticeId;
-use crate::preference::{ConsentStatus, Preferences};
+use crate::preference::ConsentStatus;
 use crate::time::Instant;
 
 use super::{consent_to, decide, Context, Decision, RecordFacts, Request};
@@ -96,14 +96,7 @@ impl<'c> Classes<'c> {
     /// request asks more consents than a class holds.
     fn class(&mut self, facts: &RecordFacts) -> Option<Class> {
         let (ctx, req) = (self.ctx, self.req);
-        let collection_notice = &ctx.notices[&facts.notice];
-        let prefs = Preferences {
-            collected_at: facts.collected_at,
-            collection_notice,
-            notices: ctx.notices,
-            consented: facts.consented,
-            events: facts.events,
-        };
+        let prefs = facts.preferences(ctx);
         let governing = prefs
             .notice_at(req.at)
             .filter(|id| ctx.notices.contains_key(id))
