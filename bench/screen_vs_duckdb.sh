@@ -15,6 +15,14 @@
 #            writing the same two sets (bench/duckdb_screen.py): the whole
 #            process, and apart the query alone as timed inside it (without
 #            starting Python and importing duckdb).
+#   duckdb with state: the members and events loaded once into a DuckDB
+#            database file (not timed, as custody's store is not), then the
+#            same query over its tables and the two outputs, timed inside
+#            the process.
+# Two kinds of data (KINDS, default "emmas varied"): the case's (about 40
+# histories) and varied histories (`custody gen --varied`: 0 to 12 events a
+# mother, several purposes, every action, times to the second), whose
+# events-varied.csv is loaded instead of the two event files.
 # The allowed sets are checked equal on every run. DuckDB comes from PyPI into
 # target/bench-venv. Times are wall-clock medians; memory is peak RSS.
 #
@@ -42,8 +50,8 @@ echo "duckdb $("$venv/bin/python" -c 'import duckdb; print(duckdb.__version__)')
 # Runs a command under /usr/bin/time: prints "seconds peak-KiB".
 timed() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
 
-ingest() { # data fmt db records -> prints "seconds peak-KiB"
-  local data=$1 fmt=$2 db=$3 start peak=0 m
+ingest() { # data fmt db records kind -> prints "seconds peak-KiB"
+  local data=$1 fmt=$2 db=$3 kind=$5 start peak=0 m
   start=$(date +%s.%N)
   "$bin" --db "$db" init --origin bench.invalid/screen >/dev/null 2>&1
   "$bin" --db "$db" org add emmas-diary --name "Emma's Diary" --role controller >/dev/null
@@ -71,7 +79,11 @@ PY
   fi
   local steps=()
   for f in "${files[@]}"; do steps+=("collect emmas-diary $f --notice 2017 --mapping $data/signups.mapping.toml"); done
-  steps+=("consent emmas-diary --file $data/preferences-2017.csv" "consent emmas-diary --file $data/reconsents-2018.csv")
+  if [ "$kind" = varied ]; then
+    steps+=("consent emmas-diary --file $data/events-varied.csv")
+  else
+    steps+=("consent emmas-diary --file $data/preferences-2017.csv" "consent emmas-diary --file $data/reconsents-2018.csv")
+  fi
   for step in "${steps[@]}"; do
     # shellcheck disable=SC2086
     read -r _ m < <(timed "$bin" --db "$db" $step)
@@ -86,33 +98,44 @@ ids() { # file fmt -> the allowed subjects, sorted
 }
 
 for n in "${sizes[@]}"; do
+ for kind in ${KINDS:-emmas varied}; do
   for fmt in ${FORMATS:-csv parquet}; do
-    data="$work/data-$n-$fmt" db="$work/store-$n-$fmt/c.db"
-    [ -f "$data/signups.$fmt" ] || "$bin" gen --subjects "$n" --out "$data" --format "$fmt" >/dev/null
-    rm -rf "$(dirname "$db")"; mkdir -p "$(dirname "$db")"
-    read -r load load_mem < <(ingest "$data" "$fmt" "$db" "$n")
-    echo "$n $fmt: store loaded in ${load}s (collect + 2 consent files, peak ${load_mem} KiB)"
-    c=(); d=(); dq=(); cm=(); dm=()
+    data="$work/data-$n-$fmt-$kind" db="$work/store-$n-$fmt-$kind/c.db" state="$work/state-$n-$fmt-$kind.duckdb"
+    varied=(); [ "$kind" = varied ] && varied=(--varied)
+    [ -f "$data/signups.$fmt" ] || "$bin" gen --subjects "$n" --out "$data" --format "$fmt" "${varied[@]}" >/dev/null
+    rm -rf "$(dirname "$db")" "$state"; mkdir -p "$(dirname "$db")"
+    read -r load load_mem < <(ingest "$data" "$fmt" "$db" "$n" "$kind")
+    echo "$n $fmt $kind: store loaded in ${load}s (collect + consent files, peak ${load_mem} KiB)"
+    "$venv/bin/python" "$root/bench/duckdb_screen.py" load "$data" "$fmt" "$kind" "$state"
+    c=(); d=(); dq=(); cm=(); dm=(); s=(); sm=()
     for i in $(seq "$runs"); do
-      rm -rf "$work/c" "$work/d"; mkdir -p "$work/c" "$work/d"
+      rm -rf "$work/c" "$work/d" "$work/s"; mkdir -p "$work/c" "$work/d" "$work/s"
       read -r t m < <(timed "$bin" --db "$db" screen emmas-diary "$data/signups.$fmt" \
           --to labour --purpose PoliticalCampaign --categories Name,PhysicalAddress,PostalCode \
           --basis consent --at 2018-10-01 --out "$work/c/allowed.$fmt" --refused "$work/c/refused.$fmt")
       c+=("$t"); cm+=("$m")
       # Waits for the process, so that time's file is written.
       out=$(/usr/bin/time -f "%e %M" -o "$work/time" \
-          "$venv/bin/python" "$root/bench/duckdb_screen.py" "$data" "$fmt" "$work/d")
+          "$venv/bin/python" "$root/bench/duckdb_screen.py" screen "$data" "$fmt" "$kind" "$work/d")
       read -r _ _ q <<< "$out"
       read -r t m < "$work/time"
       d+=("$t"); dm+=("$m"); dq+=("$q")
+      out=$(/usr/bin/time -f "%e %M" -o "$work/time" \
+          "$venv/bin/python" "$root/bench/duckdb_screen.py" screen "$data" "$fmt" "$kind" "$work/s" --state "$state")
+      read -r _ _ q <<< "$out"
+      read -r _ m < "$work/time"
+      s+=("$q"); sm+=("$m")
       ids "$work/c/allowed.$fmt" "$fmt" > "$work/c.ids"
-      ids "$work/d/allowed.$fmt" "$fmt" > "$work/d.ids"
-      cmp -s "$work/c.ids" "$work/d.ids" || { echo "allowed sets differ ($n, $fmt)"; diff "$work/c.ids" "$work/d.ids" | head; exit 1; }
-      echo "$n $fmt run $i: custody ${c[-1]}s (${cm[-1]} KiB), duckdb ${d[-1]}s (query alone ${dq[-1]}s, ${dm[-1]} KiB), $(wc -l < "$work/c.ids") allowed on both"
+      for peer in d s; do
+        ids "$work/$peer/allowed.$fmt" "$fmt" > "$work/$peer.ids"
+        cmp -s "$work/c.ids" "$work/$peer.ids" || { echo "allowed sets differ ($n, $fmt, $kind, $peer)"; diff "$work/c.ids" "$work/$peer.ids" | head; exit 1; }
+      done
+      echo "$n $fmt $kind run $i: custody ${c[-1]}s (${cm[-1]} KiB), duckdb ${d[-1]}s (query alone ${dq[-1]}s, ${dm[-1]} KiB), duckdb with state ${s[-1]}s (${sm[-1]} KiB), $(wc -l < "$work/c.ids") allowed on all"
     done
     mc=$(printf '%s\n' "${c[@]}" | median); md=$(printf '%s\n' "${d[@]}" | median)
-    mq=$(printf '%s\n' "${dq[@]}" | median)
+    mq=$(printf '%s\n' "${dq[@]}" | median); ms=$(printf '%s\n' "${s[@]}" | median)
     pc=$(printf '%s\n' "${cm[@]}" | sort -n | tail -1); pd=$(printf '%s\n' "${dm[@]}" | sort -n | tail -1)
-    echo "== $n records, $fmt: median custody ${mc}s, duckdb ${md}s (query alone ${mq}s); duckdb/custody = $(echo "scale=2; $md / $mc" | bc) (query alone: $(echo "scale=2; $mq / $mc" | bc)); peak RSS custody ${pc} KiB, duckdb ${pd} KiB"
+    echo "== $n records, $fmt, $kind: median custody ${mc}s, duckdb ${md}s (query alone ${mq}s), duckdb with state ${ms}s; duckdb/custody = $(echo "scale=2; $md / $mc" | bc) (query alone: $(echo "scale=2; $mq / $mc" | bc); with state: $(echo "scale=2; $ms / $mc" | bc)); peak RSS custody ${pc} KiB, duckdb ${pd} KiB"
   done
+ done
 done
