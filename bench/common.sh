@@ -61,3 +61,14 @@ varied_store() {
   "${c[@]}" consent emmas-diary --file "$dir/events-varied.csv" >/dev/null
   unset CUSTODY_SIGNING_KEY
 }
+
+# The load test on build BIN for SECONDS (bench/load.sh, its own database):
+# prints its result line, then the decisions a second alone (0 if none):
+# load_rate BIN SECONDS.
+load_rate() {
+  local r d
+  r=$(CUSTODY_BIN="$1" "$root/bench/load.sh" --seconds "$2" 2>&1 | grep -E 'decisions/s' | head -1)
+  d=$(echo "$r" | grep -oE '[0-9,]+ decisions/s' | head -1 | tr -d ', decisions/s')
+  echo "$r"
+  echo "${d:-0}"
+}

@@ -44,10 +44,8 @@ done
 declare -A loads=([full]="" [normal]="")
 for i in $(seq "$runs"); do
   for v in full normal; do
-    r=$(CUSTODY_BIN="$work/$v/custody" "$root/bench/load.sh" --seconds "$seconds" 2>&1 \
-      | grep -E 'decisions/s' | head -1)
-    d=$(echo "$r" | grep -oE '[0-9,]+ decisions/s' | head -1 | tr -d ', decisions/s')
-    loads[$v]+="${d:-0} "
+    { read -r r; read -r d; } < <(load_rate "$work/$v/custody" "$seconds")
+    loads[$v]+="$d "
     echo "run $i: load, $v: $r"
   done
 done

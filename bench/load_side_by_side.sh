@@ -22,10 +22,8 @@ builds "$work" "$@"
 declare -A rates
 for i in $(seq "$runs"); do
   for side in "${sides[@]}"; do
-    r=$(CUSTODY_BIN="${bin[$side]}" "$root/bench/load.sh" --seconds "$seconds" 2>&1 \
-      | grep -E 'decisions/s' | head -1)
-    d=$(echo "$r" | grep -oE '[0-9,]+ decisions/s' | head -1 | tr -d ', decisions/s')
-    rates[$side]+="${d:-0} "
+    { read -r r; read -r d; } < <(load_rate "${bin[$side]}" "$seconds")
+    rates[$side]+="$d "
     echo "run $i, $side: $r"
   done
 done
